@@ -29,6 +29,28 @@ export const MAX_CIPHERTEXT_BYTES = 64 * 1024;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** Whether `value` is standard padded base64 (the only form the wire accepts). */
+export function isBase64(value: string): boolean {
+  return BASE64.test(value);
+}
+
+/** Encodes bytes as standard padded base64. */
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+/**
+ * Decodes standard padded base64 into a fresh `Uint8Array` (backed by its own
+ * `ArrayBuffer`, which is what libsignal's signatures ask for). Throws on anything
+ * that is not strictly base64, instead of silently skipping bad characters as
+ * `Buffer.from` would.
+ */
+export function fromBase64(value: string): Uint8Array<ArrayBuffer> {
+  if (!BASE64.test(value)) throw new TypeError("not standard padded base64");
+  return new Uint8Array(Buffer.from(value, "base64"));
+}
+
+/** Decoded length in bytes of a (valid) base64 string, computed without decoding. */
 export function base64ByteLength(value: string): number {
   const padding = value.endsWith("==") ? 2 : value.endsWith("=") ? 1 : 0;
   return (value.length / 4) * 3 - padding;
@@ -48,9 +70,12 @@ export const keyIdSchema = z.number().int().min(0).max(0xff_ffff);
 
 /** A serialized libsignal EC public key (type byte + 32 bytes). */
 export const ecPublicKeySchema = base64Bytes(33, 33);
-/** A serialized libsignal Kyber public key (type byte + ML-KEM/Kyber key). */
-export const kemPublicKeySchema = base64Bytes(800, 1600);
-/** An XEdDSA signature by the identity key. */
+/**
+ * A serialized libsignal KEM public key: type byte + Kyber1024 key = 1569 bytes,
+ * the only KEM libsignal 0.103 generates (`KEMKeyPair.generate()`).
+ */
+export const kemPublicKeySchema = base64Bytes(1569, 1569);
+/** An XEdDSA signature by the identity key (always 64 bytes). */
 export const signatureSchema = base64Bytes(64, 64);
 
 export const signedPreKeySchema = z.object({
@@ -109,4 +134,6 @@ export interface DeliveredEnvelope {
   content: string;
   /** Server receive time, ms since the epoch (simulation clock). */
   serverTimestamp: number;
+  /** Business messages only: the cleartext category (content stays encrypted). */
+  category?: string;
 }
