@@ -13,10 +13,11 @@ export type VerifyResult = { ok: true } | { ok: false; problems: string[] };
  * uploaded identity key, and that no key id repeats within a kind (the
  * last-resort and one-time Kyber keys share one id space on the device).
  *
- * Cost, measured on the 2-core build machine: one signature check ~0.07 ms, one
- * key deserialization ~0.01 ms; so ~0.2 ms for an upload without one-time Kyber
- * keys and ~8 ms at the maximum of 100 one-time keys of each kind. Synchronous:
- * a server that takes full uploads at a high rate should mind the event loop.
+ * Cost (`pnpm --filter @handshake/crypto bench`, 2-core build machine): one
+ * signature check ~0.07 ms, so ~0.45 ms for an upload with 100 one-time EC keys and
+ * no one-time Kyber keys, ~8.7 ms at the maximum of 100 of each (each Kyber key is
+ * a signature check). Synchronous: a server taking full uploads at a high rate
+ * should mind the event loop.
  */
 export function verifyPreKeyUpload(upload: unknown): VerifyResult {
   const parsed = preKeyUploadSchema.safeParse(upload);
