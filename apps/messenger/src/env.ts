@@ -1,0 +1,28 @@
+/** The only place the messenger reads process.env; validated once at start-up. */
+import { z } from "zod";
+
+const envSchema = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+  /** This service's database. Wins over DATABASE_URL. */
+  MESSENGER_DATABASE_URL: z.url().optional(),
+  /** A PostgreSQL server; the messenger uses database `handshake_messenger` on it. */
+  DATABASE_URL: z.url().optional(),
+  /** Where embedded PostgreSQL keeps its data when no URL is given. */
+  HANDSHAKE_DATA_DIR: z.string().default(".data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Logical shards in the population layout (must match the population spec). */
+  SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Set to "off" only for load benchmarks that measure the relay itself. */
+  RATE_LIMITS: z.enum(["on", "off"]).default("on"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`invalid messenger environment:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

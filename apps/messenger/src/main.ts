@@ -1,0 +1,41 @@
+/** Messenger entry point: environment -> database -> server. Wiring only. */
+import { resolveDatabase } from "@handshake/db/resolve";
+import path from "node:path";
+import { readEnv } from "./env";
+import { createLogger } from "./log";
+import { createMessengerServer } from "./server";
+
+const env = readEnv();
+const logger = createLogger({ level: env.LOG_LEVEL });
+
+const database = await resolveDatabase({
+  url: env.MESSENGER_DATABASE_URL,
+  serverUrl: env.DATABASE_URL,
+  database: "handshake_messenger",
+  dataDir: path.join(env.HANDSHAKE_DATA_DIR, "postgres"),
+});
+const server = await createMessengerServer({
+  databaseUrl: database.url,
+  logger,
+  shardCount: env.SHARD_COUNT,
+  rateLimits: env.RATE_LIMITS === "off" ? false : {},
+});
+const { url, wsUrl } = await server.listen(env.PORT, env.HOST);
+logger.info({ url, wsUrl, embeddedPostgres: Boolean(database.embedded) }, "messenger listening");
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    server
+      .close()
+      .then(() => database.embedded?.stop())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, "unclean shutdown");
+        process.exit(1);
+      });
+  });
+}

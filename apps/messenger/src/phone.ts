@@ -1,0 +1,36 @@
+/** Phone numbers: validated and normalised to E.164 with libphonenumber-js. */
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
+
+export interface NormalisedPhone {
+  e164: string;
+  /** ISO 3166-1 alpha-2 of the number's region. */
+  country: string;
+}
+
+export type PhoneProblem = "unparseable" | "invalid" | "no-region";
+
+/**
+ * Accepts international format ("+49 30 1234567") or a national number with a
+ * default country. Uses the full metadata ("max") so that numbers are checked
+ * against real number ranges, not only lengths.
+ */
+export function normalisePhone(
+  input: string,
+  defaultCountry?: string,
+): { ok: true; phone: NormalisedPhone } | { ok: false; problem: PhoneProblem } {
+  const parsed = parsePhoneNumberFromString(input, defaultCountry as CountryCode | undefined);
+  if (!parsed) return { ok: false, problem: "unparseable" };
+  if (!parsed.isValid()) return { ok: false, problem: "invalid" };
+  if (!parsed.country) return { ok: false, problem: "no-region" };
+  return { ok: true, phone: { e164: parsed.number, country: parsed.country } };
+}
+
+/** The logical shard of a phone number: FNV-1a over the E.164 digits. */
+export function shardOfPhone(e164: string, shardCount: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < e164.length; i++) {
+    hash ^= e164.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shardCount;
+}

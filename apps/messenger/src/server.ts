@@ -1,0 +1,144 @@
+/**
+ * Builds a messenger: database (migrated), services, and one HTTP server that
+ * serves tRPC over HTTP and WebSocket on the same port. `main.ts` wires it to the
+ * environment; tests and the demo build one on port 0.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { WebSocketServer } from "ws";
+import { createMessengerDb } from "@handshake/db/client";
+import { migrateDatabase } from "@handshake/db/migrate";
+import { Authenticator } from "./auth/authenticate";
+import { systemClock, type Clock } from "./clock";
+import { createLogger, type Logger } from "./log";
+import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
+import { LocalInboxBus } from "./relay/bus";
+import { appRouter } from "./root";
+import { expireOld, QueueWriter } from "./storage/queue";
+import { createContext, type MessengerServices } from "./trpc";
+
+/** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+export interface MessengerServerOptions {
+  databaseUrl: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Override limits (tests), or `false` to disable them (relay benchmarks only). */
+  rateLimits?: Partial<RateLimitCatalogue> | false;
+  shardCount?: number;
+  /** Connections per database pool. */
+  poolSize?: number;
+  /** How often expired envelopes are swept (real time). */
+  expiryIntervalMs?: number;
+}
+
+export interface MessengerServer {
+  services: MessengerServices;
+  http: Server;
+  /** The WebSocket server (tests drop connections through it). */
+  wss: WebSocketServer;
+  listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
+  /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
+  close(): Promise<void>;
+}
+
+export async function createMessengerServer(options: MessengerServerOptions): Promise<MessengerServer> {
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  await migrateDatabase(options.databaseUrl, "messenger");
+  const { db, sql, close: closeDb } = createMessengerDb(options.databaseUrl, {
+    max: options.poolSize ?? 10,
+    applicationName: "messenger",
+  });
+  const bus = new LocalInboxBus();
+  const limiter =
+    options.rateLimits === false
+      ? new RateLimiter(rateLimitCatalogue, false)
+      : new RateLimiter({ ...rateLimitCatalogue, ...options.rateLimits });
+  const services: MessengerServices = {
+    db,
+    sql,
+    clock,
+    bus,
+    writer: new QueueWriter(sql, bus, clock, logger),
+    limiter,
+    authenticator: new Authenticator(sql),
+    logger,
+    shardCount: options.shardCount ?? 10_000,
+  };
+
+  const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");
+  };
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    maxBodySize: MAX_REQUEST_BYTES,
+    createContext: (opts) => createContext(services, opts),
+    onError,
+  });
+  const http = createServer((req, res) => {
+    if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: true, connectedDevices: bus.connectedDevices() }));
+      return;
+    }
+    if (!req.url?.startsWith("/trpc/")) {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found: the API lives under /trpc/ (HTTP) and /trpc (WebSocket)\n");
+      return;
+    }
+    trpcHandler(req, res);
+  });
+  const wss = new WebSocketServer({ server: http, maxPayload: MAX_REQUEST_BYTES });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: (opts) => createContext(services, opts),
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    onError,
+  });
+
+  const expiry = setInterval(() => {
+    expireOld(sql, clock.now())
+      .then((n) => {
+        if (n.envelopes > 0 || n.accepted > 0) logger.info(n, "expired envelopes removed");
+      })
+      .catch((err: unknown) => logger.error({ err }, "expiry sweep failed"));
+  }, options.expiryIntervalMs ?? 60_000);
+  expiry.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    services,
+    http,
+    wss,
+    listen: (port = 0, host = "127.0.0.1") =>
+      new Promise((resolve, reject) => {
+        http.once("error", reject);
+        http.listen(port, host, () => {
+          const address = http.address() as AddressInfo;
+          const base = `${host}:${address.port}`;
+          resolve({ url: `http://${base}/trpc`, wsUrl: `ws://${base}/trpc`, port: address.port });
+        });
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(expiry);
+        wsHandler.broadcastReconnectNotification();
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections();
+        // Give clients a moment to act on the reconnect notice, then hang up.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        await httpClosed;
+        await services.writer.close();
+        limiter.close();
+        await closeDb();
+      })()),
+  };
+}

@@ -1,0 +1,376 @@
+/**
+ * The envelope queue (store-and-forward) and its single writer.
+ *
+ * Every change to `envelopes` — new messages, acknowledgements and the delivery
+ * receipts they produce — goes through one `QueueWriter`, which group-commits
+ * whatever arrived while the previous transaction ran. Two reasons:
+ *  - throughput: one multi-row statement per batch instead of a transaction per
+ *    message (the relay's hot path);
+ *  - ordering: ids are handed out by one transaction at a time (and, across
+ *    nodes, under one advisory lock), so for every recipient, ids become visible
+ *    in increasing order. That is what makes "resume after lastEventId" safe:
+ *    an envelope can never commit with an id below one already delivered.
+ *
+ * A call resolves only after its batch committed: an acknowledged send is durable.
+ */
+import type postgres from "postgres";
+import { EnvelopeType, type DeliveredEnvelope } from "@handshake/crypto/wire";
+import type { Clock } from "../clock";
+import type { Logger } from "../log";
+import type { DeviceAddress, InboxBus } from "../relay/bus";
+
+/** Undelivered envelopes are dropped after this long (as WhatsApp and Signal do). */
+export const ENVELOPE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface SendItem {
+  sender: DeviceAddress;
+  recipient: DeviceAddress;
+  messageId: string;
+  type: number;
+  content: Buffer;
+  category: string | null;
+}
+
+export type SendOutcome =
+  | { status: "stored"; envelopeId: string; serverTimestamp: number }
+  | { status: "duplicate"; envelopeId: string; serverTimestamp: number }
+  | { status: "unknown-recipient" };
+
+export interface AckOutcome {
+  acknowledged: number;
+}
+
+interface PendingSend {
+  kind: "send";
+  item: SendItem;
+  resolve: (outcome: SendOutcome) => void;
+  reject: (error: unknown) => void;
+}
+interface PendingAck {
+  kind: "ack";
+  device: DeviceAddress;
+  ids: string[];
+  resolve: (outcome: AckOutcome) => void;
+  reject: (error: unknown) => void;
+}
+type Pending = PendingSend | PendingAck;
+
+export interface QueueWriterOptions {
+  maxBatch?: number;
+}
+
+export class QueueWriter {
+  private pending: Pending[] = [];
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private readonly maxBatch: number;
+  /** Batches committed and items in them, for metrics. */
+  readonly stats = { batches: 0, items: 0 };
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly bus: InboxBus,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    options: QueueWriterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 2000;
+  }
+
+  send(item: SendItem): Promise<SendOutcome> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: "send", item, resolve, reject }));
+  }
+
+  ack(device: DeviceAddress, ids: string[]): Promise<AckOutcome> {
+    if (ids.length === 0) return Promise.resolve({ acknowledged: 0 });
+    return new Promise((resolve, reject) => this.enqueue({ kind: "ack", device, ids, resolve, reject }));
+  }
+
+  /** Lets queued work finish; later calls are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running) await this.running;
+  }
+
+  private enqueue(op: Pending): void {
+    if (this.closed) {
+      op.reject(new Error("the message queue is shutting down"));
+      return;
+    }
+    this.pending.push(op);
+    if (!this.running) this.running = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        await this.commitIsolating(batch);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Commits a batch; if it fails, halves it so one bad item cannot sink the rest. */
+  private async commitIsolating(batch: Pending[]): Promise<void> {
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      if (batch.length === 1) {
+        this.logger.error({ err: error }, "queue write failed");
+        batch[0]!.reject(error);
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await this.commitIsolating(batch.slice(0, middle));
+      await this.commitIsolating(batch.slice(middle));
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + ENVELOPE_TTL_MS);
+
+    // The same (sender, message id) twice in one batch is one message.
+    const sends = new Map<string, PendingSend[]>();
+    const acks: PendingAck[] = [];
+    for (const op of batch) {
+      if (op.kind === "ack") {
+        acks.push(op);
+        continue;
+      }
+      const key = `${op.item.sender.accountId}/${op.item.messageId}`;
+      const group = sends.get(key);
+      if (group) group.push(op);
+      else sends.set(key, [op]);
+    }
+    const unique = [...sends.values()].map((group) => group[0]!.item);
+
+    const result = await this.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`;
+      const stored = unique.length > 0 ? await insertSends(tx, unique, now, expiresAt) : [];
+      const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
+      const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
+      const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
+      const ackResults = acks.length > 0 ? await deleteAndReceipt(tx, acks, now, expiresAt) : { deleted: [], receipts: [] };
+      return { stored, duplicates, ackResults };
+    });
+
+    this.stats.batches += 1;
+    this.stats.items += batch.length;
+
+    const storedByKey = new Map(result.stored.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
+    const duplicateByKey = new Map(result.duplicates.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
+    for (const [key, group] of sends) {
+      const stored = storedByKey.get(key);
+      const duplicate = duplicateByKey.get(key);
+      group.forEach((op, index) => {
+        if (stored) {
+          const envelopeId = String(stored.id);
+          // A second copy inside the same batch is a duplicate of the first.
+          op.resolve(
+            index === 0
+              ? { status: "stored", envelopeId, serverTimestamp: now.getTime() }
+              : { status: "duplicate", envelopeId, serverTimestamp: now.getTime() },
+          );
+        } else if (duplicate) {
+          op.resolve({
+            status: "duplicate",
+            envelopeId: String(duplicate.envelope_id),
+            serverTimestamp: duplicate.accepted_at.getTime(),
+          });
+        } else {
+          op.resolve({ status: "unknown-recipient" });
+        }
+      });
+    }
+    const deletedPerAck = new Map<PendingAck, number>();
+    for (const row of result.ackResults.deleted) {
+      const op = acks[row.ord]!;
+      deletedPerAck.set(op, (deletedPerAck.get(op) ?? 0) + 1);
+    }
+    for (const op of acks) op.resolve({ acknowledged: deletedPerAck.get(op) ?? 0 });
+
+    // Only now, with everything durable, tell connected recipients.
+    for (const row of result.stored) this.publish(row, now);
+    for (const row of result.ackResults.receipts) this.publish(row, now);
+  }
+
+  private publish(row: StoredRow, now: Date): void {
+    const envelope: DeliveredEnvelope = {
+      id: String(row.id),
+      type: row.type as DeliveredEnvelope["type"],
+      senderAccountId: row.sender_account_id,
+      senderDeviceId: row.sender_device_id,
+      messageId: row.message_id,
+      content: row.content.toString("base64"),
+      serverTimestamp: now.getTime(),
+      ...(row.category ? { category: row.category } : {}),
+    };
+    this.bus.publish({ accountId: row.recipient_account_id, deviceId: row.recipient_device_id }, envelope);
+  }
+}
+
+interface StoredRow {
+  id: string;
+  recipient_account_id: string;
+  recipient_device_id: number;
+  sender_account_id: string;
+  sender_device_id: number;
+  message_id: string;
+  type: number;
+  content: Buffer;
+  category: string | null;
+}
+
+async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: Date, expiresAt: Date) {
+  const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
+  // Unknown recipients simply do not join; the caller reports them.
+  return tx<StoredRow[]>`
+    with input as (
+      select * from unnest(
+        ${tx.array(col((i) => i.sender.accountId))}::uuid[],
+        ${tx.array(col((i) => i.sender.deviceId))}::int2[],
+        ${tx.array(col((i) => i.recipient.accountId))}::uuid[],
+        ${tx.array(col((i) => i.recipient.deviceId))}::int2[],
+        ${tx.array(col((i) => i.messageId))}::uuid[],
+        ${tx.array(col((i) => i.type))}::int2[],
+        ${tx.array(col((i) => i.content))}::bytea[],
+        ${tx.array(col((i) => i.category))}::text[]
+      ) as t(sender_account_id, sender_device_id, recipient_account_id, recipient_device_id, message_id, type, content, category)
+    ),
+    valid as (
+      select input.*, a.shard
+      from input
+      join accounts a on a.id = input.recipient_account_id
+      join devices d on d.account_id = input.recipient_account_id and d.device_id = input.recipient_device_id
+    ),
+    accepted as (
+      insert into accepted_messages (sender_account_id, message_id, recipient_account_id, envelope_id, accepted_at)
+      select sender_account_id, message_id, recipient_account_id, nextval(pg_get_serial_sequence('envelopes', 'id')), ${now}
+      from valid
+      on conflict do nothing
+      returning sender_account_id, message_id, envelope_id
+    )
+    insert into envelopes (id, recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                           sender_device_id, message_id, type, content, category, server_timestamp, expires_at)
+    select a.envelope_id, v.shard, v.recipient_account_id, v.recipient_device_id, v.sender_account_id,
+           v.sender_device_id, v.message_id, v.type, v.content, v.category, ${now}, ${expiresAt}
+    from accepted a
+    join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
+    order by a.envelope_id
+    returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+              content, category`;
+}
+
+async function findAccepted(tx: postgres.TransactionSql, items: SendItem[]) {
+  return tx<{ sender_account_id: string; message_id: string; envelope_id: string; accepted_at: Date }[]>`
+    select m.sender_account_id, m.message_id, m.envelope_id, m.accepted_at
+    from accepted_messages m
+    join unnest(${tx.array(items.map((i) => i.sender.accountId))}::uuid[],
+                ${tx.array(items.map((i) => i.messageId))}::uuid[]) as k(sender_account_id, message_id)
+      on k.sender_account_id = m.sender_account_id and k.message_id = m.message_id`;
+}
+
+async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[], now: Date, expiresAt: Date) {
+  const accountIds: string[] = [];
+  const deviceIds: number[] = [];
+  const envelopeIds: string[] = [];
+  const ords: number[] = [];
+  acks.forEach((op, ord) => {
+    for (const id of op.ids) {
+      accountIds.push(op.device.accountId);
+      deviceIds.push(op.device.deviceId);
+      envelopeIds.push(id);
+      ords.push(ord);
+    }
+  });
+  // A device can only delete its own envelopes: the recipient is part of the match.
+  const deleted = await tx<
+    { ord: number; type: number; sender_account_id: string; sender_device_id: number; message_id: string;
+      recipient_account_id: string; recipient_device_id: number }[]
+  >`
+    with k as (
+      select * from unnest(${tx.array(accountIds)}::uuid[], ${tx.array(deviceIds)}::int2[],
+                           ${tx.array(envelopeIds)}::int8[], ${tx.array(ords)}::int4[])
+        as k(account_id, device_id, id, ord)
+    )
+    delete from envelopes e
+    using k
+    where e.id = k.id and e.recipient_account_id = k.account_id and e.recipient_device_id = k.device_id
+    returning k.ord, e.type, e.sender_account_id, e.sender_device_id, e.message_id,
+              e.recipient_account_id, e.recipient_device_id`;
+
+  const toReceipt = deleted.filter((row) => row.type !== EnvelopeType.SERVER_DELIVERY_RECEIPT);
+  const receipts =
+    toReceipt.length === 0
+      ? []
+      : await tx<StoredRow[]>`
+    with r as (
+      select * from unnest(${tx.array(toReceipt.map((r) => r.sender_account_id))}::uuid[],
+                           ${tx.array(toReceipt.map((r) => r.sender_device_id))}::int2[],
+                           ${tx.array(toReceipt.map((r) => r.recipient_account_id))}::uuid[],
+                           ${tx.array(toReceipt.map((r) => r.recipient_device_id))}::int2[],
+                           ${tx.array(toReceipt.map((r) => r.message_id))}::uuid[])
+        as r(to_account_id, to_device_id, from_account_id, from_device_id, message_id)
+    )
+    insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                           sender_device_id, message_id, type, content, server_timestamp, expires_at)
+    select a.shard, r.to_account_id, r.to_device_id, r.from_account_id, r.from_device_id, r.message_id,
+           ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
+    from r join accounts a on a.id = r.to_account_id
+    returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+              content, category`;
+  return { deleted, receipts };
+}
+
+/** Reads a device's queue after `afterId`, oldest first. */
+export async function readInbox(
+  sql: postgres.Sql,
+  device: DeviceAddress,
+  afterId: string,
+  limit: number,
+): Promise<DeliveredEnvelope[]> {
+  const rows = await sql<(StoredRow & { server_timestamp: Date })[]>`
+    select id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+           content, category, server_timestamp
+    from envelopes
+    where recipient_account_id = ${device.accountId} and recipient_device_id = ${device.deviceId} and id > ${afterId}
+    order by id
+    limit ${limit}`;
+  return rows.map((row) => ({
+    id: String(row.id),
+    type: row.type as DeliveredEnvelope["type"],
+    senderAccountId: row.sender_account_id,
+    senderDeviceId: row.sender_device_id,
+    messageId: row.message_id,
+    content: row.content.toString("base64"),
+    serverTimestamp: row.server_timestamp.getTime(),
+    ...(row.category ? { category: row.category } : {}),
+  }));
+}
+
+/** Deletes envelopes and accepted-message ids past their 30 days; returns counts. */
+export async function expireOld(sql: postgres.Sql, now: Date, batchSize = 10_000) {
+  const horizon = new Date(now.getTime() - ENVELOPE_TTL_MS);
+  let envelopes = 0;
+  let accepted = 0;
+  for (;;) {
+    const rows = await sql`
+      delete from envelopes where id in (
+        select id from envelopes where expires_at <= ${now} limit ${batchSize})
+      returning 1`;
+    envelopes += rows.length;
+    if (rows.length < batchSize) break;
+  }
+  for (;;) {
+    const rows = await sql`
+      delete from accepted_messages where (sender_account_id, message_id) in (
+        select sender_account_id, message_id from accepted_messages where accepted_at <= ${horizon} limit ${batchSize})
+      returning 1`;
+    accepted += rows.length;
+    if (rows.length < batchSize) break;
+  }
+  return { envelopes, accepted };
+}

@@ -1,0 +1,46 @@
+/**
+ * A real messenger for tests: a fresh database on the run's PostgreSQL, a server
+ * on a free port, and its log lines captured for inspection. Test-only.
+ */
+import { createTestDatabase } from "@handshake/db/testing";
+import type { Clock } from "./clock";
+import { createLogger } from "./log";
+import type { RateLimitCatalogue } from "./rate-limits";
+import { createMessengerServer, type MessengerServer } from "./server";
+
+export interface TestMessenger {
+  url: string;
+  wsUrl: string;
+  server: MessengerServer;
+  databaseUrl: string;
+  /** Every log line the server wrote (JSON), at debug level. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestMessenger(
+  options: { clock?: Clock; rateLimits?: Partial<RateLimitCatalogue> | false } = {},
+): Promise<TestMessenger> {
+  const database = await createTestDatabase("messenger");
+  const logLines: string[] = [];
+  const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
+  const server = await createMessengerServer({
+    databaseUrl: database.url,
+    logger,
+    poolSize: 4,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+  });
+  const { url, wsUrl } = await server.listen(0);
+  return {
+    url,
+    wsUrl,
+    server,
+    databaseUrl: database.url,
+    logLines,
+    close: async () => {
+      await server.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** Shared by the messenger's tests: raw tRPC clients and real Signal key material. */
+import { randomUUID } from "node:crypto";
+import { createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from "@trpc/client";
+import WebSocket from "ws";
+import { SignalDevice } from "@handshake/crypto";
+import type { AppRouter } from "../src/root";
+
+export type Api = TRPCClient<AppRouter>;
+
+export function httpApi(url: string, credential?: string): Api {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url, headers: () => (credential ? { authorization: `Bearer ${credential}` } : {}) })],
+  });
+}
+
+export function wsApi(url: string, credential?: string, hooks: { onOpen?: () => void; onClose?: () => void } = {}) {
+  const client = createWSClient({
+    url: url.replace(/^http/, "ws"),
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: () => (credential ? { token: credential } : {}),
+    retryDelayMs: () => 20,
+    ...hooks,
+  });
+  return { api: createTRPCClient<AppRouter>({ links: [wsLink({ client })] }), close: () => client.close() };
+}
+
+let counter = 0;
+/** A fresh valid German mobile number per call (distinct across test files by prefix). */
+export function phone(prefix = "0"): string {
+  counter += 1;
+  return `+49151${prefix}${String(counter).padStart(8 - prefix.length, "0")}`;
+}
+
+export const androidDevice = { os: "android", osVersion: "6.0.1", appVersion: "2.16.260", model: "SM-G920F" } as const;
+
+export interface TestAccount {
+  accountId: string;
+  deviceId: number;
+  credential: string;
+  api: Api;
+  signal: SignalDevice;
+}
+
+export async function registerAccount(url: string, options: { keys?: number; phoneNumber?: string } = {}): Promise<TestAccount> {
+  const registered = await httpApi(url).account.register.mutate({
+    phoneNumber: options.phoneNumber ?? phone(),
+    device: androidDevice,
+  });
+  const api = httpApi(url, registered.credential);
+  const signal = await SignalDevice.create({ address: { accountId: registered.accountId, deviceId: 1 } });
+  if (options.keys !== undefined) await api.keys.upload.mutate(await signal.generatePreKeys({ oneTimeCount: options.keys }));
+  return { ...registered, api, signal };
+}
+
+/** Sends `count` small envelopes from `from` to `to` (content is opaque to the server). */
+export async function sendOpaque(from: TestAccount, to: TestAccount, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const messageId = randomUUID();
+    await from.api.message.send.mutate({
+      messageId,
+      recipient: { accountId: to.accountId },
+      type: 1,
+      content: Buffer.from(`opaque ${i}`).toString("base64"),
+    });
+    ids.push(messageId);
+  }
+  return ids;
+}

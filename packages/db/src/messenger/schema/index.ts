@@ -1,0 +1,4 @@
+/** The messenger's database schema. Importing this opens no connection. */
+export * from "./accounts";
+export * from "./keys";
+export * from "./envelopes";
