@@ -10,7 +10,7 @@ import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone"
 import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type postgres from "postgres";
 import type { WebSocket } from "ws";
-import { z, ZodError } from "zod";
+import { ZodError } from "zod";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
 import type { Clock } from "./clock";
@@ -82,7 +82,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       // A readable sentence instead of a JSON dump of zod issues.
-      message: isInputError ? `invalid input: ${z.prettifyError(cause).replace(/\n/g, "; ")}` : shape.message,
+      message: isInputError ? `invalid input: ${describeIssues(cause)}` : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -92,6 +92,11 @@ const t = initTRPC.context<Context>().create({
     };
   },
 });
+
+/** "recipient.accountId: Invalid UUID; content: must be standard base64" */
+function describeIssues(error: ZodError): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join(".") || "(input)"}: ${issue.message}`).join("; ");
+}
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;

@@ -232,7 +232,7 @@ export class HandshakeDevice {
     to: string | { accountId: string; deviceId?: number },
     text: string,
     options: { messageId?: string } = {},
-  ): Promise<{ messageId: string; envelopeId: string; type: number; duplicate: boolean }> {
+  ): Promise<{ messageId: string; envelopeId: string; type: number; duplicate: boolean; ciphertext: string }> {
     const recipient = typeof to === "string" ? { accountId: to, deviceId: 1 } : { accountId: to.accountId, deviceId: to.deviceId ?? 1 };
     if (!(await this.signal.hasSession(recipient))) {
       const bundle = await this.api.keys.bundle.query(recipient);
@@ -246,7 +246,13 @@ export class HandshakeDevice {
       type: encrypted.type,
       content: encrypted.content,
     });
-    return { messageId, envelopeId: result.envelopeId, type: encrypted.type, duplicate: result.duplicate };
+    return {
+      messageId,
+      envelopeId: result.envelopeId,
+      type: encrypted.type,
+      duplicate: result.duplicate,
+      ciphertext: encrypted.content,
+    };
   }
 
   /** Stops receiving and closes the socket. `connect()` again resumes from the server's queue. */

@@ -63,7 +63,8 @@ export function base64Bytes(min: number, max: number) {
     // Cheap length bound before the regex, so an oversized string fails fast.
     .max(Math.ceil(max / 3) * 4, { message: `must decode to at most ${max} bytes` })
     .regex(BASE64, { message: "must be standard base64 (A-Z a-z 0-9 + /, padded with =)" })
-    .refine((value) => base64ByteLength(value) >= min, { message: `must decode to at least ${min} bytes` });
+    .refine((value) => base64ByteLength(value) >= min, { message: `must decode to at least ${min} bytes` })
+    .refine((value) => base64ByteLength(value) <= max, { message: `must decode to at most ${max} bytes` });
 }
 
 export const keyIdSchema = z.number().int().min(0).max(0xff_ffff);

@@ -1,0 +1,37 @@
+/** `pnpm dev`: the whole stack in the foreground; Ctrl-C stops everything. */
+import { findRunningStack, startStack } from "./stack";
+import { stackEnv } from "./env";
+
+const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
+const reset = "\x1b[0m";
+
+const already = await findRunningStack();
+if (already) {
+  console.error(`A Handshake stack is already running (pid ${already.pid}). Stop it first, or use it:`);
+  for (const [name, service] of Object.entries(already.services)) console.error(`  ${name.padEnd(10)} ${service.description}`);
+  process.exit(1);
+}
+
+console.log(stackEnv.DATABASE_URL ? "Using the PostgreSQL server in DATABASE_URL" : "Starting embedded PostgreSQL (data in .data/postgres)…");
+const stack = await startStack({
+  databaseUrl: stackEnv.DATABASE_URL,
+  postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
+  env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
+  announce: true,
+  onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${line}`),
+});
+
+console.log("\nHandshake is up:");
+console.log(`  ${"postgres".padEnd(10)} ${stack.info.postgres.embedded ? "embedded, " : ""}${stack.info.postgres.url.replace(/:[^:@/]*@/, ":***@")}`);
+for (const [name, service] of Object.entries(stack.info.services)) console.log(`  ${name.padEnd(10)} ${service.description}`);
+console.log("\nTry `pnpm demo` in another terminal. Ctrl-C stops everything.\n");
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping…");
+    void stack.stop().then(() => process.exit(0));
+  });
+}

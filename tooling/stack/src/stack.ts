@@ -1,0 +1,184 @@
+/**
+ * The whole Handshake stack on one machine: PostgreSQL (embedded unless
+ * DATABASE_URL is set) and each service as its own process, with its own
+ * database. Used by `pnpm dev`, and by tools that need a running stack.
+ *
+ * While it runs, `.data/stack.json` says where everything is, so tools started
+ * separately (`pnpm demo`, `pnpm population seed`, `pnpm audit:privacy`) can find it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const stackFile = path.join(repoRoot, ".data", "stack.json");
+
+/** A service of the stack: how to start it and how to tell it is ready. */
+export interface ServiceDefinition {
+  name: string;
+  /** Workspace folder, relative to the repo root. */
+  cwd: string;
+  entry: string;
+  port: number;
+  /** Its database on the shared server (never shared with another service). */
+  database?: string;
+  /** Environment variable that receives the database URL. */
+  databaseEnv?: string;
+  healthPath: string;
+  /** What to print as "where it listens". */
+  describe(port: number): string;
+  env?: Record<string, string>;
+}
+
+export const services: ServiceDefinition[] = [
+  {
+    name: "messenger",
+    cwd: "apps/messenger",
+    entry: "src/main.ts",
+    port: 4100,
+    database: "handshake_messenger",
+    databaseEnv: "MESSENGER_DATABASE_URL",
+    healthPath: "/healthz",
+    describe: (port) => `tRPC http://127.0.0.1:${port}/trpc  ·  WebSocket ws://127.0.0.1:${port}/trpc`,
+  },
+];
+
+export interface StackInfo {
+  pid: number;
+  postgres: { url: string; embedded: boolean };
+  services: Record<string, { baseUrl: string; description: string; port: number; databaseUrl?: string }>;
+}
+
+export interface StackOptions {
+  /** A PostgreSQL server to use instead of the embedded one. */
+  databaseUrl?: string | undefined;
+  /** Where embedded PostgreSQL keeps its data. */
+  dataDir?: string;
+  postgresPort?: number;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  /** Port offset, to run a second stack beside the first. */
+  portOffset?: number;
+  /** Receives every line the services print, prefixed by their name. */
+  onLine?: (service: string, line: string) => void;
+  /** Write .data/stack.json (the dev stack does; throwaway stacks do not). */
+  announce?: boolean;
+}
+
+export interface RunningStack {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  let postgres: RunningPostgres | null = null;
+  let serverUrl = options.databaseUrl;
+  if (!serverUrl) {
+    postgres = await startEmbeddedPostgres({
+      dataDir: options.dataDir ?? path.join(repoRoot, ".data", "postgres"),
+      port: options.postgresPort ?? 0,
+    });
+    serverUrl = postgres.url;
+  }
+  const children: { name: string; process: ChildProcess }[] = [];
+  const info: StackInfo = {
+    pid: process.pid,
+    postgres: { url: serverUrl, embedded: Boolean(postgres) },
+    services: {},
+  };
+  const stop = async () => {
+    await Promise.all(children.map(({ process: child }) => stopChild(child)));
+    await postgres?.stop();
+    if (options.announce) await rm(stackFile, { force: true });
+  };
+  try {
+    for (const service of services) {
+      const port = service.port + (options.portOffset ?? 0);
+      const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
+      const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
+        cwd: path.join(repoRoot, service.cwd),
+        env: {
+          ...process.env,
+          ...options.env,
+          ...service.env,
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.push({ name: service.name, process: child });
+      pipeLines(child, service.name, options.onLine);
+      await waitHealthy(child, service.name, `http://127.0.0.1:${port}${service.healthPath}`);
+      info.services[service.name] = {
+        baseUrl: `http://127.0.0.1:${port}`,
+        description: service.describe(port),
+        port,
+        ...(databaseUrl ? { databaseUrl } : {}),
+      };
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (options.announce) {
+    await mkdir(path.dirname(stackFile), { recursive: true });
+    await writeFile(stackFile, JSON.stringify(info, null, 2));
+  }
+  return { info, stop };
+}
+
+/** The running dev stack, if `.data/stack.json` names a live process. */
+export async function findRunningStack(): Promise<StackInfo | null> {
+  if (!existsSync(stackFile)) return null;
+  const info = JSON.parse(await readFile(stackFile, "utf8")) as StackInfo;
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return null;
+  }
+}
+
+function pipeLines(child: ChildProcess, name: string, onLine: StackOptions["onLine"]) {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) onLine?.(name, line);
+    });
+  }
+}
+
+async function waitHealthy(child: ChildProcess, name: string, url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited during start-up (code ${child.exitCode}); see its log above`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000} s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
