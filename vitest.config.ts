@@ -10,7 +10,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: process.env.CI ? ["default", "json"] : ["default"],
-    outputFile: { json: ".artifacts/vitest-results.json" },
   },
 });

@@ -86,8 +86,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await pg.start();
   } catch (error) {
     throw new Error(
-      `embedded PostgreSQL did not start on port ${port} (data in ${dataDir}). ` +
-        `Is another instance using that folder? ${error instanceof Error ? error.message : ""}`.trim(),
+      `embedded PostgreSQL did not start on port ${port} (data in ${dataDir}). Is another instance using ` +
+        `that folder or port? When running as root, PostgreSQL runs as the "postgres" user, which must be ` +
+        `able to enter every parent folder of the data folder. ${error instanceof Error ? error.message : ""}`.trim(),
     );
   }
 
