@@ -23,7 +23,7 @@ async function connectToMessenger() {
   const running = await findRunningStack();
   const messenger = running?.services.messenger;
   if (messenger?.databaseUrl) {
-    console.log(dim(`Using the running stack (pid ${running.pid}): ${messenger.baseUrl}`));
+    console.log(dim(`Using the running stack (pid ${running?.pid}): ${messenger.baseUrl}`));
     return { url: `${messenger.baseUrl}/trpc`, databaseUrl: messenger.databaseUrl, stop: async () => {} };
   }
   console.log(dim("No running stack found; starting a messenger on embedded PostgreSQL (.data/demo-postgres)…"));
@@ -90,8 +90,9 @@ for (const message of await bob.take(offline.length)) {
 }
 await bob.close();
 await bob.connect();
-const [{ left }] = (await sql<{ left: number }[]>`
-  select count(*)::int as left from envelopes where recipient_account_id = ${bob.accountId} and type <> 5`) as [{ left: number }];
+const [queue] = await sql<{ left: number }[]>`
+  select count(*)::int as left from envelopes where recipient_account_id = ${bob.accountId} and type <> 5`;
+const left = queue?.left ?? 0;
 console.log(`   queue for Bob now holds ${left} messages (store-and-forward: nothing stays after delivery)`);
 
 console.log(`\n${bold("4. Both online:")} a live exchange. Messages still travel only as ciphertext.`);
