@@ -1,7 +1,7 @@
 /**
  * Finds blocks of mobile numbers (a national prefix followed by free digits) that
  * libphonenumber-js (max metadata) accepts as valid MOBILE numbers for every
- * completion. Output is pasted into src/phone-blocks.ts. Run: `pnpm tsx scripts/find-mobile-blocks.ts`.
+ * completion. Output is pasted into src/phone-blocks.ts, trimmed to the capacity the spec needs. Run: `pnpm tsx scripts/find-mobile-blocks.ts`.
  */
 import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
 
@@ -23,8 +23,10 @@ function digits(n: number): string {
 }
 
 function mobile(cc: string, national: string, country: CountryCode): boolean {
-  const p = parsePhoneNumberFromString(`+${cc}${national}`);
-  if (!p || !p.isValid() || p.country !== country) return false;
+  const e164 = `+${cc}${national}`;
+  const p = parsePhoneNumberFromString(e164);
+  // p.number differs when the digits start with a trunk prefix (0, or 8 in Russia)
+  if (!p || p.number !== e164 || !p.isValid() || p.country !== country) return false;
   const t = p.getType();
   return t === "MOBILE" || t === "FIXED_LINE_OR_MOBILE";
 }

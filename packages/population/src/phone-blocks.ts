@@ -17,8 +17,8 @@ export const MOBILE_BLOCKS: Readonly<Record<string, { callingCode: string; block
   ID: { callingCode: "62", blocks: [["81", 9]] },
   // capacity 8e+08 numbers
   MX: { callingCode: "52", blocks: [["22", 8], ["33", 8], ["44", 8], ["45", 8], ["55", 8], ["56", 8], ["72", 8], ["77", 8]] },
-  // capacity 1e+09 numbers
-  RU: { callingCode: "7", blocks: [["89", 9]] },
+  // capacity 5e+08 numbers
+  RU: { callingCode: "7", blocks: [["90", 8], ["91", 8], ["92", 8], ["94", 8], ["95", 8]] },
   // capacity 1e+09 numbers
   DE: { callingCode: "49", blocks: [["17", 9]] },
   // capacity 5.5e+08 numbers
