@@ -1,4 +1,5 @@
 /** The only place the messenger reads process.env; validated once at start-up. */
+import { regimeNameSchema } from "@handshake/consent";
 import { z } from "zod";
 
 const envSchema = z.object({
@@ -15,6 +16,14 @@ const envSchema = z.object({
   SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Set to "off" only for load benchmarks that measure the relay itself. */
   RATE_LIMITS: z.enum(["on", "off"]).default("on"),
+  /** Enables admin procedures (simulation clock); unset means they are refused. */
+  ADMIN_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+  /** Where simulated time starts on a fresh database (it then persists). */
+  SIM_CLOCK_START: z.iso.datetime({ offset: true }).default("2016-08-20T08:00:00Z"),
+  /** Consent regime: optout-2016, optin, eu-pause-2016, de-ban-2016, none, or historical-2016 (composed by country). */
+  CONSENT_REGIME: regimeNameSchema.default("historical-2016"),
+  ACCEPTANCE_DAYS: z.coerce.number().min(0).max(365).default(30),
+  OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;

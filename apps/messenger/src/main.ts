@@ -1,4 +1,5 @@
 /** Messenger entry point: environment -> database -> server. Wiring only. */
+import { makeTimeline } from "@handshake/consent";
 import { resolveDatabase } from "@handshake/db/resolve";
 import path from "node:path";
 import { readEnv } from "./env";
@@ -19,9 +20,23 @@ const server = await createMessengerServer({
   logger,
   shardCount: env.SHARD_COUNT,
   rateLimits: env.RATE_LIMITS === "off" ? false : {},
+  adminToken: env.ADMIN_TOKEN ?? null,
+  simStart: new Date(env.SIM_CLOCK_START),
+  regime: env.CONSENT_REGIME,
+  timeline: makeTimeline({ acceptanceDays: env.ACCEPTANCE_DAYS, optOutWindowDays: env.OPT_OUT_WINDOW_DAYS }),
 });
 const { url, wsUrl } = await server.listen(env.PORT, env.HOST);
-logger.info({ url, wsUrl, embeddedPostgres: Boolean(database.embedded) }, "messenger listening");
+logger.info(
+  {
+    url,
+    wsUrl,
+    embeddedPostgres: Boolean(database.embedded),
+    simulatedNow: server.services.clock.now().toISOString(),
+    regime: env.CONSENT_REGIME,
+    admin: Boolean(env.ADMIN_TOKEN),
+  },
+  "messenger listening",
+);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

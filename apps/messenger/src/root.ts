@@ -1,5 +1,9 @@
 /** The messenger's API: assembled here, typed for clients as `AppRouter`. */
 import { accountRouter } from "./router/account";
+import { adminRouter, clockRouter } from "./router/admin";
+import { businessRouter } from "./router/business";
+import { settingsRouter } from "./router/settings";
+import { termsRouter } from "./router/terms";
 import { inboxRouter } from "./router/inbox";
 import { keysRouter } from "./router/keys";
 import { messageRouter } from "./router/message";
@@ -10,6 +14,11 @@ export const appRouter = createTRPCRouter({
   keys: keysRouter,
   message: messageRouter,
   inbox: inboxRouter,
+  terms: termsRouter,
+  settings: settingsRouter,
+  business: businessRouter,
+  clock: clockRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

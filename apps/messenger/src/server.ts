@@ -11,7 +11,10 @@ import { WebSocketServer } from "ws";
 import { createMessengerDb } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { Authenticator } from "./auth/authenticate";
-import { systemClock, type Clock } from "./clock";
+import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
+import { DEFAULT_SIM_START, type Clock } from "./clock";
+import { loadSimClock } from "./storage/clock";
+import { ConsentStore } from "./storage/consent";
 import { createLogger, type Logger } from "./log";
 import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus } from "./relay/bus";
@@ -24,7 +27,18 @@ export const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface MessengerServerOptions {
   databaseUrl: string;
+  /**
+   * Defaults to the simulation clock stored in the database (created at
+   * `simStart` on first run), which admins can move forward.
+   */
   clock?: Clock;
+  simStart?: Date;
+  /** Consent regime (default `historical-2016`). */
+  regime?: RegimeInput;
+  /** Acceptance deadline and opt-out window (defaults: 30 days each). */
+  timeline?: Timeline;
+  /** Enables the admin procedures (clock control). */
+  adminToken?: string | null;
   logger?: Logger;
   /** Override limits (tests), or `false` to disable them (relay benchmarks only). */
   rateLimits?: Partial<RateLimitCatalogue> | false;
@@ -47,12 +61,14 @@ export interface MessengerServer {
 
 export async function createMessengerServer(options: MessengerServerOptions): Promise<MessengerServer> {
   const logger = options.logger ?? createLogger();
-  const clock = options.clock ?? systemClock;
   await migrateDatabase(options.databaseUrl, "messenger");
   const { db, sql, close: closeDb } = createMessengerDb(options.databaseUrl, {
     max: options.poolSize ?? 10,
     applicationName: "messenger",
   });
+  const clock = options.clock ?? (await loadSimClock(sql, options.simStart ?? DEFAULT_SIM_START));
+  const timeline = options.timeline ?? makeTimeline();
+  const regime = { current: options.regime ?? ("historical-2016" as RegimeInput) };
   const bus = new LocalInboxBus();
   const limiter =
     options.rateLimits === false
@@ -68,6 +84,10 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     authenticator: new Authenticator(sql),
     logger,
     shardCount: options.shardCount ?? 10_000,
+    consent: new ConsentStore(sql, { regime: () => regime.current, timeline }),
+    regime,
+    timeline,
+    adminToken: options.adminToken ?? null,
   };
 
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {

@@ -3,6 +3,7 @@
  * on a free port, and its log lines captured for inspection. Test-only.
  */
 import { createTestDatabase } from "@handshake/db/testing";
+import type { RegimeInput } from "@handshake/consent";
 import type { Clock } from "./clock";
 import { createLogger } from "./log";
 import type { RateLimitCatalogue } from "./rate-limits";
@@ -18,8 +19,16 @@ export interface TestMessenger {
   close(): Promise<void>;
 }
 
+/** The admin token every test messenger accepts. */
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+
 export async function startTestMessenger(
-  options: { clock?: Clock; rateLimits?: Partial<RateLimitCatalogue> | false } = {},
+  options: {
+    clock?: Clock;
+    simStart?: Date;
+    regime?: RegimeInput;
+    rateLimits?: Partial<RateLimitCatalogue> | false;
+  } = {},
 ): Promise<TestMessenger> {
   const database = await createTestDatabase("messenger");
   const logLines: string[] = [];
@@ -28,6 +37,9 @@ export async function startTestMessenger(
     databaseUrl: database.url,
     logger,
     poolSize: 4,
+    adminToken: TEST_ADMIN_TOKEN,
+    ...(options.simStart ? { simStart: options.simStart } : {}),
+    ...(options.regime ? { regime: options.regime } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
   });

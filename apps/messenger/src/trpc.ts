@@ -11,6 +11,8 @@ import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type postgres from "postgres";
 import type { WebSocket } from "ws";
 import { ZodError } from "zod";
+import { timingSafeEqual } from "node:crypto";
+import { serviceRefusal, type RegimeInput, type Refusal, type Timeline } from "@handshake/consent";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
 import type { Clock } from "./clock";
@@ -18,6 +20,7 @@ import type { Logger } from "./log";
 import type { RateLimiter, RateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
+import type { ConsentStore } from "./storage/consent";
 import type { QueueWriter } from "./storage/queue";
 
 /** Long-lived parts of the server, shared by every request. */
@@ -31,6 +34,12 @@ export interface MessengerServices {
   authenticator: Authenticator;
   logger: Logger;
   shardCount: number;
+  consent: ConsentStore;
+  /** The consent regime the rules apply (a preset name or a spec); may be switched at run time. */
+  regime: { current: RegimeInput };
+  timeline: Timeline;
+  /** Admin token from the environment; admin procedures are refused when unset. */
+  adminToken: string | null;
 }
 
 export interface ContextInnerOptions {
@@ -39,6 +48,8 @@ export interface ContextInnerOptions {
   /** The WebSocket carrying this call, when there is one (for backpressure). */
   connection?: WebSocket | null;
   remoteAddress?: string;
+  /** The admin token the caller presented, if any. */
+  adminToken?: string | null;
 }
 
 export function createContextInner(opts: ContextInnerOptions) {
@@ -48,6 +59,7 @@ export function createContextInner(opts: ContextInnerOptions) {
     auth: opts.auth ?? ({ ok: false, reason: "missing" } as AuthResult),
     connection: opts.connection ?? null,
     remoteAddress: opts.remoteAddress ?? "local",
+    presentedAdminToken: opts.adminToken ?? null,
   };
 }
 
@@ -59,12 +71,17 @@ export async function createContext(
 ): Promise<Context> {
   const isWebSocket = "res" in opts && typeof (opts.res as WebSocket).send === "function" && !("setHeader" in opts.res);
   let credential: string | undefined;
+  let adminToken: string | undefined;
   if (isWebSocket) {
     const token = opts.info.connectionParams?.token;
     credential = typeof token === "string" ? token : undefined;
+    const admin = opts.info.connectionParams?.adminToken;
+    adminToken = typeof admin === "string" ? admin : undefined;
   } else {
     const header = opts.req.headers.authorization;
     credential = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
+    const admin = opts.req.headers["x-admin-token"];
+    adminToken = typeof admin === "string" ? admin : undefined;
   }
   const auth = await services.authenticator.authenticate(credential);
   return createContextInner({
@@ -72,6 +89,7 @@ export async function createContext(
     auth,
     connection: isWebSocket ? (opts.res as WebSocket) : null,
     remoteAddress: opts.req.socket.remoteAddress ?? "unknown",
+    adminToken: adminToken ?? null,
   });
 }
 
@@ -88,6 +106,8 @@ const t = initTRPC.context<Context>().create({
         stack: undefined,
         issues: isInputError ? cause.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : undefined,
         retryAfterMs: cause instanceof RateLimitExceeded ? cause.retryAfterMs : undefined,
+        /** Machine-readable reason of a consent refusal (see @handshake/consent RefusalCode). */
+        reason: cause instanceof ConsentRefused ? cause.reason : undefined,
       },
     };
   },
@@ -109,6 +129,59 @@ export const deviceProcedure = t.procedure.use(({ ctx, next }) => {
   }
   return next({ ctx: { ...ctx, device: ctx.auth.device } });
 });
+
+/**
+ * Requires that the account may use the service now: after the acceptance deadline,
+ * only accounts that accepted the 2016 terms can send and receive.
+ */
+export const serviceProcedure = deviceProcedure.use(async ({ ctx, next }) => {
+  const { account, state } = await ctx.consent.get(ctx.device.accountId);
+  const refusal = serviceRefusal(state, ctx.clock.now(), ctx.timeline);
+  if (refusal) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `${refusal.message} (terms.accept); messages for you are kept meanwhile.`,
+      cause: new ConsentRefused(refusal),
+    });
+  }
+  return next({ ctx: { ...ctx, account, consentState: state } });
+});
+
+/** Requires the admin token (header `x-admin-token`, or connectionParams.adminToken). */
+export const adminProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.adminToken) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "admin procedures are disabled: the server has no ADMIN_TOKEN" });
+  }
+  const presented = Buffer.from(ctx.presentedAdminToken ?? "");
+  const expected = Buffer.from(ctx.adminToken);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: ctx.presentedAdminToken ? "wrong admin token" : "admin token required (header x-admin-token)",
+    });
+  }
+  return next();
+});
+
+/** A consent rule said no; carried as the cause of a TRPCError. */
+export class ConsentRefused extends Error {
+  readonly reason: Refusal["code"];
+  constructor(refusal: Refusal) {
+    super(refusal.message);
+    this.reason = refusal.code;
+  }
+}
+
+/** Turns a refusal from the rules into a clear API error. */
+export function refusalError(refusal: Refusal): TRPCError {
+  const code =
+    refusal.code === "unknown-policy-version" || refusal.code === "not-a-business" || refusal.code === "invalid-time"
+      ? "BAD_REQUEST"
+      : refusal.code === "business-blocked" || refusal.code === "marketing-opted-out" || refusal.code === "terms-not-accepted"
+        ? "FORBIDDEN"
+        : "CONFLICT";
+  return new TRPCError({ code, message: refusal.message, cause: new ConsentRefused(refusal) });
+}
 
 /** Consumes one token of a catalogue limit keyed by `key`, or refuses the call. */
 export function limit(ctx: Context, name: RateLimitName, key: string, cost = 1): void {

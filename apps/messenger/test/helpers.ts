@@ -7,9 +7,17 @@ import type { AppRouter } from "../src/root";
 
 export type Api = TRPCClient<AppRouter>;
 
-export function httpApi(url: string, credential?: string): Api {
+export function httpApi(url: string, credential?: string, adminToken?: string): Api {
   return createTRPCClient<AppRouter>({
-    links: [httpLink({ url, headers: () => (credential ? { authorization: `Bearer ${credential}` } : {}) })],
+    links: [
+      httpLink({
+        url,
+        headers: () => ({
+          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+          ...(adminToken ? { "x-admin-token": adminToken } : {}),
+        }),
+      }),
+    ],
   });
 }
 
@@ -41,10 +49,14 @@ export interface TestAccount {
   signal: SignalDevice;
 }
 
-export async function registerAccount(url: string, options: { keys?: number; phoneNumber?: string } = {}): Promise<TestAccount> {
+export async function registerAccount(
+  url: string,
+  options: { keys?: number; phoneNumber?: string; business?: string } = {},
+): Promise<TestAccount> {
   const registered = await httpApi(url).account.register.mutate({
     phoneNumber: options.phoneNumber ?? phone(),
     device: androidDevice,
+    ...(options.business ? { kind: "business" as const, displayName: options.business } : {}),
   });
   const api = httpApi(url, registered.credential);
   const signal = await SignalDevice.create({ address: { accountId: registered.accountId, deviceId: 1 } });

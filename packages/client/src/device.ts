@@ -231,7 +231,11 @@ export class HandshakeDevice {
   async send(
     to: string | { accountId: string; deviceId?: number },
     text: string,
-    options: { messageId?: string } = {},
+    options: {
+      messageId?: string;
+      /** Business accounts: the cleartext category of the message. */
+      category?: { kind: "transactional"; topic: "receipt" | "flight-status" | "delivery" | "fraud-alert" } | { kind: "marketing" };
+    } = {},
   ): Promise<{ messageId: string; envelopeId: string; type: number; duplicate: boolean; ciphertext: string }> {
     const recipient = typeof to === "string" ? { accountId: to, deviceId: 1 } : { accountId: to.accountId, deviceId: to.deviceId ?? 1 };
     if (!(await this.signal.hasSession(recipient))) {
@@ -245,6 +249,7 @@ export class HandshakeDevice {
       recipient,
       type: encrypted.type,
       content: encrypted.content,
+      ...(options.category ? { category: options.category } : {}),
     });
     return {
       messageId,
@@ -253,6 +258,32 @@ export class HandshakeDevice {
       duplicate: result.duplicate,
       ciphertext: encrypted.content,
     };
+  }
+
+  /** The terms in force and what this account must do (accept by the deadline). */
+  terms() {
+    return this.api.terms.current.query();
+  }
+
+  /** Accepts the terms in force; `shareWithFacebook` is the state of the share box. */
+  acceptTerms(shareWithFacebook: boolean, version = "2016-08-25") {
+    return this.api.terms.accept.mutate({ version, shareWithFacebook });
+  }
+
+  /** Settings > Account: stop sharing account info with Facebook (within 30 days of accepting). */
+  optOutOfSharing() {
+    return this.api.settings.setShareAccountInfo.mutate({ shareWithFacebook: false });
+  }
+
+  /** Business choices of this account. */
+  blockBusiness(businessId: string) {
+    return this.api.business.block.mutate({ businessId });
+  }
+  unblockBusiness(businessId: string) {
+    return this.api.business.unblock.mutate({ businessId });
+  }
+  optOutOfMarketing(businessId: string) {
+    return this.api.business.marketing.mutate({ businessId, receive: false });
   }
 
   /** Stops receiving and closes the socket. `connect()` again resumes from the server's queue. */

@@ -24,6 +24,7 @@ const stack = await startStack({
 console.log("\nHandshake is up:");
 console.log(`  ${"postgres".padEnd(10)} ${stack.info.postgres.embedded ? "embedded, " : ""}${stack.info.postgres.url.replace(/:[^:@/]*@/, ":***@")}`);
 for (const [name, service] of Object.entries(stack.info.services)) console.log(`  ${name.padEnd(10)} ${service.description}`);
+console.log(`  ${"admin".padEnd(10)} token in .data/stack.json (header x-admin-token), e.g. to move the simulation clock`);
 console.log("\nTry `pnpm demo` in another terminal. Ctrl-C stops everything.\n");
 
 let stopping = false;

@@ -7,6 +7,7 @@
  * separately (`pnpm demo`, `pnpm population seed`, `pnpm audit:privacy`) can find it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -48,6 +49,8 @@ export const services: ServiceDefinition[] = [
 
 export interface StackInfo {
   pid: number;
+  /** Admin token of this stack's services (simulation clock, dashboards). Local only. */
+  adminToken: string;
   postgres: { url: string; embedded: boolean };
   services: Record<string, { baseUrl: string; description: string; port: number; databaseUrl?: string }>;
 }
@@ -64,6 +67,8 @@ export interface StackOptions {
   portOffset?: number;
   /** Receives every line the services print, prefixed by their name. */
   onLine?: (service: string, line: string) => void;
+  /** Admin token for every service; random when omitted. */
+  adminToken?: string;
   /** Write .data/stack.json (the dev stack does; throwaway stacks do not). */
   announce?: boolean;
 }
@@ -84,8 +89,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     serverUrl = postgres.url;
   }
   const children: { name: string; process: ChildProcess }[] = [];
+  const adminToken = options.adminToken ?? randomBytes(18).toString("base64url");
   const info: StackInfo = {
     pid: process.pid,
+    adminToken,
     postgres: { url: serverUrl, embedded: Boolean(postgres) },
     services: {},
   };
@@ -105,6 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           ...options.env,
           ...service.env,
           PORT: String(port),
+          ADMIN_TOKEN: adminToken,
           HOST: "127.0.0.1",
           ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
         },
@@ -126,7 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
   if (options.announce) {
     await mkdir(path.dirname(stackFile), { recursive: true });
-    await writeFile(stackFile, JSON.stringify(info, null, 2));
+    await writeFile(stackFile, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
   return { info, stop };
 }

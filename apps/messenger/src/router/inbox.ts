@@ -2,7 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { streamInbox } from "../relay/inbox-stream";
 import { touchLastSeen } from "../storage/accounts";
-import { deviceProcedure } from "../trpc";
+import { serviceProcedure } from "../trpc";
 
 const envelopeId = z.string().regex(/^[1-9][0-9]{0,18}$/, { message: "must be an envelope id (a positive integer)" });
 
@@ -12,7 +12,7 @@ export const inboxRouter = {
    * Events are `tracked` by envelope id, so a reconnecting client resumes after
    * the last one it saw (tRPC sends `lastEventId` back by itself).
    */
-  stream: deviceProcedure
+  stream: serviceProcedure
     .input(z.object({ lastEventId: envelopeId.nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       await touchLastSeen(ctx.sql, ctx.device, ctx.clock.now());
@@ -31,7 +31,7 @@ export const inboxRouter = {
    * Acknowledges envelopes after the device has processed (decrypted) them: they
    * are deleted, and each message's sender gets a delivery receipt.
    */
-  ack: deviceProcedure
+  ack: serviceProcedure
     .input(z.object({ ids: z.array(envelopeId).min(1).max(1000) }))
     .mutation(async ({ ctx, input }) => ctx.writer.ack(ctx.device, input.ids)),
 } satisfies TRPCRouterRecord;

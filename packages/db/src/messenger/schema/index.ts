@@ -2,3 +2,4 @@
 export * from "./accounts";
 export * from "./keys";
 export * from "./envelopes";
+export * from "./consent";

@@ -1,0 +1,49 @@
+import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { ClockMovedBackwards, isAdjustable } from "../clock";
+import { saveSimClock } from "../storage/clock";
+import { adminProcedure, publicProcedure, type Context } from "../trpc";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; advance(ms: number): void }) => void) {
+  if (!isAdjustable(ctx.clock)) {
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this server runs on a fixed clock" });
+  }
+  const before = ctx.clock.now();
+  try {
+    move(ctx.clock);
+  } catch (error) {
+    if (error instanceof ClockMovedBackwards) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
+    throw error;
+  }
+  if ("state" in ctx.clock && typeof ctx.clock.state === "function") {
+    await saveSimClock(ctx.sql, (ctx.clock as { state(): { simMs: number; realMs: number } }).state());
+  }
+  const after = ctx.clock.now();
+  ctx.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
+  return { now: after.toISOString(), movedMs: after.getTime() - before.getTime() };
+}
+
+export const clockRouter = {
+  /** Simulated time (anyone may read it). */
+  now: publicProcedure.query(({ ctx }) => ({ now: ctx.clock.now().toISOString() })),
+} satisfies TRPCRouterRecord;
+
+export const adminRouter = {
+  /** Jump the simulation clock to a later instant. */
+  setClock: adminProcedure
+    .input(z.object({ at: z.iso.datetime({ offset: true }) }))
+    .mutation(({ ctx, input }) => moveClock(ctx, (clock) => clock.set(new Date(input.at)))),
+  /** Move the simulation clock forward, e.g. `{ days: 29 }`. */
+  advanceClock: adminProcedure
+    .input(
+      z
+        .object({
+          days: z.number().min(0).max(3650).optional(),
+          ms: z.number().int().min(0).max(3650 * DAY_MS).optional(),
+        })
+        .refine((v) => v.days !== undefined || v.ms !== undefined, { message: "give days or ms" }),
+    )
+    .mutation(({ ctx, input }) => moveClock(ctx, (clock) => clock.advance((input.days ?? 0) * DAY_MS + (input.ms ?? 0)))),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,156 @@
+/**
+ * Consent state per account: the append-only `consent_events` history folded
+ * through `@handshake/consent`. A bounded in-memory cache serves the hot path
+ * (every send checks the sender may use the service); it is updated on every
+ * choice this node records. Several nodes would invalidate through the bus.
+ */
+import {
+  acceptTerms,
+  blockBusiness,
+  newAccount,
+  optOutInSettings,
+  optOutOfMarketing,
+  unblockBusiness,
+  type ConsentState,
+  type RegimeInput,
+  type Result,
+  type Timeline,
+} from "@handshake/consent";
+import type postgres from "postgres";
+
+export type ConsentEventKind =
+  | "terms-accepted"
+  | "share-opted-out"
+  | "business-blocked"
+  | "business-unblocked"
+  | "marketing-opted-out";
+
+interface EventRow {
+  kind: ConsentEventKind;
+  policy_version: string;
+  share_with_facebook: boolean | null;
+  business_account_id: string | null;
+  at: Date;
+}
+
+export interface AccountFacts {
+  id: string;
+  kind: "personal" | "business";
+  country: string;
+  createdAt: Date;
+}
+
+/** A choice to record: what the user asked for, at a simulated time. */
+export type ConsentChoice =
+  | { kind: "terms-accepted"; version: string; shareWithFacebook: boolean }
+  | { kind: "share-opted-out" }
+  | { kind: "business-blocked" | "business-unblocked" | "marketing-opted-out"; businessAccountId: string };
+
+export class UnknownAccount extends Error {
+  constructor(accountId: string) {
+    super(`unknown account ${accountId}`);
+  }
+}
+
+const CACHE_MAX = 200_000;
+
+export class ConsentStore {
+  private readonly cache = new Map<string, { account: AccountFacts; state: ConsentState }>();
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly rules: { regime: () => RegimeInput; timeline: Timeline },
+  ) {}
+
+  /** The account's facts and current consent state. */
+  async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
+    const cached = this.cache.get(accountId);
+    if (cached) return cached;
+    const loaded = await this.load(this.sql, accountId, false);
+    this.remember(accountId, loaded);
+    return loaded;
+  }
+
+  /**
+   * Applies a choice through the pure rules and appends it to the history, in one
+   * transaction that locks the account row (two choices for one account never race).
+   * A refusal records nothing.
+   */
+  async record(accountId: string, choice: ConsentChoice, at: Date): Promise<Result<ConsentState>> {
+    const outcome = await this.sql.begin(async (tx) => {
+      const { account, state } = await this.load(tx, accountId, true);
+      const result = this.apply(state, choice, at);
+      if (!result.ok) return { result, account };
+      if (result.state === state) return { result, account }; // idempotent business choice: nothing new to record
+      const version = choice.kind === "terms-accepted" ? choice.version : (result.state.terms?.version ?? "2012-07-07");
+      await tx`
+        insert into consent_events (account_id, kind, policy_version, share_with_facebook, method, business_account_id, at)
+        values (${accountId}, ${choice.kind}, ${version},
+                ${choice.kind === "terms-accepted" ? choice.shareWithFacebook : null},
+                ${choice.kind === "terms-accepted" || choice.kind === "share-opted-out" ? (result.state.share?.method ?? null) : null},
+                ${"businessAccountId" in choice ? choice.businessAccountId : null}, ${at})`;
+      return { result, account };
+    });
+    if (outcome.result.ok) this.remember(accountId, { account: outcome.account, state: outcome.result.state });
+    return outcome.result;
+  }
+
+  /** Forget cached state (e.g. after a bulk import of history). */
+  invalidate(accountId?: string): void {
+    if (accountId) this.cache.delete(accountId);
+    else this.cache.clear();
+  }
+
+  private apply(state: ConsentState, choice: ConsentChoice, at: Date): Result<ConsentState> {
+    switch (choice.kind) {
+      case "terms-accepted":
+        return acceptTerms(
+          state,
+          { version: choice.version, shareWithFacebook: choice.shareWithFacebook, at },
+          { regime: this.rules.regime(), timeline: this.rules.timeline },
+        );
+      case "share-opted-out":
+        return optOutInSettings(state, at);
+      case "business-blocked":
+        return blockBusiness(state, choice.businessAccountId);
+      case "business-unblocked":
+        return unblockBusiness(state, choice.businessAccountId);
+      case "marketing-opted-out":
+        return optOutOfMarketing(state, choice.businessAccountId);
+    }
+  }
+
+  private async load(sql: postgres.Sql | postgres.TransactionSql, accountId: string, lock: boolean) {
+    const [account] = lock
+      ? await sql<AccountFacts[]>`
+          select id, kind, country, created_at as "createdAt" from accounts where id = ${accountId} for update`
+      : await sql<AccountFacts[]>`
+          select id, kind, country, created_at as "createdAt" from accounts where id = ${accountId}`;
+    if (!account) throw new UnknownAccount(accountId);
+    const events = await sql<EventRow[]>`
+      select kind, policy_version, share_with_facebook, business_account_id, at
+      from consent_events where account_id = ${accountId} order by id`;
+    let state = newAccount({ registeredAt: account.createdAt, country: account.country, kind: account.kind }, this.rules.timeline);
+    for (const event of events) {
+      const choice: ConsentChoice =
+        event.kind === "terms-accepted"
+          ? { kind: event.kind, version: event.policy_version, shareWithFacebook: Boolean(event.share_with_facebook) }
+          : event.kind === "share-opted-out"
+            ? { kind: event.kind }
+            : { kind: event.kind, businessAccountId: event.business_account_id ?? "" };
+      const result = this.apply(state, choice, event.at);
+      // History was valid when recorded; if rules changed since, keep the last valid state.
+      if (result.ok) state = result.state;
+    }
+    return { account, state };
+  }
+
+  private remember(accountId: string, entry: { account: AccountFacts; state: ConsentState }) {
+    if (this.cache.size >= CACHE_MAX) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.delete(accountId);
+    this.cache.set(accountId, entry);
+  }
+}

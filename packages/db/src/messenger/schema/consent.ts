@@ -1,0 +1,40 @@
+import { bigint, bigserial, boolean, index, pgTable, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * Every consent and business choice, appended and never updated: who, what, when
+ * (simulation time), under which policy version. An account's consent state is the
+ * fold of its events through `@handshake/consent`.
+ */
+export const consentEvents = pgTable(
+  "consent_events",
+  {
+    id: bigserial({ mode: "bigint" }).primaryKey(),
+    accountId: uuid().notNull(),
+    kind: text({
+      enum: ["terms-accepted", "share-opted-out", "business-blocked", "business-unblocked", "marketing-opted-out"],
+    }).notNull(),
+    /** The policy version accepted, or in force when the choice was made. */
+    policyVersion: text().notNull(),
+    /** terms-accepted: the state of the share box when the user agreed. */
+    shareWithFacebook: boolean(),
+    /** How the share choice was made (see ShareChoiceMethod in @handshake/consent). */
+    method: text(),
+    /** Business choices: the business concerned. */
+    businessAccountId: uuid(),
+    /** Simulation time of the choice. */
+    at: timestamp({ withTimezone: true }).notNull(),
+    /** Wall-clock time it was recorded. */
+    recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.accountId, t.id)],
+);
+
+/**
+ * The simulation clock, so simulated time survives a restart: simulated time is
+ * `simMs + (now - realMs)`. One row.
+ */
+export const simulationClock = pgTable("simulation_clock", {
+  id: smallint().primaryKey().default(1),
+  simMs: bigint({ mode: "number" }).notNull(),
+  realMs: bigint({ mode: "number" }).notNull(),
+});
