@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `pnpm bench <name> [args]`: runs a benchmark by name. Each entry is a workspace
+// script; benchmarks print their own tables. Not part of `pnpm check`.
+import { spawnSync } from "node:child_process";
+
+const benches = {
+  population: { filter: "@handshake/population", script: "bench", what: "users generated per second per core" },
+  seed: { filter: "@handshake/seed", script: "bench", what: "rows per second seeded into PostgreSQL with COPY" },
+  crypto: { filter: "@handshake/crypto", script: "bench", what: "libsignal costs: key verification, sessions, encrypt/decrypt" },
+  relay: { filter: "@handshake/loadtest", script: "bench:relay", what: "WebSocket clients through the real messenger: messages/s, latency, memory" },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || !benches[name]) {
+  console.log("usage: pnpm bench <name> [options]\n");
+  for (const [key, bench] of Object.entries(benches)) console.log(`  ${key.padEnd(11)} ${bench.what}`);
+  process.exit(name ? 2 : 0);
+}
+const bench = benches[name];
+const run = spawnSync("pnpm", ["--silent", "--filter", bench.filter, "run", bench.script, ...rest], { stdio: "inherit" });
+process.exit(run.status ?? 1);
