@@ -22,6 +22,10 @@ const envSchema = z.object({
   SIM_CLOCK_START: z.iso.datetime({ offset: true }).default("2016-08-20T08:00:00Z"),
   /** Consent regime: optout-2016, optin, eu-pause-2016, de-ban-2016, none, or historical-2016 (composed by country). */
   CONSENT_REGIME: regimeNameSchema.default("historical-2016"),
+  /** The Facebook-side service's tRPC URL; share events are shipped there. */
+  FACEBOOK_URL: z.url().optional(),
+  /** Shared secret between messenger and Facebook side (ingest, spam signals). */
+  SERVICE_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
   ACCEPTANCE_DAYS: z.coerce.number().min(0).max(365).default(30),
   OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });

@@ -21,6 +21,8 @@ const server = await createMessengerServer({
   shardCount: env.SHARD_COUNT,
   rateLimits: env.RATE_LIMITS === "off" ? false : {},
   adminToken: env.ADMIN_TOKEN ?? null,
+  serviceToken: env.SERVICE_TOKEN ?? null,
+  facebookUrl: env.FACEBOOK_URL ?? null,
   simStart: new Date(env.SIM_CLOCK_START),
   regime: env.CONSENT_REGIME,
   timeline: makeTimeline({ acceptanceDays: env.ACCEPTANCE_DAYS, optOutWindowDays: env.OPT_OUT_WINDOW_DAYS }),

@@ -25,6 +25,8 @@ export const rateLimitCatalogue = {
   registerPerAddress: { capacity: 200, refillPerSecond: 20, description: "registrations from this address" },
   /** Messages sent per device. */
   send: { capacity: 200, refillPerSecond: 50, description: "messages sent by this device" },
+  /** Messages per device while a spam signal throttles the account. */
+  sendThrottled: { capacity: 5, refillPerSecond: 1 / 60, description: "messages from a throttled account" },
   /** Key uploads per device. */
   keysUpload: { capacity: 20, refillPerSecond: 1 / 10, description: "prekey uploads by this device" },
   /** Bundle fetches per requesting device (each consumes someone's one-time prekey). */

@@ -1,8 +1,10 @@
 /** The messenger's API: assembled here, typed for clients as `AppRouter`. */
+import { abuseRouter } from "./router/abuse";
 import { accountRouter } from "./router/account";
 import { adminRouter, clockRouter } from "./router/admin";
 import { businessRouter } from "./router/business";
 import { settingsRouter } from "./router/settings";
+import { shareRouter } from "./router/share";
 import { termsRouter } from "./router/terms";
 import { inboxRouter } from "./router/inbox";
 import { keysRouter } from "./router/keys";
@@ -19,6 +21,8 @@ export const appRouter = createTRPCRouter({
   business: businessRouter,
   clock: clockRouter,
   admin: adminRouter,
+  share: shareRouter,
+  abuse: abuseRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -14,7 +14,10 @@ import { Authenticator } from "./auth/authenticate";
 import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
+import { SharePipeline } from "./share/pipeline";
+import { ShareShipper } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
+import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus } from "./relay/bus";
@@ -39,6 +42,12 @@ export interface MessengerServerOptions {
   timeline?: Timeline;
   /** Enables the admin procedures (clock control). */
   adminToken?: string | null;
+  /** Shared secret with the Facebook side: shipping share events and receiving spam signals. */
+  serviceToken?: string | null;
+  /** Facebook's tRPC URL; without it the outbox fills but nothing is shipped. */
+  facebookUrl?: string | null;
+  /** Shipper tuning (tests shorten the backoff). */
+  shipper?: { minBackoffMs?: number; maxBackoffMs?: number; pollMs?: number };
   logger?: Logger;
   /** Override limits (tests), or `false` to disable them (relay benchmarks only). */
   rateLimits?: Partial<RateLimitCatalogue> | false;
@@ -69,6 +78,15 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const clock = options.clock ?? (await loadSimClock(sql, options.simStart ?? DEFAULT_SIM_START));
   const timeline = options.timeline ?? makeTimeline();
   const regime = { current: options.regime ?? ("historical-2016" as RegimeInput) };
+  const consent = new ConsentStore(sql, { regime: () => regime.current, timeline });
+  const shipper =
+    options.facebookUrl && options.serviceToken
+      ? new ShareShipper(sql, { url: options.facebookUrl, serviceToken: options.serviceToken, ...options.shipper }, logger)
+      : null;
+  const share = new SharePipeline(sql, consent, regime, logger, shipper);
+  // The configured regime applies from start-up; a change since the last run is recorded as a switch.
+  const recorded = await share.recordedRegime();
+  if (JSON.stringify(recorded) !== JSON.stringify(regime.current)) await share.switchRegime(regime.current, clock.now());
   const bus = new LocalInboxBus();
   const limiter =
     options.rateLimits === false
@@ -79,16 +97,22 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     sql,
     clock,
     bus,
-    writer: new QueueWriter(sql, bus, clock, logger),
+    writer: new QueueWriter(sql, bus, clock, logger, {
+      afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at),
+    }),
     limiter,
     authenticator: new Authenticator(sql),
     logger,
     shardCount: options.shardCount ?? 10_000,
-    consent: new ConsentStore(sql, { regime: () => regime.current, timeline }),
+    consent,
     regime,
     timeline,
     adminToken: options.adminToken ?? null,
+    serviceToken: options.serviceToken ?? null,
+    share,
+    restrictions: new RestrictionStore(sql),
   };
+  shipper?.start();
 
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");
@@ -157,6 +181,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         wss.close();
         await httpClosed;
         await services.writer.close();
+        await shipper?.stop();
         limiter.close();
         await closeDb();
       })()),

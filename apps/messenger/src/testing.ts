@@ -19,6 +19,9 @@ export interface TestMessenger {
   close(): Promise<void>;
 }
 
+/** The service token shared by test messengers and test Facebook services. */
+export const TEST_SERVICE_TOKEN = "test-service-token-0123456789";
+
 /** The admin token every test messenger accepts. */
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -28,9 +31,15 @@ export async function startTestMessenger(
     simStart?: Date;
     regime?: RegimeInput;
     rateLimits?: Partial<RateLimitCatalogue> | false;
+    /** Ship share events to this Facebook-side URL (with TEST_SERVICE_TOKEN). */
+    facebookUrl?: string;
+    /** Use this database instead of a fresh one (e.g. to restart on the same data). */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestMessenger> {
-  const database = await createTestDatabase("messenger");
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase("messenger");
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
   const server = await createMessengerServer({
@@ -38,6 +47,8 @@ export async function startTestMessenger(
     logger,
     poolSize: 4,
     adminToken: TEST_ADMIN_TOKEN,
+    serviceToken: TEST_SERVICE_TOKEN,
+    ...(options.facebookUrl ? { facebookUrl: options.facebookUrl, shipper: { minBackoffMs: 20, maxBackoffMs: 200, pollMs: 50 } } : {}),
     ...(options.simStart ? { simStart: options.simStart } : {}),
     ...(options.regime ? { regime: options.regime } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

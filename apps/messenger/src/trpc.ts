@@ -20,7 +20,9 @@ import type { Logger } from "./log";
 import type { RateLimiter, RateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
+import type { SharePipeline } from "./share/pipeline";
 import type { ConsentStore } from "./storage/consent";
+import type { RestrictionStore } from "./storage/restrictions";
 import type { QueueWriter } from "./storage/queue";
 
 /** Long-lived parts of the server, shared by every request. */
@@ -40,6 +42,10 @@ export interface MessengerServices {
   timeline: Timeline;
   /** Admin token from the environment; admin procedures are refused when unset. */
   adminToken: string | null;
+  /** Shared secret between the messenger and the Facebook side (spam signals in). */
+  serviceToken: string | null;
+  share: SharePipeline;
+  restrictions: RestrictionStore;
 }
 
 export interface ContextInnerOptions {
@@ -50,6 +56,8 @@ export interface ContextInnerOptions {
   remoteAddress?: string;
   /** The admin token the caller presented, if any. */
   adminToken?: string | null;
+  /** The service token the caller presented (header x-service-token), if any. */
+  serviceToken?: string | null;
 }
 
 export function createContextInner(opts: ContextInnerOptions) {
@@ -60,6 +68,7 @@ export function createContextInner(opts: ContextInnerOptions) {
     connection: opts.connection ?? null,
     remoteAddress: opts.remoteAddress ?? "local",
     presentedAdminToken: opts.adminToken ?? null,
+    presentedServiceToken: opts.serviceToken ?? null,
   };
 }
 
@@ -72,6 +81,7 @@ export async function createContext(
   const isWebSocket = "res" in opts && typeof (opts.res as WebSocket).send === "function" && !("setHeader" in opts.res);
   let credential: string | undefined;
   let adminToken: string | undefined;
+  let serviceToken: string | undefined;
   if (isWebSocket) {
     const token = opts.info.connectionParams?.token;
     credential = typeof token === "string" ? token : undefined;
@@ -82,6 +92,8 @@ export async function createContext(
     credential = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
     const admin = opts.req.headers["x-admin-token"];
     adminToken = typeof admin === "string" ? admin : undefined;
+    const service = opts.req.headers["x-service-token"];
+    serviceToken = typeof service === "string" ? service : undefined;
   }
   const auth = await services.authenticator.authenticate(credential);
   return createContextInner({
@@ -90,6 +102,7 @@ export async function createContext(
     connection: isWebSocket ? (opts.res as WebSocket) : null,
     remoteAddress: opts.req.socket.remoteAddress ?? "unknown",
     adminToken: adminToken ?? null,
+    serviceToken: serviceToken ?? null,
   });
 }
 
@@ -147,18 +160,33 @@ export const serviceProcedure = deviceProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, account, consentState: state } });
 });
 
+function tokenMatches(presented: string | null, expected: string): boolean {
+  const a = Buffer.from(presented ?? "");
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Requires the admin token (header `x-admin-token`, or connectionParams.adminToken). */
 export const adminProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.adminToken) {
     throw new TRPCError({ code: "FORBIDDEN", message: "admin procedures are disabled: the server has no ADMIN_TOKEN" });
   }
-  const presented = Buffer.from(ctx.presentedAdminToken ?? "");
-  const expected = Buffer.from(ctx.adminToken);
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+  if (!tokenMatches(ctx.presentedAdminToken, ctx.adminToken)) {
     throw new TRPCError({
       code: "UNAUTHORIZED",
       message: ctx.presentedAdminToken ? "wrong admin token" : "admin token required (header x-admin-token)",
     });
+  }
+  return next();
+});
+
+/** Service-to-service calls from the Facebook side (header `x-service-token`). */
+export const serviceTokenProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.serviceToken) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "service calls are disabled: the server has no SERVICE_TOKEN" });
+  }
+  if (!tokenMatches(ctx.presentedServiceToken, ctx.serviceToken)) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "service token required (header x-service-token)" });
   }
   return next();
 });
@@ -181,6 +209,16 @@ export function refusalError(refusal: Refusal): TRPCError {
         ? "FORBIDDEN"
         : "CONFLICT";
   return new TRPCError({ code, message: refusal.message, cause: new ConsentRefused(refusal) });
+}
+
+/** Refuses sending for a suspended account; a throttled one gets the small `sendThrottled` budget. */
+export async function checkSendRestrictions(ctx: Context & { device: { accountId: string; deviceId: number } }) {
+  const restriction = await ctx.restrictions.current(ctx.device.accountId);
+  if (!restriction) return;
+  if (restriction.action === "suspend") {
+    throw new TRPCError({ code: "FORBIDDEN", message: `this account is suspended for spam (${restriction.reason})` });
+  }
+  ctx.limiter.consume("sendThrottled", `${ctx.device.accountId}:${ctx.device.deviceId}`);
 }
 
 /** Consumes one token of a catalogue limit keyed by `key`, or refuses the call. */

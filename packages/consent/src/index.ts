@@ -80,3 +80,12 @@ export {
   type ShareableField,
   type ShareableFields,
 } from "./fields";
+export {
+  MAX_SHARE_EVENTS_PER_BATCH,
+  SHARE_EVENT_KINDS,
+  shareBatchSchema,
+  shareEventSchema,
+  sharedFieldsSchema,
+  type ShareEvent,
+  type SharedFields,
+} from "./share-events";

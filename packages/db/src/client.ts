@@ -8,6 +8,7 @@
  */
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import * as facebookSchema from "./facebook/schema/index";
 import * as messengerSchema from "./messenger/schema/index";
 
 export type MessengerSchema = typeof messengerSchema;
@@ -41,6 +42,28 @@ export function createMessengerDb(url: string, options: ClientOptions = {}): Mes
   const drizzleClient = rawClient(url, options);
   const sql = rawClient(url, options);
   const db = drizzle({ client: drizzleClient, schema: messengerSchema, casing: "snake_case" });
+  return {
+    db,
+    sql,
+    close: async () => {
+      await Promise.all([drizzleClient.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
+    },
+  };
+}
+
+export type FacebookSchema = typeof facebookSchema;
+export type FacebookDatabase = PostgresJsDatabase<FacebookSchema>;
+
+export interface FacebookDb {
+  db: FacebookDatabase;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export function createFacebookDb(url: string, options: ClientOptions = {}): FacebookDb {
+  const drizzleClient = rawClient(url, options);
+  const sql = rawClient(url, options);
+  const db = drizzle({ client: drizzleClient, schema: facebookSchema, casing: "snake_case" });
   return {
     db,
     sql,

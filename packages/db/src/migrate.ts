@@ -12,6 +12,7 @@ import postgres from "postgres";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const migrationsFolders = {
   messenger: path.resolve(here, "../drizzle/messenger"),
+  facebook: path.resolve(here, "../drizzle/facebook"),
 } as const;
 
 export type MigratedDatabase = keyof typeof migrationsFolders;

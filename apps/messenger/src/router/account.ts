@@ -52,8 +52,9 @@ export const accountRouter = {
     limit(ctx, "registerPerPhone", e164);
     let credential = "";
     try {
+      const createdAt = ctx.clock.now();
       const identity = await createAccount(
-        ctx.db,
+        ctx.sql,
         {
           phoneNumber: e164,
           country,
@@ -61,13 +62,14 @@ export const accountRouter = {
           kind: input.kind,
           displayName: input.displayName ?? null,
           device: input.device,
-          createdAt: ctx.clock.now(),
+          createdAt,
         },
         (device) => {
           const issued = issueCredential(device);
           credential = issued.credential;
           return issued.hash;
         },
+        (tx, accountId) => ctx.share.onAccountCreated(tx, accountId, createdAt),
       );
       ctx.logger.info({ accountId: identity.accountId, country, kind: input.kind }, "account registered");
       return { accountId: identity.accountId, deviceId: identity.deviceId, credential, phoneNumber: e164 };

@@ -3,7 +3,7 @@ import { businessCategorySchema, deliveryRefusal, type BusinessCategory } from "
 import { z } from "zod";
 import { base64Bytes, MAX_CIPHERTEXT_BYTES, sendableEnvelopeTypeSchema } from "@handshake/crypto/wire";
 import { UnknownAccount } from "../storage/consent";
-import { limit, refusalError, serviceProcedure } from "../trpc";
+import { checkSendRestrictions, limit, refusalError, serviceProcedure } from "../trpc";
 
 /** How a category travels in the envelope's cleartext metadata. */
 export function categoryLabel(category: BusinessCategory): string {
@@ -32,6 +32,7 @@ export const messageRouter = {
   /** Stores the envelope durably, then pushes it to the recipient if connected. */
   send: serviceProcedure.input(sendInput).mutation(async ({ ctx, input }) => {
     limit(ctx, "send", `${ctx.device.accountId}:${ctx.device.deviceId}`);
+    await checkSendRestrictions(ctx);
     const sender = { id: ctx.device.accountId, kind: ctx.account.kind };
     if (input.category && sender.kind !== "business") {
       throw refusalError(deliveryRefusal(ctx.consentState, sender, input.category)!);

@@ -2,7 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import type postgres from "postgres";
 import type { MessengerDatabase } from "@handshake/db/client";
-import { accounts, devices } from "@handshake/db/messenger-schema";
+import { devices } from "@handshake/db/messenger-schema";
 import type { DeviceAddress } from "../relay/bus";
 
 export interface NewAccount {
@@ -23,39 +23,30 @@ export class PhoneNumberTaken extends Error {
 
 /**
  * Creates the account and its primary device (id 1) in one transaction.
- * `credentialHash` is computed by the caller once the account id is known.
+ * `credentialHashFor` is called once the account id is known; `afterCreate`
+ * runs inside the same transaction (the share pipeline writes its event there).
  */
 export async function createAccount(
-  db: MessengerDatabase,
+  sql: postgres.Sql,
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
+  afterCreate?: (tx: postgres.TransactionSql, accountId: string) => Promise<void>,
 ): Promise<{ accountId: string; deviceId: number }> {
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(accounts)
-      .values({
-        phoneNumber: account.phoneNumber,
-        country: account.country,
-        shard: account.shard,
-        kind: account.kind,
-        displayName: account.displayName,
-        createdAt: account.createdAt,
-      })
-      .onConflictDoNothing({ target: accounts.phoneNumber })
-      .returning({ id: accounts.id });
-    const row = inserted[0];
+  return sql.begin(async (tx) => {
+    const [row] = await tx<{ id: string }[]>`
+      insert into accounts (phone_number, country, shard, kind, display_name, created_at)
+      values (${account.phoneNumber}, ${account.country}, ${account.shard}, ${account.kind}, ${account.displayName},
+              ${account.createdAt})
+      on conflict (phone_number) do nothing
+      returning id`;
     if (!row) throw new PhoneNumberTaken();
     const identity = { accountId: row.id, deviceId: 1 };
-    await tx.insert(devices).values({
-      accountId: row.id,
-      deviceId: 1,
-      credentialHash: credentialHashFor(identity),
-      os: account.device.os,
-      osVersion: account.device.osVersion,
-      appVersion: account.device.appVersion,
-      model: account.device.model,
-      createdAt: account.createdAt,
-    });
+    const d = account.device;
+    await tx`
+      insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
+      values (${row.id}, 1, ${credentialHashFor(identity)}, ${d.os}, ${d.osVersion}, ${d.appVersion}, ${d.model},
+              ${account.createdAt})`;
+    await afterCreate?.(tx, row.id);
     return identity;
   });
 }

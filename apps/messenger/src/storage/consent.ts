@@ -57,10 +57,45 @@ const CACHE_MAX = 200_000;
 export class ConsentStore {
   private readonly cache = new Map<string, { account: AccountFacts; state: ConsentState }>();
 
+  /**
+   * Runs inside the transaction that records a terms acceptance or a settings
+   * opt-out, with the new state (the share pipeline writes its event there).
+   */
+  afterShareChange: ((tx: postgres.TransactionSql, accountId: string, state: ConsentState, at: Date) => Promise<void>) | null =
+    null;
+
   constructor(
     private readonly sql: postgres.Sql,
     private readonly rules: { regime: () => RegimeInput; timeline: Timeline },
   ) {}
+
+  /** States for many accounts at once (two queries), e.g. when the regime changes. */
+  async getMany(accountIds: string[]): Promise<Map<string, ConsentState>> {
+    const out = new Map<string, ConsentState>();
+    const missing = accountIds.filter((id) => {
+      const cached = this.cache.get(id);
+      if (cached) out.set(id, cached.state);
+      return !cached;
+    });
+    if (missing.length === 0) return out;
+    const accounts = await this.sql<AccountFacts[]>`
+      select id, kind, country, created_at as "createdAt" from accounts where id = any(${this.sql.array(missing)}::uuid[])`;
+    const events = await this.sql<(EventRow & { account_id: string })[]>`
+      select account_id, kind, policy_version, share_with_facebook, business_account_id, at
+      from consent_events where account_id = any(${this.sql.array(missing)}::uuid[]) order by id`;
+    const byAccount = new Map<string, EventRow[]>();
+    for (const event of events) {
+      const list = byAccount.get(event.account_id) ?? [];
+      list.push(event);
+      byAccount.set(event.account_id, list);
+    }
+    for (const account of accounts) {
+      const state = this.fold(account, byAccount.get(account.id) ?? []);
+      this.remember(account.id, { account, state });
+      out.set(account.id, state);
+    }
+    return out;
+  }
 
   /** The account's facts and current consent state. */
   async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
@@ -89,6 +124,9 @@ export class ConsentStore {
                 ${choice.kind === "terms-accepted" ? choice.shareWithFacebook : null},
                 ${choice.kind === "terms-accepted" || choice.kind === "share-opted-out" ? (result.state.share?.method ?? null) : null},
                 ${"businessAccountId" in choice ? choice.businessAccountId : null}, ${at})`;
+      if ((choice.kind === "terms-accepted" || choice.kind === "share-opted-out") && this.afterShareChange) {
+        await this.afterShareChange(tx, accountId, result.state, at);
+      }
       return { result, account };
     });
     if (outcome.result.ok) this.remember(accountId, { account: outcome.account, state: outcome.result.state });
@@ -130,7 +168,16 @@ export class ConsentStore {
     const events = await sql<EventRow[]>`
       select kind, policy_version, share_with_facebook, business_account_id, at
       from consent_events where account_id = ${accountId} order by id`;
-    let state = newAccount({ registeredAt: account.createdAt, country: account.country, kind: account.kind }, this.rules.timeline);
+    return { account, state: this.fold(account, events) };
+  }
+
+  /** The state of an account with no recorded choices. */
+  initialState(account: AccountFacts): ConsentState {
+    return newAccount({ registeredAt: account.createdAt, country: account.country, kind: account.kind }, this.rules.timeline);
+  }
+
+  private fold(account: AccountFacts, events: EventRow[]): ConsentState {
+    let state = this.initialState(account);
     for (const event of events) {
       const choice: ConsentChoice =
         event.kind === "terms-accepted"
@@ -142,7 +189,7 @@ export class ConsentStore {
       // History was valid when recorded; if rules changed since, keep the last valid state.
       if (result.ok) state = result.state;
     }
-    return { account, state };
+    return state;
   }
 
   private remember(accountId: string, entry: { account: AccountFacts; state: ConsentState }) {

@@ -57,6 +57,11 @@ type Pending = PendingSend | PendingAck;
 
 export interface QueueWriterOptions {
   maxBatch?: number;
+  /**
+   * Runs inside each batch's transaction with the number of messages stored per
+   * sender (the usage counters and their share events live there).
+   */
+  afterStore?: (tx: postgres.TransactionSql, perSender: Map<string, number>, at: Date) => Promise<void>;
 }
 
 export class QueueWriter {
@@ -64,6 +69,7 @@ export class QueueWriter {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly afterStore: QueueWriterOptions["afterStore"];
   /** Batches committed and items in them, for metrics. */
   readonly stats = { batches: 0, items: 0 };
 
@@ -75,6 +81,7 @@ export class QueueWriter {
     options: QueueWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.afterStore = options.afterStore;
   }
 
   send(item: SendItem): Promise<SendOutcome> {
@@ -154,6 +161,11 @@ export class QueueWriter {
       const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
       const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
       const ackResults = acks.length > 0 ? await deleteAndReceipt(tx, acks, now, expiresAt) : { deleted: [], receipts: [] };
+      if (this.afterStore && stored.length > 0) {
+        const perSender = new Map<string, number>();
+        for (const row of stored) perSender.set(row.sender_account_id, (perSender.get(row.sender_account_id) ?? 0) + 1);
+        await this.afterStore(tx, perSender, now);
+      }
       return { stored, duplicates, ackResults };
     });
 

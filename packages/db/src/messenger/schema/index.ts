@@ -3,3 +3,4 @@ export * from "./accounts";
 export * from "./keys";
 export * from "./envelopes";
 export * from "./consent";
+export * from "./sharing";

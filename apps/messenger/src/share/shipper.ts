@@ -1,0 +1,191 @@
+/**
+ * Ships the share outbox to the Facebook-side ingest, in order, in batches.
+ *
+ * While Facebook is unreachable it retries with exponential backoff and full
+ * jitter; acknowledged events are marked shipped. Nothing is lost when either
+ * side restarts (the outbox is durable) and nothing is applied twice (ingest is
+ * idempotent by event id). One shipper per deployment: several would only send
+ * duplicates, which ingest ignores.
+ */
+import type postgres from "postgres";
+import type { ShareEvent } from "@handshake/consent";
+import type { Logger } from "../log";
+
+export interface ShipperOptions {
+  /** Facebook's tRPC base URL, e.g. http://127.0.0.1:4200/trpc */
+  url: string;
+  serviceToken: string;
+  batchSize?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often to look for new events when nobody nudged. */
+  pollMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface ShipperStatus {
+  state: "idle" | "shipping" | "backing-off" | "stopped";
+  pending: number;
+  /** Age of the oldest unshipped event (wall clock), 0 when none. */
+  lagMs: number;
+  shipped: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+}
+
+interface OutboxRow {
+  id: number;
+  event_id: string;
+  account_id: string;
+  kind: ShareEvent["kind"];
+  occurred_at: Date;
+  payload: { fields: ShareEvent["fields"] };
+  created_at: Date;
+}
+
+export class ShareShipper {
+  private state: ShipperStatus["state"] = "idle";
+  private shipped = 0;
+  private failures = 0;
+  private lastError: string | null = null;
+  private wake: (() => void) | null = null;
+  private idle = false;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private readonly batchSize: number;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly options: ShipperOptions,
+    private readonly logger: Logger,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.minBackoff = options.minBackoffMs ?? 250;
+    this.maxBackoff = options.maxBackoffMs ?? 30_000;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.loop ??= this.run();
+  }
+
+  /** New events are waiting: ship now rather than at the next poll. */
+  nudge(): void {
+    // Only an idle shipper is woken: nudges must not cut a backoff short.
+    if (this.idle) this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    this.state = "stopped";
+  }
+
+  async status(): Promise<ShipperStatus> {
+    const [row] = await this.sql<{ pending: number; oldest: Date | null }[]>`
+      select count(*)::int as pending, min(created_at) as oldest from share_outbox where shipped_at is null`;
+    return {
+      state: this.state,
+      pending: row?.pending ?? 0,
+      lagMs: row?.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : 0,
+      shipped: this.shipped,
+      consecutiveFailures: this.failures,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Resolves once nothing is pending (tests, shutdown). */
+  async drained(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { pending } = await this.status();
+      if (pending === 0) return;
+      if (Date.now() > deadline) throw new Error(`share outbox still has ${pending} events after ${timeoutMs} ms`);
+      this.nudge();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let batch: OutboxRow[];
+      try {
+        batch = await this.sql<OutboxRow[]>`
+          select id, event_id, account_id, kind, occurred_at, payload, created_at
+          from share_outbox where shipped_at is null order by id limit ${this.batchSize}`;
+      } catch (error) {
+        await this.backoff(error);
+        continue;
+      }
+      if (batch.length === 0) {
+        this.state = "idle";
+        this.idle = true;
+        await this.sleep(this.options.pollMs ?? 500);
+        this.idle = false;
+        continue;
+      }
+      this.state = "shipping";
+      try {
+        await this.send(batch);
+        await this.sql`update share_outbox set shipped_at = now() where id = any(${this.sql.array(batch.map((r) => r.id))}::int8[])`;
+        this.shipped += batch.length;
+        this.failures = 0;
+        this.lastError = null;
+      } catch (error) {
+        await this.backoff(error);
+      }
+    }
+  }
+
+  private async send(batch: OutboxRow[]): Promise<void> {
+    const events: ShareEvent[] = batch.map((row) => ({
+      eventId: row.event_id,
+      sequence: Number(row.id),
+      whatsappAccountId: row.account_id,
+      kind: row.kind,
+      occurredAt: row.occurred_at.toISOString(),
+      fields: row.payload.fields,
+    }));
+    const response = await fetch(`${this.options.url}/ingest.batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.options.serviceToken}` },
+      body: JSON.stringify({ events }),
+      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+    });
+    if (!response.ok) {
+      const text = await response.text().catch(() => "");
+      throw new Error(`ingest answered ${response.status}: ${text.slice(0, 300)}`);
+    }
+  }
+
+  private async backoff(error: unknown): Promise<void> {
+    this.failures += 1;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.state = "backing-off";
+    // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads retries of many senders.
+    const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(this.failures - 1, 16));
+    const delay = Math.random() * ceiling;
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.logger.warn({ failures: this.failures, retryInMs: Math.round(delay), err: this.lastError }, "share shipping failed");
+    }
+    await this.sleep(delay);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,4 @@
+/** The Facebook-side service's database schema (its own database). Opens no connection. */
+export * from "./profiles";
+export * from "./shared";
+export * from "./advertising";

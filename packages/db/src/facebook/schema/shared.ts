@@ -1,0 +1,77 @@
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * Share events received from WhatsApp, by event id: ingest is idempotent, and
+ * `sequence` (the sender's outbox order) keeps an older event from overwriting a
+ * newer one.
+ */
+export const ingestedEvents = pgTable(
+  "ingested_events",
+  {
+    eventId: uuid().primaryKey(),
+    whatsappAccountId: uuid().notNull(),
+    kind: text().notNull(),
+    sequence: bigint({ mode: "number" }).notNull(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.whatsappAccountId)],
+);
+
+/**
+ * Each datum WhatsApp shared about an account, with the purposes it may serve.
+ * One row per (account, field): the latest event replaces it, and a field the
+ * latest event no longer carries is deleted — what may no longer be held is gone.
+ */
+export const sharedData = pgTable(
+  "shared_data",
+  {
+    whatsappAccountId: uuid().notNull(),
+    field: text().notNull(),
+    value: jsonb().notNull(),
+    purposes: text().array().notNull(),
+    /** Simulation time at which WhatsApp decided these purposes. */
+    sharedAt: timestamp({ withTimezone: true }).notNull(),
+    sequence: bigint({ mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.whatsappAccountId, t.field] }), index().on(t.field)],
+);
+
+/** A WhatsApp account linked to the Facebook profile holding its verified number. */
+export const links = pgTable(
+  "links",
+  {
+    whatsappAccountId: uuid().primaryKey(),
+    profileId: bigint({ mode: "number" }).notNull(),
+    linkedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index().on(t.profileId)],
+);
+
+/**
+ * Every use of a WhatsApp-derived datum: which datum, for which purpose, by which
+ * feature, when (simulation time). The privacy audit replays these against the
+ * consent history.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+    whatsappAccountId: uuid().notNull(),
+    datum: text().notNull(),
+    purpose: text().notNull(),
+    feature: text({ enum: ["link", "suggestion", "audience-match", "ad", "spam-check"] }).notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index().on(t.whatsappAccountId), index().on(t.purpose)],
+);
+
+/** Spam signals computed from usage metadata and sent back to WhatsApp. */
+export const spamSignals = pgTable("spam_signals", {
+  id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+  whatsappAccountId: uuid().notNull(),
+  action: text({ enum: ["throttle", "suspend"] }).notNull(),
+  reason: text().notNull(),
+  at: timestamp({ withTimezone: true }).notNull(),
+  deliveredAt: timestamp({ withTimezone: true }),
+});

@@ -1,0 +1,56 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, date, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * Share events waiting for (or acknowledged by) the Facebook-side ingest. Written
+ * in the same transaction as the change they describe; the payload holds only the
+ * fields @handshake/consent allowed at that moment, each with its purposes.
+ */
+export const shareOutbox = pgTable(
+  "share_outbox",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    eventId: uuid().notNull().unique().default(sql`gen_random_uuid()`),
+    accountId: uuid().notNull(),
+    kind: text({ enum: ["account", "consent", "usage", "regime"] }).notNull(),
+    /** Simulation time of the change. */
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    payload: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    shippedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("share_outbox_pending_index").on(t.id).where(sql`${t.shippedAt} is null`)],
+);
+
+/** Usage counters per account (counts only, never who with). */
+export const usageCounters = pgTable("usage_counters", {
+  accountId: uuid().primaryKey(),
+  messagesTotal: bigint({ mode: "number" }).notNull().default(0),
+  activeDays: integer().notNull().default(0),
+  /** The simulated day the `messagesToday` count belongs to. */
+  day: date({ mode: "string" }).notNull(),
+  messagesToday: integer().notNull().default(0),
+  lastSeenAt: timestamp({ withTimezone: true }).notNull(),
+});
+
+/** Restrictions from spam signals (append-only: the latest per account applies). */
+export const accountRestrictions = pgTable(
+  "account_restrictions",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    accountId: uuid().notNull(),
+    action: text({ enum: ["throttle", "suspend", "clear"] }).notNull(),
+    reason: text().notNull(),
+    source: text().notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index().on(t.accountId, t.id)],
+);
+
+/** The consent regime in force, as a history: the latest row applies from its `at`. */
+export const regimeChanges = pgTable("regime_changes", {
+  id: bigserial({ mode: "number" }).primaryKey(),
+  regime: jsonb().notNull(),
+  at: timestamp({ withTimezone: true }).notNull(),
+  recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
