@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `pnpm population <command>`: describe or export a sample of the population's
- * shards. Commands are a table so `seed` (materialising a sample into the
- * databases) slots in once the database schemas exist.
+ * shards. `seed` writes to the databases, so it lives in @handshake/seed (this
+ * package stays pure); the root `pnpm population seed` dispatches there.
  */
 import { UsageError } from "./args";
 import { DESCRIBE_USAGE, describeCommand } from "./describe";
@@ -14,8 +14,8 @@ interface Command {
 }
 
 const SEED_USAGE = `seed --shards 0-3 …
-  Materialises the sample into the messenger's and facebook's databases (not yet:
-  it lands once @handshake/db's schemas exist).`;
+  Materialises the sample into the databases and writes the k6 fixtures: run
+  \`pnpm population seed\` from the repo root; seeding lives in @handshake/seed.`;
 
 const COMMANDS: Record<string, Command> = {
   describe: { usage: DESCRIBE_USAGE, run: describeCommand },
@@ -23,7 +23,10 @@ const COMMANDS: Record<string, Command> = {
   seed: {
     usage: SEED_USAGE,
     run() {
-      throw new UsageError("seed is not implemented yet: it needs the database schemas (@handshake/db)");
+      // (cli.test.ts matches "not implemented yet")
+      throw new UsageError(
+        "seed is not implemented yet in this pure package, and will not be: run `pnpm population seed` from the repo root; seeding lives in @handshake/seed",
+      );
     },
   },
 };

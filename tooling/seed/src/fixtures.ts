@@ -1,0 +1,152 @@
+/**
+ * The fixture files the k6 scripts read (format: loadtest/docs/fixtures.md):
+ * meta.json and users.json, one object per user of the sample in population order.
+ * users.json is streamed (a 4-shard sample of 1e9 users is 400k users with ~40
+ * contacts each, ~100 MB), through a temporary file renamed into place so a reader
+ * never sees half a file.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { once } from "node:events";
+import { type PopulationSpec, contactsOf, shardRange, userAt } from "@handshake/population";
+import type { SampleIdentity } from "./identity";
+import { type Sample, samplePosition, sampleUserCount } from "./sample";
+
+/** One entry of users.json. */
+export interface FixtureUser {
+  i: number;
+  accountId: string;
+  deviceId: number;
+  credential: string;
+  phone: string;
+  country: string;
+  shard: number;
+  os: string;
+  activity: string;
+  messagesPerDay: number;
+  business: boolean;
+  displayName: string | null;
+  consent: string;
+  acceptsAfterDays: number | null;
+  optsOutAfterDays: number | null;
+  registeredAt: string;
+  /** Indexes into users.json. */
+  contacts: number[];
+  /** Population ids outside the sample (sent to `outside[id % outside.length]`). */
+  outsideContacts: number[];
+}
+
+/** meta.json. */
+export interface FixtureMeta {
+  version: 1;
+  seed: number;
+  size: number;
+  shardCount: number;
+  shards: number[];
+  users: number;
+  createdAt: string;
+  /** One section per target, e.g. `messenger: { databaseName }`. */
+  [target: string]: unknown;
+  outside: { accountId: string; deviceId: number }[];
+}
+
+export interface WriteFixturesOptions {
+  dir: string;
+  sample: Sample;
+  identity: SampleIdentity;
+  /** meta.json sections by target name. */
+  targets: Record<string, Record<string, unknown>>;
+  /** Wall-clock time of the run (meta.createdAt). */
+  createdAt: Date;
+  displayName: (user: ReturnType<typeof userAt>) => string;
+  onProgress?: (users: number) => void;
+}
+
+/** Builds the users.json entry of population user i. */
+export function fixtureUser(
+  spec: PopulationSpec,
+  i: number,
+  identity: SampleIdentity,
+  position: (id: number) => number,
+  displayName: (user: ReturnType<typeof userAt>) => string,
+): FixtureUser {
+  const user = userAt(spec, i);
+  const contacts: number[] = [];
+  const outsideContacts: number[] = [];
+  for (const c of contactsOf(spec, i)) {
+    const p = position(c);
+    if (p >= 0) contacts.push(p);
+    else outsideContacts.push(c);
+  }
+  return {
+    i,
+    accountId: identity.accountId(i),
+    deviceId: 1,
+    credential: identity.credential(i),
+    phone: user.phone,
+    country: user.country,
+    shard: user.shard,
+    os: user.os,
+    activity: user.activity,
+    messagesPerDay: user.messagesPerDay,
+    business: user.business,
+    displayName: user.business ? displayName(user) : null,
+    consent: user.consent,
+    acceptsAfterDays: user.acceptsAfterDays,
+    optsOutAfterDays: user.optsOutAfterDays,
+    registeredAt: new Date(user.registeredAt).toISOString(),
+    contacts,
+    outsideContacts,
+  };
+}
+
+/** Writes meta.json and users.json into `dir` (created if missing). Returns the users written. */
+export async function writeFixtures(options: WriteFixturesOptions): Promise<number> {
+  const { dir, sample, identity } = options;
+  const { spec, shards } = sample;
+  await mkdir(dir, { recursive: true });
+  const position = samplePosition(spec, shards);
+
+  const usersPath = path.join(dir, "users.json");
+  const partial = `${usersPath}.partial`;
+  const out = createWriteStream(partial, { encoding: "utf8" });
+  const closed = once(out, "close");
+  let written = 0;
+  let chunk = "[\n";
+  const flush = async () => {
+    if (!out.write(chunk)) await once(out, "drain");
+    chunk = "";
+  };
+  for (const s of shards) {
+    const { start, end } = shardRange(spec, s);
+    for (let i = start; i < end; i++) {
+      chunk += (written > 0 ? ",\n" : "") + JSON.stringify(fixtureUser(spec, i, identity, position, options.displayName));
+      written++;
+      if (chunk.length >= 1 << 20) {
+        await flush();
+        options.onProgress?.(written);
+      }
+    }
+  }
+  chunk += "\n]\n";
+  await flush();
+  out.end();
+  await closed;
+  await rename(partial, usersPath);
+  options.onProgress?.(written);
+
+  const meta: FixtureMeta = {
+    version: 1,
+    seed: spec.seed,
+    size: spec.size,
+    shardCount: spec.shardCount,
+    shards: [...shards],
+    users: sampleUserCount(spec, shards),
+    createdAt: options.createdAt.toISOString(),
+    ...options.targets,
+    outside: sample.outside.map((i) => ({ accountId: identity.accountId(i), deviceId: 1 })),
+  };
+  await writeFile(path.join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
+  return written;
+}

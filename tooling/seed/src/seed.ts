@@ -1,0 +1,176 @@
+/**
+ * Seeding a sample: every target gets the sample's users (then the outside pool)
+ * in batches, several batches in flight so PostgreSQL works while the next batch
+ * is generated; then the fixture files are written.
+ */
+import { performance } from "node:perf_hooks";
+import { type PopulationSpec, parseShardList } from "@handshake/population";
+import { writeFixtures } from "./fixtures";
+import { sampleIdentity } from "./identity";
+import type { SeedKeySet } from "./key-set";
+import { type Sample, outsidePool, sampleUserCount, seedBatches } from "./sample";
+import { businessDisplayName, messengerTarget } from "./targets/messenger";
+import type { SeedTarget, TableCounts } from "./targets/target";
+
+export interface SeedOptions {
+  spec: PopulationSpec;
+  /** Shard numbers (any order, duplicates ignored). */
+  shards: readonly number[];
+  /** The messenger's database (migrated by the run). */
+  databaseUrl: string;
+  /** Where meta.json and users.json go; null skips the fixtures (benchmarks). */
+  fixturesDir: string | null;
+  /** One-time EC prekeys per device (default 5). */
+  prekeys?: number;
+  /** Outside stub accounts (default 1000, capped by the users outside the sample). */
+  outside?: number;
+  /** Users per COPY batch (default 10,000). */
+  batchSize?: number;
+  /** Batches in flight, i.e. database connections per target (default 2). */
+  concurrency?: number;
+  /** Reuse a key set instead of generating one (tests). */
+  keySet?: SeedKeySet;
+  /** Wall-clock time written to meta.json (default now). */
+  now?: () => Date;
+  onProgress?: (event: SeedProgress) => void;
+}
+
+/** Progress: users seeded so far (phase `seed`) or written to users.json (phase `fixtures`). */
+export interface SeedProgress {
+  phase: "seed" | "fixtures";
+  done: number;
+  total: number;
+}
+
+/** Rows one table received. */
+export interface TableResult {
+  target: string;
+  table: string;
+  rows: number;
+}
+
+export interface SeedResult {
+  sample: Sample;
+  /** Users seeded: the sample's users plus the outside pool. */
+  users: number;
+  /** Rows inserted per table (0 everywhere on a repeated run). */
+  tables: TableResult[];
+  /** Users whose account was not inserted (already there, or its phone taken by another account). */
+  skipped: number;
+  /** Wall-clock seconds spent inserting rows (all targets). */
+  seedSeconds: number;
+  /**
+   * Seconds per step, summed over batches: `generate` (population users, ids,
+   * credentials) and each target's own steps as `<target>.<step>`.
+   */
+  timings: Record<string, number>;
+  /** Wall-clock seconds spent writing the fixtures (0 when skipped). */
+  fixtureSeconds: number;
+  /** Users written to users.json (0 when skipped). */
+  fixtureUsers: number;
+}
+
+/** Runs `batches` through `work` with at most `concurrency` in flight; fails fast. */
+async function runPool<T>(
+  batches: Iterator<T>,
+  concurrency: number,
+  work: (batch: T) => Promise<void>,
+  spent: { generate: number },
+): Promise<void> {
+  let failed = false;
+  const worker = async () => {
+    while (!failed) {
+      const t0 = performance.now();
+      const next = batches.next();
+      spent.generate += (performance.now() - t0) / 1000;
+      if (next.done) return;
+      try {
+        await work(next.value);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Materialises a sample of the population into the messenger's database and writes
+ * the fixture files. Idempotent: seeding the same sample again inserts nothing and
+ * rewrites identical fixtures (but for meta.createdAt).
+ */
+export async function seedSample(options: SeedOptions): Promise<SeedResult> {
+  const { spec } = options;
+  const prekeys = options.prekeys ?? 5;
+  const concurrency = options.concurrency ?? 2;
+  const batchSize = options.batchSize ?? 10_000;
+  const shards = parseShardList(options.shards.join(","), spec.shardCount);
+  if (shards.length === 0) throw new RangeError("no shards to seed");
+  const sample: Sample = { spec, shards, outside: outsidePool(spec, shards, options.outside ?? 1000) };
+  const identity = sampleIdentity(spec);
+  const total = sampleUserCount(spec, shards) + sample.outside.length;
+
+  const targets: SeedTarget[] = [
+    messengerTarget({
+      databaseUrl: options.databaseUrl,
+      prekeys,
+      concurrency,
+      ...(options.keySet ? { keySet: options.keySet } : {}),
+    }),
+  ];
+  const counts = new Map<string, TableCounts>(targets.map((t) => [t.name, Object.fromEntries(t.tables.map((n) => [n, 0]))]));
+  let skipped = 0;
+  let seedSeconds = 0;
+  const spent = { generate: 0 };
+  try {
+    for (const target of targets) await target.prepare();
+    const started = performance.now();
+    let done = 0;
+    options.onProgress?.({ phase: "seed", done, total });
+    await runPool(seedBatches(sample, identity, batchSize), concurrency, async (batch) => {
+      for (const target of targets) {
+        const added = await target.seedBatch(batch);
+        const sum = counts.get(target.name)!;
+        for (const [table, n] of Object.entries(added)) sum[table] = (sum[table] ?? 0) + n;
+        if (target.name === "messenger") skipped += batch.length - (added.accounts ?? 0);
+      }
+      done += batch.length;
+      options.onProgress?.({ phase: "seed", done, total });
+    }, spent);
+    seedSeconds = (performance.now() - started) / 1000;
+  } finally {
+    for (const target of targets) await target.close();
+  }
+
+  let fixtureSeconds = 0;
+  let fixtureUsers = 0;
+  if (options.fixturesDir !== null) {
+    const started = performance.now();
+    const fixtureTotal = sampleUserCount(spec, shards);
+    fixtureUsers = await writeFixtures({
+      dir: options.fixturesDir,
+      sample,
+      identity,
+      targets: Object.fromEntries(targets.map((t) => [t.name, t.fixtureMeta()])),
+      createdAt: (options.now ?? (() => new Date()))(),
+      displayName: businessDisplayName,
+      onProgress: (n) => options.onProgress?.({ phase: "fixtures", done: n, total: fixtureTotal }),
+    });
+    fixtureSeconds = (performance.now() - started) / 1000;
+  }
+
+  return {
+    sample,
+    users: total,
+    tables: targets.flatMap((t) => t.tables.map((table) => ({ target: t.name, table, rows: counts.get(t.name)![table] ?? 0 }))),
+    skipped,
+    seedSeconds,
+    timings: {
+      generate: spent.generate,
+      ...Object.fromEntries(targets.flatMap((t) => Object.entries(t.timings()).map(([k, v]) => [`${t.name}.${k}`, v]))),
+    },
+    fixtureSeconds,
+    fixtureUsers,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * A database a sample is seeded into. The messenger is the only target today; the
+ * Facebook side (its schema lands in packages/db/src/facebook/schema) becomes a
+ * second target that seeds `facebookProfilesOfShard` for the same shards, so the
+ * two services see one consistent world. The orchestrator (seed.ts) only knows
+ * this interface.
+ */
+import type { SeedUser } from "../sample";
+
+/** Rows a target inserted, by table name. */
+export type TableCounts = Record<string, number>;
+
+export interface SeedTarget {
+  /** Short name, used in reports and as the key of the target's meta.json section. */
+  readonly name: string;
+  /** Tables in report order (every key `seedBatch` may return). */
+  readonly tables: readonly string[];
+  /** Migrations, shared key material, anything done once before the batches. */
+  prepare(): Promise<void>;
+  /**
+   * Inserts one batch of users idempotently (rows that exist are left alone) and
+   * returns the rows it actually added. Called concurrently, up to the run's
+   * concurrency; each call is one transaction.
+   */
+  seedBatch(batch: readonly SeedUser[]): Promise<TableCounts>;
+  /** Seconds spent per step, summed over batches (batches overlap, so sums may exceed wall time). */
+  timings(): Record<string, number>;
+  /** The target's section of meta.json (e.g. `{ databaseName }`). */
+  fixtureMeta(): Record<string, unknown>;
+  close(): Promise<void>;
+}
