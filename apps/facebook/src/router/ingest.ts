@@ -1,0 +1,29 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { shareBatchSchema } from "@handshake/consent";
+import { checkForSpam } from "../spam/detector";
+import { ingestEvents } from "../storage/ingest";
+import { relink } from "../storage/links";
+import { serviceProcedure } from "../trpc";
+
+export const ingestRouter = {
+  /**
+   * A batch of share events from WhatsApp's shipper. Idempotent by event id:
+   * a batch sent twice (after a timeout, after a restart) changes nothing the
+   * second time. Each field arrives with the purposes it may serve.
+   */
+  batch: serviceProcedure.input(shareBatchSchema).mutation(async ({ ctx, input }) => {
+    const at = ctx.clock.now();
+    const outcome = await ctx.sql.begin(async (tx) => {
+      const ingested = await ingestEvents(tx, input.events);
+      const links = await relink(tx, ingested.applied, at);
+      const signals = await checkForSpam(tx, ingested.applied, ctx.spam, at);
+      return { ...ingested, links, signals: signals.length };
+    });
+    if (outcome.signals > 0) ctx.spam.notifier?.kick();
+    ctx.logger.debug(
+      { accepted: outcome.accepted, duplicates: outcome.duplicates, linked: outcome.links.linked, signals: outcome.signals },
+      "share events ingested",
+    );
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates };
+  }),
+} satisfies TRPCRouterRecord;

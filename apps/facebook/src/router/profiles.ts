@@ -1,0 +1,112 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { SHAREABLE_FIELDS } from "@handshake/consent";
+import { z } from "zod";
+import { recordUses } from "../storage/audit";
+import { adminProcedure } from "../trpc";
+
+const e164 = z.string().regex(/^\+[1-9][0-9]{6,14}$/, { message: "must be E.164 (+ and digits)" });
+
+export const profilesRouter = {
+  /** Creates or replaces synthetic profiles and their uploaded address books (operators, tests). */
+  upsert: adminProcedure
+    .input(
+      z.object({
+        profiles: z
+          .array(
+            z.object({
+              id: z.number().int().min(0),
+              name: z.string().min(1).max(100),
+              country: z.string().regex(/^[A-Z]{2}$/),
+              phoneNumber: e164.nullable(),
+              addressBook: z.array(e164).max(5000).default([]),
+            }),
+          )
+          .min(1)
+          .max(1000),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await ctx.sql.begin(async (tx) => {
+        const p = input.profiles;
+        await tx`
+          insert into profiles (id, name, country, phone_number)
+          select * from unnest(${tx.array(p.map((x) => x.id))}::int8[], ${tx.array(p.map((x) => x.name))}::text[],
+                               ${tx.array(p.map((x) => x.country))}::text[], ${tx.array(p.map((x) => x.phoneNumber))}::text[])
+          on conflict (id) do update set name = excluded.name, country = excluded.country, phone_number = excluded.phone_number`;
+        const entries = p.flatMap((x) => x.addressBook.map((phone) => ({ id: x.id, phone })));
+        await tx`delete from address_book_entries where profile_id = any(${tx.array(p.map((x) => x.id))}::int8[])`;
+        if (entries.length > 0) {
+          await tx`
+            insert into address_book_entries (profile_id, phone_number)
+            select * from unnest(${tx.array(entries.map((e) => e.id))}::int8[], ${tx.array(entries.map((e) => e.phone))}::text[])
+            on conflict do nothing`;
+        }
+      });
+      return { profiles: input.profiles.length };
+    }),
+
+  /**
+   * "People you may know" for a profile, from WhatsApp data allowed for `product`:
+   * the number the linked WhatsApp account shared is looked up in address books
+   * other people uploaded to Facebook. Each WhatsApp datum used is audited.
+   */
+  suggestions: adminProcedure.input(z.object({ profileId: z.number().int().min(0) })).query(async ({ ctx, input }) => {
+    const at = ctx.clock.now();
+    const usable = await ctx.sql<{ whatsapp_account_id: string; phone: string }[]>`
+      select l.whatsapp_account_id, sd.value #>> '{}' as phone
+      from links l
+      join shared_data sd on sd.whatsapp_account_id = l.whatsapp_account_id and sd.field = 'phoneNumber'
+                          and 'product' = any(sd.purposes)
+      where l.profile_id = ${input.profileId}`;
+    if (usable.length === 0) return { profileId: input.profileId, suggestions: [], usedWhatsappData: false };
+    const suggestions = await ctx.sql<{ id: number; name: string }[]>`
+      select distinct p.id, p.name
+      from address_book_entries a join profiles p on p.id = a.profile_id
+      where a.phone_number = any(${ctx.sql.array(usable.map((u) => u.phone))}::text[]) and a.profile_id <> ${input.profileId}
+      order by p.id limit 50`;
+    await recordUses(
+      ctx.sql,
+      usable.map((u) => ({ whatsappAccountId: u.whatsapp_account_id, datum: "phoneNumber", purpose: "product", feature: "suggestion" as const, at })),
+    );
+    return { profileId: input.profileId, suggestions: suggestions.map((s) => ({ profileId: Number(s.id), name: s.name })), usedWhatsappData: true };
+  }),
+} satisfies TRPCRouterRecord;
+
+export const accountsRouter = {
+  /**
+   * Everything Facebook holds about one WhatsApp account (dashboard, operators):
+   * the shared fields with their purposes, the link, the uses audited, and what it
+   * does not have.
+   */
+  view: adminProcedure.input(z.object({ whatsappAccountId: z.uuid() })).query(async ({ ctx, input }) => {
+    const id = input.whatsappAccountId;
+    const fields = await ctx.sql<{ field: string; value: unknown; purposes: string[]; shared_at: Date }[]>`
+      select field, value, purposes, shared_at from shared_data where whatsapp_account_id = ${id} order by field`;
+    const [link] = await ctx.sql<{ profile_id: number; linked_at: Date; name: string | null }[]>`
+      select l.profile_id, l.linked_at, p.name from links l left join profiles p on p.id = l.profile_id
+      where l.whatsapp_account_id = ${id}`;
+    const uses = await ctx.sql<{ feature: string; purpose: string; n: number; last: Date }[]>`
+      select feature, purpose, count(*)::int as n, max(at) as last from audit_log where whatsapp_account_id = ${id}
+      group by feature, purpose order by feature, purpose`;
+    const audiences = await ctx.sql<{ n: number }[]>`
+      select count(*)::int as n from audience_members where whatsapp_account_id = ${id}`;
+    if (fields.length === 0 && !link && uses.length === 0) {
+      // Not an error: Facebook may simply hold nothing about this account.
+      return { whatsappAccountId: id, fields: [], link: null, uses: [], audienceMemberships: 0, notHeld: [...SHAREABLE_FIELDS], neverHeld: NEVER_HELD };
+    }
+    const held = new Set(fields.map((f) => f.field));
+    return {
+      whatsappAccountId: id,
+      fields: fields.map((f) => ({ field: f.field, value: f.value, purposes: f.purposes, sharedAt: f.shared_at.toISOString() })),
+      link: link ? { profileId: Number(link.profile_id), name: link.name, linkedAt: link.linked_at.toISOString() } : null,
+      uses: uses.map((u) => ({ feature: u.feature, purpose: u.purpose, count: u.n, lastAt: u.last.toISOString() })),
+      audienceMemberships: audiences[0]?.n ?? 0,
+      notHeld: SHAREABLE_FIELDS.filter((f) => !held.has(f)),
+      neverHeld: NEVER_HELD,
+    };
+  }),
+} satisfies TRPCRouterRecord;
+
+/** What never crosses from WhatsApp, by design (the share event format has no place for it). */
+const NEVER_HELD = ["message content", "contact lists", "who messages whom", "message times and sizes"];
+
