@@ -1,0 +1,101 @@
+/**
+ * The workload model: global rates divided over S equal shards, driven on k of them.
+ *
+ * A run drives k sampled shards at the per-shard rate. Shards are uniform samples
+ * of the population (see packages/population shards.ts), so a contact of a sampled
+ * user lies inside the sample with probability ≈ k / S: almost every send goes to
+ * a contact outside it, which still costs the server a durable write (to a stub
+ * account standing for that contact). Data is partitioned by recipient shard, so
+ * the node hosting these k shards also receives the messages that users elsewhere
+ * send to them and pushes them to the connected ones; a run stands those in by
+ * sending the connected share of its messages to connected sample users, which is
+ * also what lets it measure delivery latency and the delivered ratio.
+ */
+import {
+  AVERAGE_MESSAGES_PER_SECOND,
+  CONNECTED_SHARE_AT_PEAK,
+  DIURNAL_PEAK_TO_MEAN,
+  MONTHLY_USERS,
+  PEAK_MESSAGES_PER_SECOND,
+} from "./figures";
+
+export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast"] as const;
+// TODO(custom-audience): add "custom-audience" once apps/facebook exists (second round).
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface SampleSpec {
+  /** Sampled shards (k). */
+  shards: number;
+  /** Shards in the population layout (S). */
+  shardCount: number;
+  /** Population size N (default: 1e9 monthly users). */
+  population?: number;
+}
+
+export interface Load {
+  messagesPerSecond: number;
+  connectedShare: number;
+  connected: number;
+  /** Sends that go to contacts outside the sample (stub accounts): a durable write, no delivery. */
+  outsideSendsPerSecond: number;
+  /** Sends to connected sample users (delivered and acknowledged): the recipient side of the node. */
+  deliveredPerSecond: number;
+}
+
+export interface Plan {
+  sample: Required<SampleSpec>;
+  usersInSample: number;
+  /** Share of a sampled user's contacts that are inside the sample. */
+  contactsInSample: number;
+  average: Load;
+  /** The busiest hour of an ordinary day (diurnal peak). */
+  peakHour: Load;
+  /** New Year's Eve 2016 at its daily average. */
+  peak: Load;
+}
+
+export function checkSample(spec: SampleSpec): Required<SampleSpec> {
+  const population = spec.population ?? MONTHLY_USERS.value;
+  if (!Number.isInteger(spec.shardCount) || spec.shardCount < 1) throw new RangeError("--shard-count must be a positive integer");
+  if (!Number.isInteger(spec.shards) || spec.shards < 1 || spec.shards > spec.shardCount) {
+    throw new RangeError(`--shards must be an integer in [1, ${spec.shardCount}]`);
+  }
+  if (population % spec.shardCount !== 0) throw new RangeError("the population must divide evenly into shards");
+  return { shards: spec.shards, shardCount: spec.shardCount, population };
+}
+
+/** Connected share at a given global rate: the peak share scaled by how busy the moment is. */
+export function connectedShareAt(messagesPerSecond: number): number {
+  const peakHourRate = AVERAGE_MESSAGES_PER_SECOND * DIURNAL_PEAK_TO_MEAN.value;
+  // assumption: concurrent connections follow message volume, capped at the
+  // published peak share (more traffic on New Year's Eve comes from the same
+  // connected users sending more).
+  return Math.min(1, CONNECTED_SHARE_AT_PEAK.value * Math.min(1, messagesPerSecond / peakHourRate));
+}
+
+function loadAt(globalPerSecond: number, sample: Required<SampleSpec>, usersInSample: number): Load {
+  const fraction = sample.shards / sample.shardCount;
+  const messagesPerSecond = globalPerSecond * fraction;
+  const connectedShare = connectedShareAt(globalPerSecond);
+  const deliveredPerSecond = messagesPerSecond * connectedShare;
+  return {
+    messagesPerSecond,
+    connectedShare,
+    connected: Math.round(usersInSample * connectedShare),
+    deliveredPerSecond,
+    outsideSendsPerSecond: messagesPerSecond - deliveredPerSecond,
+  };
+}
+
+export function plan(spec: SampleSpec): Plan {
+  const sample = checkSample(spec);
+  const usersInSample = (sample.population / sample.shardCount) * sample.shards;
+  return {
+    sample,
+    usersInSample,
+    contactsInSample: (usersInSample - 1) / (sample.population - 1),
+    average: loadAt(AVERAGE_MESSAGES_PER_SECOND, sample, usersInSample),
+    peakHour: loadAt(AVERAGE_MESSAGES_PER_SECOND * DIURNAL_PEAK_TO_MEAN.value, sample, usersInSample),
+    peak: loadAt(PEAK_MESSAGES_PER_SECOND, sample, usersInSample),
+  };
+}
