@@ -66,7 +66,7 @@ export const options: Options = {
       exec: "customersOnline",
       vus: vusFor(connectedCustomers.length),
       iterations: 1,
-      maxDuration: `${config.durationSeconds + 90}s`,
+      maxDuration: `${config.durationSeconds + 60}s`,
     },
     business_broadcast: {
       executor: "constant-arrival-rate",
@@ -150,6 +150,7 @@ export async function customersOnline(): Promise<void> {
     },
   });
   await group.connect(2000);
-  await sleepMs((config.durationSeconds + 10) * 1000);
+  // The broadcast starts 5 s in and runs DURATION; stay 2 s longer for the last deliveries.
+  await sleepMs((config.durationSeconds + 7) * 1000);
   group.closeAll();
 }

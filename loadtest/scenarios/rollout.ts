@@ -152,7 +152,14 @@ async function verifyAfterDeadline(plan: Plan): Promise<void> {
   const to = outsideRecipient(plan.user.i);
   const result = await mutate(
     "message.send",
-    { messageId: uuid(), recipient: to, type: 1, content: timestampedContent(64, Date.now()) },
+    {
+      messageId: uuid(),
+      recipient: to,
+      type: 1,
+      content: timestampedContent(64, Date.now()),
+      // Business accounts must declare what they send.
+      ...(plan.user.business ? { category: { kind: "transactional", topic: "receipt" } } : {}),
+    },
     { credential: plan.user.credential, expect: plan.accepted ? [] : [403], tags: { action: "send-after-deadline" } },
   );
   if (plan.accepted) {

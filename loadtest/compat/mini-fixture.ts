@@ -1,0 +1,83 @@
+/**
+ * A tiny sample for the compat smoke, in the fixture format of ../docs/fixtures.md,
+ * made through the messenger's own API (the seeding library lives elsewhere; this
+ * only needs a handful of accounts). Test-only.
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const device = { os: "android", osVersion: "6.0.1", appVersion: "2.16.260", model: "SM-G920F" } as const;
+
+let counter = 0;
+
+async function register(trpcUrl: string, business?: string) {
+  counter += 1;
+  const response = await fetch(`${trpcUrl}/account.register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      phoneNumber: `+491577${String(process.pid % 100).padStart(2, "0")}${String(counter).padStart(5, "0")}`,
+      device,
+      ...(business ? { kind: "business", displayName: business } : {}),
+    }),
+  });
+  const body = (await response.json()) as { result?: { data: { accountId: string; deviceId: number; credential: string; phoneNumber: string } } };
+  if (!body.result) throw new Error(`register failed: ${JSON.stringify(body)}`);
+  return body.result.data;
+}
+
+const behaviours = [
+  { consent: "accepts", acceptsAfterDays: 1, optsOutAfterDays: null },
+  { consent: "unticks", acceptsAfterDays: 2, optsOutAfterDays: null },
+  { consent: "opts-out-later", acceptsAfterDays: 1, optsOutAfterDays: 3 },
+  { consent: "never-accepts", acceptsAfterDays: null, optsOutAfterDays: null },
+  { consent: "accepts", acceptsAfterDays: 5, optsOutAfterDays: null },
+  { consent: "registered-after", acceptsAfterDays: null, optsOutAfterDays: null },
+] as const;
+
+/** Six people, one business, two outside stubs; contacts form a ring. Returns the fixture directory. */
+export async function writeMiniFixture(trpcUrl: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "handshake-compat-fixture-"));
+  const people = [];
+  for (let n = 0; n < behaviours.length; n++) people.push(await register(trpcUrl));
+  const business = await register(trpcUrl, "Compat Airline");
+  const outside = [await register(trpcUrl), await register(trpcUrl)];
+  const all = [...people, business];
+  const users = all.map((account, n) => {
+    const isBusiness = n === people.length;
+    const behaviour = isBusiness ? behaviours[0] : behaviours[n]!;
+    return {
+      i: 1000 + n * 7919,
+      accountId: account.accountId,
+      deviceId: account.deviceId,
+      credential: account.credential,
+      phone: account.phoneNumber,
+      country: "DE",
+      shard: 0,
+      os: "android",
+      activity: "regular",
+      messagesPerDay: 10 + n,
+      business: isBusiness,
+      displayName: isBusiness ? "Compat Airline" : null,
+      ...behaviour,
+      registeredAt: "2015-03-01T00:00:00.000Z",
+      contacts: isBusiness ? [0, 1, 2] : [(n + 1) % people.length, (n + people.length - 1) % people.length],
+      outsideContacts: [5_000_000 + n],
+    };
+  });
+  const meta = {
+    version: 1,
+    seed: 2016,
+    size: 1_000_000_000,
+    shardCount: 10_000,
+    shards: [0],
+    users: users.length,
+    createdAt: new Date().toISOString(),
+    messenger: { databaseName: "compat" },
+    outside: outside.map((o) => ({ accountId: o.accountId, deviceId: o.deviceId })),
+  };
+  await writeFile(path.join(dir, "users.json"), JSON.stringify(users));
+  await writeFile(path.join(dir, "meta.json"), JSON.stringify(meta));
+  return dir;
+}
