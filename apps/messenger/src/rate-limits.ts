@@ -34,6 +34,9 @@ export const rateLimitCatalogue = {
 } satisfies Record<string, RateLimit>;
 
 export type RateLimitName = keyof typeof rateLimitCatalogue;
+
+/** Limits that are restrictions, not courtesy: enforced even when rate limits are off. */
+const ALWAYS_ENFORCED: ReadonlySet<RateLimitName> = new Set(["sendThrottled"]);
 export type RateLimitCatalogue = Record<RateLimitName, RateLimit>;
 
 interface Bucket {
@@ -57,7 +60,7 @@ export class RateLimiter {
 
   /** Takes `cost` tokens or throws TOO_MANY_REQUESTS saying when to retry. */
   consume(name: RateLimitName, key: string, cost = 1): void {
-    if (!this.enabled) return;
+    if (!this.enabled && !ALWAYS_ENFORCED.has(name)) return;
     const limit = this.catalogue[name];
     const id = `${name}:${key}`;
     const now = this.now();

@@ -31,7 +31,8 @@ export interface ServiceDefinition {
   healthPath: string;
   /** What to print as "where it listens". */
   describe(port: number): string;
-  env?: Record<string, string>;
+  /** Extra environment, given the ports of every service (after the offset). */
+  env?: (ports: Record<string, number>) => Record<string, string>;
 }
 
 export const services: ServiceDefinition[] = [
@@ -44,6 +45,19 @@ export const services: ServiceDefinition[] = [
     databaseEnv: "MESSENGER_DATABASE_URL",
     healthPath: "/healthz",
     describe: (port) => `tRPC http://127.0.0.1:${port}/trpc  ·  WebSocket ws://127.0.0.1:${port}/trpc`,
+    // Share events go to the Facebook side; until it is up, the shipper backs off.
+    env: (ports) => ({ FACEBOOK_URL: `http://127.0.0.1:${ports.facebook}/trpc` }),
+  },
+  {
+    name: "facebook",
+    cwd: "apps/facebook",
+    entry: "src/main.ts",
+    port: 4200,
+    database: "handshake_facebook",
+    databaseEnv: "FACEBOOK_DATABASE_URL",
+    healthPath: "/healthz",
+    describe: (port) => `tRPC http://127.0.0.1:${port}/trpc  (its own database; ingest, audiences, ads)`,
+    env: (ports) => ({ MESSENGER_URL: `http://127.0.0.1:${ports.messenger}/trpc` }),
   },
 ];
 
@@ -90,6 +104,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
   const children: { name: string; process: ChildProcess }[] = [];
   const adminToken = options.adminToken ?? randomBytes(18).toString("base64url");
+  // Shared by the two services only (ingest, spam signals); never printed.
+  const serviceToken = randomBytes(24).toString("base64url");
+  const ports = Object.fromEntries(services.map((s) => [s.name, s.port + (options.portOffset ?? 0)]));
   const info: StackInfo = {
     pid: process.pid,
     adminToken,
@@ -103,16 +120,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   try {
     for (const service of services) {
-      const port = service.port + (options.portOffset ?? 0);
+      const port = ports[service.name]!;
       const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
       const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
         cwd: path.join(repoRoot, service.cwd),
         env: {
           ...process.env,
           ...options.env,
-          ...service.env,
+          ...service.env?.(ports),
           PORT: String(port),
           ADMIN_TOKEN: adminToken,
+          SERVICE_TOKEN: serviceToken,
           HOST: "127.0.0.1",
           ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
         },
