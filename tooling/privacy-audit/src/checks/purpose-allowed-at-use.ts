@@ -1,0 +1,48 @@
+/**
+ * Check 4: every audited use was allowed when it happened. For each `audit_log`
+ * row: the account is known to the messenger, the purpose is one the rules know,
+ * the datum is catalogued for that purpose (FIELD_CATALOGUE), and
+ * `mayShare(state, purpose, at, regime)` holds with the account's consent
+ * replayed up to `at` and the regime in force at `at`.
+ */
+import { FIELD_CATALOGUE, mayShare, PURPOSES, regimeFor, type CountryCode, type Purpose } from "@handshake/consent";
+import type { AuditRow, RowVisitor } from "../sources/facebook";
+import type { CheckRecorder } from "../report";
+import type { ConsentContext } from "./context";
+
+const KNOWN_PURPOSES = new Set<string>(PURPOSES);
+
+export function purposeAllowedAtUse(ctx: ConsentContext, recorder: CheckRecorder): RowVisitor {
+  return {
+    auditRow(row: AuditRow) {
+      recorder.examined += 1;
+      const where = "audit_log";
+      const id = `id ${row.id} (account ${row.whatsappAccountId})`;
+      const state = ctx.history.stateAt(row.whatsappAccountId, row.at);
+      if (!state) {
+        recorder.breach({ where, row: id, reason: "account unknown to the messenger: no consent to replay" });
+        return;
+      }
+      if (!KNOWN_PURPOSES.has(row.purpose)) {
+        recorder.breach({ where, row: id, reason: `purpose "${row.purpose}" is not one the consent rules know` });
+        return;
+      }
+      const purpose = row.purpose as Purpose;
+      const catalogued = (FIELD_CATALOGUE as Record<string, readonly Purpose[]>)[row.datum];
+      if (!catalogued?.includes(purpose)) {
+        recorder.breach({ where, row: id, reason: `datum ${row.datum} may never serve ${purpose} (field catalogue)` });
+        return;
+      }
+      const regime = ctx.regimes.at(row.at);
+      if (!mayShare(state, purpose, row.at, regime)) {
+        const applied = regimeFor(regime, state.country as CountryCode);
+        const terms = state.terms ? `terms ${state.terms.version} accepted ${state.terms.acceptedAt.toISOString()}` : "2016 terms not accepted";
+        recorder.breach({
+          where,
+          row: id,
+          reason: `${purpose} (${row.feature}) at ${row.at.toISOString()} not allowed: regime ${applied}, ${terms}, share ${state.share?.method ?? "none"}`,
+        });
+      }
+    },
+  };
+}
