@@ -24,10 +24,12 @@ export interface DatabaseChoice {
 export async function resolveMessengerDatabase(options: {
   explicit?: string | undefined;
   fromEnv?: string | undefined;
+  /** How to find the dev stack (tests inject one). */
+  findStack?: () => Promise<{ services: Record<string, { databaseUrl?: string }> } | null>;
 }): Promise<DatabaseChoice> {
   if (options.explicit) return { url: options.explicit, source: "--database-url" };
   if (options.fromEnv) return { url: options.fromEnv, source: "MESSENGER_DATABASE_URL" };
-  const stack = await findRunningStack();
+  const stack = await (options.findStack ?? findRunningStack)();
   const url = stack?.services.messenger?.databaseUrl;
   if (url) return { url, source: "pnpm dev" };
   throw new NoDatabaseError();

@@ -6,7 +6,8 @@
  * never sees half a file.
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import path from "node:path";
 import { once } from "node:events";
 import { type PopulationSpec, contactsOf, shardRange, userAt } from "@handshake/population";
@@ -61,6 +62,19 @@ export interface WriteFixturesOptions {
   createdAt: Date;
   displayName: (user: ReturnType<typeof userAt>) => string;
   onProgress?: (users: number) => void;
+  /**
+   * Awaited before the files are put in place: fixtures are written while the
+   * database is seeded, and must not appear for a sample whose seeding failed.
+   */
+  beforeCommit?: () => Promise<void>;
+  /** Stops the writing (the partial file is removed), e.g. once seeding failed. */
+  signal?: AbortSignal;
+}
+
+export interface FixturesWritten {
+  users: number;
+  /** Seconds spent producing users.json, not counting the wait in `beforeCommit`. */
+  seconds: number;
 }
 
 /** Builds the users.json entry of population user i. */
@@ -101,8 +115,9 @@ export function fixtureUser(
   };
 }
 
-/** Writes meta.json and users.json into `dir` (created if missing). Returns the users written. */
-export async function writeFixtures(options: WriteFixturesOptions): Promise<number> {
+/** Writes meta.json and users.json into `dir` (created if missing). */
+export async function writeFixtures(options: WriteFixturesOptions): Promise<FixturesWritten> {
+  const started = performance.now();
   const { dir, sample, identity } = options;
   const { spec, shards } = sample;
   await mkdir(dir, { recursive: true });
@@ -113,28 +128,40 @@ export async function writeFixtures(options: WriteFixturesOptions): Promise<numb
   const out = createWriteStream(partial, { encoding: "utf8" });
   const closed = once(out, "close");
   let written = 0;
-  let chunk = "[\n";
-  const flush = async () => {
-    if (!out.write(chunk)) await once(out, "drain");
-    chunk = "";
-  };
-  for (const s of shards) {
-    const { start, end } = shardRange(spec, s);
-    for (let i = start; i < end; i++) {
-      chunk += (written > 0 ? ",\n" : "") + JSON.stringify(fixtureUser(spec, i, identity, position, options.displayName));
-      written++;
-      if (chunk.length >= 1 << 20) {
-        await flush();
-        options.onProgress?.(written);
+  let seconds = 0;
+  try {
+    let chunk = "[\n";
+    const flush = async () => {
+      if (!out.write(chunk)) await once(out, "drain");
+      chunk = "";
+      options.signal?.throwIfAborted();
+      // yield, so the seeding running beside us keeps its COPY streams fed
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (const s of shards) {
+      const { start, end } = shardRange(spec, s);
+      for (let i = start; i < end; i++) {
+        chunk += (written > 0 ? ",\n" : "") + JSON.stringify(fixtureUser(spec, i, identity, position, options.displayName));
+        written++;
+        if (chunk.length >= 1 << 20) {
+          await flush();
+          options.onProgress?.(written);
+        }
       }
     }
+    chunk += "\n]\n";
+    await flush();
+    out.end();
+    await closed;
+    options.onProgress?.(written);
+    seconds = (performance.now() - started) / 1000;
+    await options.beforeCommit?.();
+  } catch (error) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw error;
   }
-  chunk += "\n]\n";
-  await flush();
-  out.end();
-  await closed;
   await rename(partial, usersPath);
-  options.onProgress?.(written);
 
   const meta: FixtureMeta = {
     version: 1,
@@ -148,5 +175,5 @@ export async function writeFixtures(options: WriteFixturesOptions): Promise<numb
     outside: sample.outside.map((i) => ({ accountId: identity.accountId(i), deviceId: 1 })),
   };
   await writeFile(path.join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
-  return written;
+  return { users: written, seconds };
 }

@@ -22,7 +22,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`population seed: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`population seed failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // database and system errors (ECONNREFUSED, 28P01 bad password, 3D000 no such database) carry a code
+    // and say enough on their own; anything else is a bug, so show where
+    const code = (error as { code?: unknown }).code;
+    const text = error instanceof Error ? (typeof code === "string" ? `${error.message} (${code})` : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`population seed failed: ${text}\n`);
     return 1;
   }
 }

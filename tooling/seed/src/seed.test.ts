@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { rawClient } from "@handshake/db/client";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { createMessengerServer, type MessengerServer } from "@handshake/messenger/server";
 import { createLogger } from "@handshake/messenger/log";
+import { SignalDevice, preKeyBundleSchema } from "@handshake/crypto";
 import type { FixtureMeta, FixtureUser } from "./fixtures";
 import { generateKeySet, type SeedKeySet } from "./key-set";
 import { type SeedResult, seedSample } from "./seed";
@@ -109,6 +110,20 @@ describe("seedSample into the messenger's database", () => {
 });
 
 describe("fixture files", () => {
+  it("are not put in place when seeding fails", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "handshake-seed-fail-"));
+    try {
+      const wrongDatabase = new URL(db.url);
+      wrongDatabase.pathname = "/no_such_database_here";
+      await expect(
+        seedSample({ spec, shards: [0], databaseUrl: wrongDatabase.toString(), fixturesDir: dir, prekeys: PREKEYS, keySet }),
+      ).rejects.toThrow(/no_such_database_here/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("meta.json follows loadtest/docs/fixtures.md", async () => {
     const meta = JSON.parse(await readFile(path.join(fixturesDir, "meta.json"), "utf8")) as FixtureMeta;
     expect(Object.keys(meta)).toEqual(["version", "seed", "size", "shardCount", "shards", "users", "createdAt", "messenger", "outside"]);
@@ -238,5 +253,10 @@ describe("a real messenger on the seeded database", () => {
     });
     const left = await call(target.credential, "GET", "keys.count", undefined);
     expect(left.body.result!.data).toEqual({ oneTimePreKeys: PREKEYS - 1, oneTimeKyberPreKeys: 0 });
+    // the shared key set is real libsignal material: a session can be started from it
+    const device = await SignalDevice.create();
+    const remote = { accountId: target.accountId, deviceId: 1 };
+    await device.startSession(remote, preKeyBundleSchema.parse(bundle));
+    expect((await device.encrypt(remote, new TextEncoder().encode("hi"))).type).toBe(3);
   });
 });

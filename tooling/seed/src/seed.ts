@@ -1,7 +1,7 @@
 /**
  * Seeding a sample: every target gets the sample's users (then the outside pool)
  * in batches, several batches in flight so PostgreSQL works while the next batch
- * is generated; then the fixture files are written.
+ * is generated; the fixture files are written meanwhile.
  */
 import { performance } from "node:perf_hooks";
 import { type PopulationSpec, parseShardList } from "@handshake/population";
@@ -64,7 +64,7 @@ export interface SeedResult {
    * credentials) and each target's own steps as `<target>.<step>`.
    */
   timings: Record<string, number>;
-  /** Wall-clock seconds spent writing the fixtures (0 when skipped). */
+  /** Seconds spent producing users.json, concurrently with seeding (0 when skipped). */
   fixtureSeconds: number;
   /** Users written to users.json (0 when skipped). */
   fixtureUsers: number;
@@ -123,42 +123,56 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
   let skipped = 0;
   let seedSeconds = 0;
   const spent = { generate: 0 };
-  try {
-    for (const target of targets) await target.prepare();
-    const started = performance.now();
-    let done = 0;
-    options.onProgress?.({ phase: "seed", done, total });
-    await runPool(seedBatches(sample, identity, batchSize), concurrency, async (batch) => {
-      for (const target of targets) {
-        const added = await target.seedBatch(batch);
-        const sum = counts.get(target.name)!;
-        for (const [table, n] of Object.entries(added)) sum[table] = (sum[table] ?? 0) + n;
-        if (target.name === "messenger") skipped += batch.length - (added.accounts ?? 0);
-      }
-      done += batch.length;
+  const seeding = (async () => {
+    try {
+      for (const target of targets) await target.prepare();
+      const started = performance.now();
+      let done = 0;
       options.onProgress?.({ phase: "seed", done, total });
-    }, spent);
-    seedSeconds = (performance.now() - started) / 1000;
-  } finally {
-    for (const target of targets) await target.close();
-  }
+      await runPool(
+        seedBatches(sample, identity, batchSize),
+        concurrency,
+        async (batch) => {
+          for (const target of targets) {
+            const added = await target.seedBatch(batch);
+            const sum = counts.get(target.name)!;
+            for (const [table, n] of Object.entries(added)) sum[table] = (sum[table] ?? 0) + n;
+            if (target.name === "messenger") skipped += batch.length - (added.accounts ?? 0);
+          }
+          done += batch.length;
+          options.onProgress?.({ phase: "seed", done, total });
+        },
+        spent,
+      );
+      seedSeconds = (performance.now() - started) / 1000;
+    } finally {
+      for (const target of targets) await target.close();
+    }
+  })();
 
-  let fixtureSeconds = 0;
-  let fixtureUsers = 0;
-  if (options.fixturesDir !== null) {
-    const started = performance.now();
-    const fixtureTotal = sampleUserCount(spec, shards);
-    fixtureUsers = await writeFixtures({
-      dir: options.fixturesDir,
-      sample,
-      identity,
-      targets: Object.fromEntries(targets.map((t) => [t.name, t.fixtureMeta()])),
-      createdAt: (options.now ?? (() => new Date()))(),
-      displayName: businessDisplayName,
-      onProgress: (n) => options.onProgress?.({ phase: "fixtures", done: n, total: fixtureTotal }),
-    });
-    fixtureSeconds = (performance.now() - started) / 1000;
-  }
+  // users.json is written while the database works (contacts cost Node CPU, the
+  // inserts cost PostgreSQL CPU), and put in place only once seeding succeeded.
+  const fixtureTotal = sampleUserCount(spec, shards);
+  const seedingFailed = new AbortController();
+  seeding.catch(() => seedingFailed.abort(new Error("seeding failed")));
+  const fixtures =
+    options.fixturesDir === null
+      ? Promise.resolve({ users: 0, seconds: 0 })
+      : writeFixtures({
+          dir: options.fixturesDir,
+          sample,
+          identity,
+          targets: Object.fromEntries(targets.map((t) => [t.name, t.fixtureMeta()])),
+          createdAt: (options.now ?? (() => new Date()))(),
+          displayName: businessDisplayName,
+          onProgress: (n) => options.onProgress?.({ phase: "fixtures", done: n, total: fixtureTotal }),
+          beforeCommit: () => seeding,
+          signal: seedingFailed.signal,
+        });
+  // allSettled: on failure, return only once the fixture writer has cleaned up
+  const [seeded, written] = await Promise.allSettled([seeding, fixtures]);
+  if (seeded.status === "rejected") throw seeded.reason;
+  if (written.status === "rejected") throw written.reason;
 
   return {
     sample,
@@ -170,7 +184,7 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
       generate: spent.generate,
       ...Object.fromEntries(targets.flatMap((t) => Object.entries(t.timings()).map(([k, v]) => [`${t.name}.${k}`, v]))),
     },
-    fixtureSeconds,
-    fixtureUsers,
+    fixtureSeconds: written.value.seconds,
+    fixtureUsers: written.value.users,
   };
 }

@@ -1,0 +1,131 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
+import { UsageError, parseSeedArgs } from "./cli";
+import { NoDatabaseError, resolveMessengerDatabase } from "./database";
+import { outsidePool, samplePosition } from "./sample";
+import { sampleIdentity } from "./identity";
+import { createSpec } from "@handshake/population";
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Runs the real entry point the way `pnpm population seed` does. */
+function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  const run = spawnSync("pnpm", ["--silent", "run", "seed", ...args], {
+    cwd: packageDir,
+    encoding: "utf8",
+    env: { ...process.env, MESSENGER_DATABASE_URL: undefined, ...env },
+    timeout: 60_000,
+  });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+describe("seed command line", () => {
+  it("rejects bad arguments with a message naming the problem", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /--shards is required/],
+      [["--shards", "10000"], /out of range/],
+      [["--shards", "3-1"], /end before start/],
+      [["--shards", "0", "--prekeys", "500"], /--prekeys must be an integer in \[0, 100\]/],
+      [["--shards", "0", "--size", "1000", "--shard-count", "7"], /must divide/],
+      [["--shards", "0", "--database-url", "mysql://x"], /postgres:\/\/ URL/],
+      [["--shards", "0", "--fixtures", "x", "--no-fixtures"], /exclude each other/],
+      [["--shards", "0", "--bogus"], /Unknown option/],
+    ];
+    for (const [args, message] of cases) expect(() => parseSeedArgs(args, "/tmp"), args.join(" ")).toThrow(message);
+    expect(() => parseSeedArgs(["--shards", "x"], "/tmp")).toThrow(UsageError);
+  });
+
+  it("resolves --fixtures against the caller's directory and defaults to loadtest/fixtures/sample", () => {
+    expect(parseSeedArgs(["--shards", "0", "--fixtures", "out"], "/home/me").fixturesDir).toBe("/home/me/out");
+    expect(parseSeedArgs(["--shards", "0"], "/home/me").fixturesDir).toMatch(/loadtest\/fixtures\/sample$/);
+    expect(parseSeedArgs(["--shards", "0", "--no-fixtures"], "/home/me").fixturesDir).toBeNull();
+  });
+
+  it("exits 2 with the usage on a bad argument", () => {
+    const bad = cli(["--shards", "0-99999"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/shard 99999 out of range/);
+    expect(bad.err).toMatch(/usage: pnpm population seed/);
+  });
+
+  it("picks --database-url, then MESSENGER_DATABASE_URL, then the dev stack, else says how to get one", async () => {
+    type FindStack = NonNullable<Parameters<typeof resolveMessengerDatabase>[0]["findStack"]>;
+    const stack: FindStack = async () => ({ services: { messenger: { databaseUrl: "postgres://stack/db" } } });
+    const none: FindStack = async () => null;
+    const pick = (explicit?: string, fromEnv?: string, findStack: FindStack = stack) =>
+      resolveMessengerDatabase({ explicit, fromEnv, findStack });
+    expect(await pick("postgres://a/x", "postgres://b/y")).toEqual({ url: "postgres://a/x", source: "--database-url" });
+    expect(await pick(undefined, "postgres://b/y")).toEqual({ url: "postgres://b/y", source: "MESSENGER_DATABASE_URL" });
+    expect(await pick()).toEqual({ url: "postgres://stack/db", source: "pnpm dev" });
+    await expect(pick(undefined, undefined, none)).rejects.toThrow(NoDatabaseError);
+    await expect(pick(undefined, undefined, none)).rejects.toThrow(/start the stack with `pnpm dev`.*--database-url/s);
+  });
+});
+
+describe("seed end to end through the entry point", () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase("seedcli");
+    dir = await mkdtemp(path.join(tmpdir(), "handshake-seed-cli-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  it("seeds from MESSENGER_DATABASE_URL, prints the table and writes the fixtures", async () => {
+    const args = ["--shards", "1", "--size", "100000", "--shard-count", "200", "--outside", "10", "--fixtures", dir];
+    const run = cli(args, { MESSENGER_DATABASE_URL: db.url });
+    expect(run.err).toMatch(/seeding into .* \(from MESSENGER_DATABASE_URL\)/);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/messenger\.accounts\s+510\s/);
+    expect(run.out).toMatch(/messenger\.one_time_prekeys\s+2,550\s/);
+    const users = JSON.parse(await readFile(path.join(dir, "users.json"), "utf8")) as unknown[];
+    expect(users).toHaveLength(500);
+    const again = cli(args, { MESSENGER_DATABASE_URL: db.url });
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/total\s+0\s/);
+  }, 60_000);
+});
+
+describe("sample layout", () => {
+  const spec = createSpec({ size: 1_000_000, shardCount: 100 });
+
+  it("spreads the outside pool over the complement of the sample, deterministically", () => {
+    const pool = outsidePool(spec, [0, 50, 99], 97);
+    expect(pool).toHaveLength(97);
+    expect(new Set(pool).size).toBe(97);
+    for (const id of pool) expect([0, 50, 99]).not.toContain(Math.floor(id / 10_000));
+    expect(new Set(pool.map((id) => Math.floor(id / 10_000))).size).toBe(97);
+    expect(outsidePool(spec, [0, 50, 99], 97)).toEqual(pool);
+    expect(outsidePool(spec, [...Array(100).keys()], 10)).toEqual([]);
+  });
+
+  it("maps population ids to users.json positions and outsiders to -1", () => {
+    const position = samplePosition(spec, [7, 2]);
+    expect(position(20_000)).toBe(0);
+    expect(position(29_999)).toBe(9_999);
+    expect(position(70_000)).toBe(10_000);
+    expect(position(30_000)).toBe(-1);
+  });
+
+  it("derives the same ids and credentials for the same population, different ones for another seed", () => {
+    const a = sampleIdentity({ seed: 1, size: 1e9 });
+    const b = sampleIdentity({ seed: 1, size: 1e9 });
+    const c = sampleIdentity({ seed: 2, size: 1e9 });
+    expect(a.credential(42)).toBe(b.credential(42));
+    expect(a.accountId(42)).not.toBe(c.accountId(42));
+    expect(a.secret(42)).not.toBe(c.secret(42));
+    expect(a.secret(42)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.accountId(42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+    // ordered by population index, so COPY appends to the primary-key index
+    expect(a.accountId(999_999_999) > a.accountId(1_000)).toBe(true);
+    expect(a.accountId(1_000) > a.accountId(999)).toBe(true);
+  });
+});
