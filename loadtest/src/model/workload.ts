@@ -74,8 +74,8 @@ export function connectedShareAt(messagesPerSecond: number): number {
 }
 
 function loadAt(globalPerSecond: number, sample: Required<SampleSpec>, usersInSample: number): Load {
-  const fraction = sample.shards / sample.shardCount;
-  const messagesPerSecond = globalPerSecond * fraction;
+  // The global rate is per 1e9 monthly users: a smaller population sends proportionally less.
+  const messagesPerSecond = globalPerSecond * (usersInSample / MONTHLY_USERS.value);
   const connectedShare = connectedShareAt(globalPerSecond);
   const deliveredPerSecond = messagesPerSecond * connectedShare;
   return {

@@ -1,0 +1,111 @@
+/**
+ * `pnpm loadtest run`: stack (unless --target) -> seeded sample -> k6 -> report.
+ */
+import { spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { findRunningStack, startStack, type RunningStack } from "@handshake/stack";
+import { BUSINESS_SHARE_OF_MESSAGES } from "../model/figures";
+import { plan, type ScenarioName } from "../model/workload";
+import { readTimeSeries, summarySchema } from "../report/k6-results";
+import { buildReport, writeReport, type Report } from "../report/report";
+import { findK6, k6Args } from "./k6";
+import { readFixtureMeta, seedSample } from "./fixtures";
+
+const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface RunOptions {
+  scenario: ScenarioName;
+  shards: number;
+  shardCount: number;
+  peak: boolean;
+  durationSeconds: number;
+  target?: string | undefined;
+  adminToken?: string | undefined;
+  /** An already seeded fixture directory (skips seeding). */
+  fixtures?: string | undefined;
+  usersPerVu: number;
+}
+
+export async function runScenario(options: RunOptions): Promise<Report> {
+  const k6 = findK6(); // before anything starts: no k6, no run
+  const sample = plan({ shards: options.shards, shardCount: options.shardCount });
+  const load = options.peak ? sample.peak : sample.average;
+
+  let stack: RunningStack | null = null;
+  let scratch: string | null = null;
+  try {
+    let target = options.target;
+    let adminToken = options.adminToken;
+    let databaseUrl: string | undefined;
+    if (!target) {
+      // A fresh stack per run: the rollout needs a simulation clock before 2016-08-25.
+      scratch = await mkdtemp(path.join(tmpdir(), "handshake-loadtest-"));
+      await chmod(scratch, 0o755);
+      console.log("starting the stack (embedded PostgreSQL in a temp folder, rate limits off)…");
+      stack = await startStack({ dataDir: path.join(scratch, "pg"), env: { RATE_LIMITS: "off", LOG_LEVEL: "warn" } });
+      const messenger = stack.info.services.messenger!;
+      target = messenger.baseUrl;
+      adminToken = stack.info.adminToken;
+      databaseUrl = messenger.databaseUrl;
+    } else {
+      adminToken ??= (await findRunningStack())?.adminToken;
+    }
+
+    const fixtures = options.fixtures ?? path.join(loadtestDir, "fixtures", `${options.shards}-of-${options.shardCount}`);
+    const meta = options.fixtures
+      ? await readFixtureMeta(fixtures)
+      : await seedSample({ shards: options.shards, shardCount: options.shardCount, out: fixtures, messengerDatabaseUrl: databaseUrl });
+
+    const startedAt = new Date();
+    const outDir = path.join(loadtestDir, "reports", `${startedAt.toISOString().replace(/[:.]/g, "-")}-${options.scenario}`);
+    await mkdir(outDir, { recursive: true });
+    const vars = {
+      TARGET: target,
+      FIXTURES: path.resolve(fixtures),
+      ADMIN_TOKEN: adminToken ?? "",
+      DURATION: String(options.durationSeconds),
+      RATE: load.messagesPerSecond.toFixed(3),
+      CONNECTED: String(Math.min(meta.users, load.connected)),
+      DELIVERED_SHARE: load.connectedShare.toFixed(4),
+      USERS_PER_VU: String(options.usersPerVu),
+      BUSINESS_RATE: (load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value).toFixed(3),
+    };
+    const script = path.join(loadtestDir, "scenarios", `${options.scenario}.ts`);
+    console.log(`k6 ${k6Args(script, outDir, vars).join(" ")}`);
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(k6, k6Args(script, outDir, vars), { stdio: "inherit" });
+      child.once("error", reject);
+      child.once("exit", (code) => resolve(code));
+    });
+    const summaryFile = path.join(outDir, "summary.json");
+    if (!existsSync(summaryFile)) throw new Error(`k6 exited with ${exitCode} and wrote no summary (${summaryFile})`);
+    const summary = summarySchema.parse(JSON.parse(await readFile(summaryFile, "utf8")));
+    const series = await readTimeSeries(path.join(outDir, "metrics.json.gz"));
+    const report = buildReport(
+      {
+        scenario: options.scenario,
+        shards: options.shards,
+        shardCount: options.shardCount,
+        population: sample.sample.population,
+        level: options.peak ? "peak" : "average",
+        plannedMessagesPerSecond: load.messagesPerSecond,
+        durationSeconds: options.durationSeconds,
+        target,
+        k6ExitCode: exitCode,
+        startedAt,
+      },
+      summary,
+      series,
+    );
+    await writeReport(outDir, report);
+    console.log(`\n${report.markdown}\nreport: ${path.join(outDir, "report.html")}`);
+    return report;
+  } finally {
+    await stack?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
