@@ -1,4 +1,7 @@
 /** The Facebook side's API, typed for clients as `AppRouter`. */
+import { adsRouter } from "./router/ads";
+import { advertisersRouter } from "./router/advertisers";
+import { audiencesRouter } from "./router/audiences";
 import { ingestRouter } from "./router/ingest";
 import { accountsRouter, profilesRouter } from "./router/profiles";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -7,6 +10,9 @@ export const appRouter = createTRPCRouter({
   ingest: ingestRouter,
   profiles: profilesRouter,
   accounts: accountsRouter,
+  advertisers: advertisersRouter,
+  audiences: audiencesRouter,
+  ads: adsRouter,
 });
 
 export type AppRouter = typeof appRouter;

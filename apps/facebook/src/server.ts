@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { createFacebookDb } from "@handshake/db/client";
+import { AudienceBudget, audienceBudgetCatalogue, type AudienceBudgetCatalogue } from "./audiences/budget";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { systemClock, type Clock } from "./clock";
 import { createLogger, type Logger } from "./log";
@@ -31,6 +32,8 @@ export interface FacebookServerOptions {
   audienceMinimum?: number;
   /** Keys the noise of audience size estimates; random per process when omitted. */
   estimateKey?: Buffer;
+  /** Overrides of the audience budget catalogue (tests raise it). */
+  audienceBudget?: Partial<AudienceBudgetCatalogue>;
   poolSize?: number;
 }
 
@@ -61,6 +64,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
     },
     audienceMinimum: options.audienceMinimum ?? 100,
     estimateKey: options.estimateKey ?? randomBytes(32),
+    audienceBudget: new AudienceBudget({ ...audienceBudgetCatalogue, ...options.audienceBudget }),
   };
   notifier?.kick(); // signals left undelivered by a previous run
 

@@ -11,6 +11,7 @@ import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone"
 import type postgres from "postgres";
 import { ZodError } from "zod";
 import type { FacebookDatabase } from "@handshake/db/client";
+import type { AudienceBudget } from "./audiences/budget";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
 import type { SpamNotifier } from "./spam/notifier";
@@ -27,6 +28,8 @@ export interface FacebookServices {
   audienceMinimum: number;
   /** Secret keying the noise of audience size estimates (see audiences). */
   estimateKey: Buffer;
+  /** Per-advertiser budget on audiences and size estimates. */
+  audienceBudget: AudienceBudget;
 }
 
 export interface ContextInnerOptions {
