@@ -46,6 +46,12 @@ describe("seed command line", () => {
     expect(parseSeedArgs(["--shards", "0", "--no-fixtures"], "/home/me").fixturesDir).toBeNull();
   });
 
+  it("accepts the load-test runner's spellings: 0..3, --out, --messenger-database-url", () => {
+    const c = parseSeedArgs(["--shards", "0..3", "--out", "f", "--messenger-database-url", "postgres://h/db"], "/w");
+    expect(c).toMatchObject({ shards: [0, 1, 2, 3], fixturesDir: "/w/f", databaseUrl: "postgres://h/db" });
+    expect(() => parseSeedArgs(["--shards", "0", "--out", "a", "--fixtures", "b"], "/w")).toThrow(/same option/);
+  });
+
   it("exits 2 with the usage on a bad argument", () => {
     const bad = cli(["--shards", "0-99999"]);
     expect(bad.code).toBe(2);

@@ -20,14 +20,14 @@ Materialises a sample of the population's shards into the messenger's database
 (accounts, devices with credentials, key material) with COPY, idempotently, and
 writes the fixture files the k6 scripts read (loadtest/docs/fixtures.md).
 
-  --shards LIST         shards to seed, e.g. 0-3 or 0,5,10-11 (required)
+  --shards LIST         shards to seed, e.g. 0-3 (or 0..3) or 0,5,10-11 (required)
   --shard-count S       shards in the population (default 10000)
   --seed n              population seed (default 20160825)
   --size N              population size (default 1e9)
   --database-url URL    messenger database (default: MESSENGER_DATABASE_URL, else
-                        the running \`pnpm dev\` stack)
+                        the running \`pnpm dev\` stack); alias --messenger-database-url
   --fixtures DIR        where meta.json and users.json go
-                        (default <repo>/loadtest/fixtures/sample)
+                        (default <repo>/loadtest/fixtures/sample); alias --out
   --no-fixtures         seed the database only
   --prekeys k           one-time prekeys per device (default 5, at most 100)
   --outside n           stub accounts standing for out-of-sample contacts (default 1000)
@@ -42,7 +42,9 @@ const OPTIONS = {
   seed: { type: "string" },
   size: { type: "string" },
   "database-url": { type: "string" },
+  "messenger-database-url": { type: "string" },
   fixtures: { type: "string" },
+  out: { type: "string" },
   "no-fixtures": { type: "boolean" },
   prekeys: { type: "string" },
   outside: { type: "string" },
@@ -101,12 +103,20 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
   if (values.shards === undefined) throw new UsageError("--shards is required, e.g. --shards 0-3");
   let shards: number[];
   try {
-    shards = parseShardList(values.shards, spec.shardCount);
+    shards = parseShardList(values.shards.replaceAll("..", "-"), spec.shardCount);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.fixtures !== undefined && values["no-fixtures"]) throw new UsageError("--fixtures and --no-fixtures exclude each other");
-  const databaseUrl = values["database-url"];
+  // aliases: the load-test runner says --out and --messenger-database-url (the latter
+  // stays unambiguous once the facebook database is seeded too)
+  const twice = (a: string, b: string) => new UsageError(`--${a} and --${b} are the same option: give one`);
+  if (values.fixtures !== undefined && values.out !== undefined) throw twice("fixtures", "out");
+  if (values["database-url"] !== undefined && values["messenger-database-url"] !== undefined) {
+    throw twice("database-url", "messenger-database-url");
+  }
+  const fixtures = values.fixtures ?? values.out;
+  if (fixtures !== undefined && values["no-fixtures"]) throw new UsageError("--fixtures and --no-fixtures exclude each other");
+  const databaseUrl = values["database-url"] ?? values["messenger-database-url"];
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new UsageError(`--database-url must be a postgres:// URL, got "${databaseUrl}"`);
   }
@@ -117,8 +127,8 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
     databaseUrl,
     fixturesDir: values["no-fixtures"]
       ? null
-      : values.fixtures !== undefined
-        ? path.resolve(cwd, values.fixtures)
+      : fixtures !== undefined
+        ? path.resolve(cwd, fixtures)
         : path.join(repoRoot, "loadtest", "fixtures", "sample"),
     prekeys: int("prekeys", values.prekeys, 5, 0, 100),
     outside: int("outside", values.outside, 1000, 0, 1_000_000),
