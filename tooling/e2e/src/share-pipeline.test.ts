@@ -158,7 +158,8 @@ describe("the outbox and the shipper", () => {
     await shipper.drained();
     const { sql: messengerSql } = p.messenger.server.services;
     const facebookSql = () => p.facebook!.server.services.sql;
-    const [{ outbox }] = (await messengerSql<{ outbox: number }[]>`select count(*)::int as outbox from share_outbox`) as [{ outbox: number }];
+    const [outboxRow] = await messengerSql<{ outbox: number }[]>`select count(*)::int as outbox from share_outbox`;
+    const outbox = outboxRow!.outbox;
     const count = async () => (await facebookSql()<{ n: number }[]>`select count(*)::int as n from ingested_events`)[0]!.n;
     expect(await count()).toBe(outbox);
     const before = await heldByFacebook(p);
