@@ -1,4 +1,5 @@
 /** `pnpm dev`: the whole stack in the foreground; Ctrl-C stops everything. */
+import { formatLogLine } from "./log-lines";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
 
@@ -18,7 +19,7 @@ const stack = await startStack({
   postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
   env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
   announce: true,
-  onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${line}`),
+  onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
 });
 
 console.log("\nHandshake is up:");
