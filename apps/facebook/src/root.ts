@@ -2,6 +2,7 @@
 import { adsRouter } from "./router/ads";
 import { advertisersRouter } from "./router/advertisers";
 import { audiencesRouter } from "./router/audiences";
+import { dashboardRouter } from "./router/dashboard";
 import { ingestRouter } from "./router/ingest";
 import { accountsRouter, profilesRouter } from "./router/profiles";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   advertisers: advertisersRouter,
   audiences: audiencesRouter,
   ads: adsRouter,
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;

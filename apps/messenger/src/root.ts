@@ -3,6 +3,7 @@ import { abuseRouter } from "./router/abuse";
 import { accountRouter } from "./router/account";
 import { adminRouter, clockRouter } from "./router/admin";
 import { businessRouter } from "./router/business";
+import { dashboardRouter } from "./router/dashboard";
 import { settingsRouter } from "./router/settings";
 import { shareRouter } from "./router/share";
 import { termsRouter } from "./router/terms";
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   share: shareRouter,
   abuse: abuseRouter,
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;

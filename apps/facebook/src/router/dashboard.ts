@@ -1,0 +1,154 @@
+/**
+ * Read-only views for the dashboard (apps/web), behind the admin token: what the
+ * Facebook side holds in aggregate, and an advertiser's view of its audiences —
+ * exactly what that advertiser is shown, nothing more.
+ */
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { estimateAudienceSize } from "../audiences/estimate";
+import { audienceSummaries, type AudienceSummary } from "../storage/audiences";
+import { adminProcedure, type Context } from "../trpc";
+
+const iso = z.string();
+
+const sizeEstimateOutput = z.union([
+  z.object({ tooSmall: z.literal(true) }),
+  z.object({ tooSmall: z.literal(false), lower: z.number(), upper: z.number().nullable(), label: z.string() }),
+]);
+
+const overviewOutput = z.object({
+  now: iso,
+  sharedData: z.object({
+    rows: z.number(),
+    accounts: z.number(),
+    byField: z.array(z.object({ field: z.string(), rows: z.number(), forAds: z.number(), forProduct: z.number() })),
+  }),
+  ingestedEvents: z.number(),
+  profiles: z.number(),
+  links: z.number(),
+  audit: z.object({
+    rows: z.number(),
+    byUse: z.array(z.object({ feature: z.string(), purpose: z.string(), rows: z.number() })),
+  }),
+  advertisers: z.number(),
+  audiences: z.number(),
+  audienceMembers: z.object({ total: z.number(), viaWhatsapp: z.number() }),
+  impressions: z.number(),
+});
+
+const advertiserAudienceOutput = z.object({
+  audienceId: z.string(),
+  name: z.string(),
+  uploadedRows: z.number(),
+  createdAt: iso,
+  size: sizeEstimateOutput,
+});
+
+const advertiserViewOutput = z.object({
+  advertisers: z.array(z.object({ advertiserId: z.string(), name: z.string(), audiences: z.number() })),
+  selected: z
+    .object({
+      advertiserId: z.string(),
+      name: z.string(),
+      /** What `audiences.list` answers this advertiser, field for field. */
+      audiences: z.array(advertiserAudienceOutput),
+    })
+    .nullable(),
+});
+
+/**
+ * One audience as its advertiser sees it. Mirrors `view` in router/audiences.ts
+ * (not exported there); both use the same `estimateAudienceSize`, so the size
+ * range is identical. If that view changes, change this with it.
+ */
+function asAdvertiserSeesIt(ctx: Context, audience: AudienceSummary) {
+  return {
+    audienceId: audience.id,
+    name: audience.name,
+    uploadedRows: audience.uploadedRows,
+    createdAt: audience.createdAt.toISOString(),
+    size: estimateAudienceSize(audience.members, audience.listDigest, ctx.estimateKey, ctx.audienceMinimum),
+  };
+}
+
+export const dashboardRouter = {
+  /** Counts of everything the Facebook side holds and did with WhatsApp data. */
+  overview: adminProcedure.output(overviewOutput).query(async ({ ctx }) => {
+    const [counts] = await ctx.sql<
+      {
+        shared_rows: number;
+        shared_accounts: number;
+        ingested: number;
+        profiles: number;
+        links: number;
+        audit_rows: number;
+        advertisers: number;
+        audiences: number;
+        members: number;
+        members_whatsapp: number;
+        impressions: number;
+      }[]
+    >`
+      select (select count(*)::int from shared_data) as shared_rows,
+             (select count(distinct whatsapp_account_id)::int from shared_data) as shared_accounts,
+             (select count(*)::int from ingested_events) as ingested,
+             (select count(*)::int from profiles) as profiles,
+             (select count(*)::int from links) as links,
+             (select count(*)::int from audit_log) as audit_rows,
+             (select count(*)::int from advertisers) as advertisers,
+             (select count(*)::int from audiences) as audiences,
+             (select count(*)::int from audience_members) as members,
+             (select count(*)::int from audience_members where via_whatsapp) as members_whatsapp,
+             (select count(*)::int from ad_impressions) as impressions`;
+    const byField = await ctx.sql<{ field: string; rows: number; ads: number; product: number }[]>`
+      select field, count(*)::int as rows,
+             count(*) filter (where 'ads' = any(purposes))::int as ads,
+             count(*) filter (where 'product' = any(purposes))::int as product
+      from shared_data group by field order by field`;
+    const byUse = await ctx.sql<{ feature: string; purpose: string; rows: number }[]>`
+      select feature, purpose, count(*)::int as rows from audit_log group by feature, purpose order by feature, purpose`;
+    const c = counts!;
+    return {
+      now: ctx.clock.now().toISOString(),
+      sharedData: {
+        rows: c.shared_rows,
+        accounts: c.shared_accounts,
+        byField: byField.map((f) => ({ field: f.field, rows: f.rows, forAds: f.ads, forProduct: f.product })),
+      },
+      ingestedEvents: c.ingested,
+      profiles: c.profiles,
+      links: c.links,
+      audit: { rows: c.audit_rows, byUse },
+      advertisers: c.advertisers,
+      audiences: c.audiences,
+      audienceMembers: { total: c.members, viaWhatsapp: c.members_whatsapp },
+      impressions: c.impressions,
+    };
+  }),
+
+  /**
+   * The advertisers, and for one of them (the first when none is named) its
+   * audiences exactly as that advertiser sees them: names, rows uploaded and an
+   * approximate size range — never members, matches or hashes.
+   */
+  advertiserView: adminProcedure
+    .input(z.object({ advertiserId: z.uuid().optional() }).default({}))
+    .output(advertiserViewOutput)
+    .query(async ({ ctx, input }) => {
+      const advertisers = await ctx.sql<{ id: string; name: string; audiences: number }[]>`
+        select adv.id, adv.name, (select count(*)::int from audiences a where a.advertiser_id = adv.id) as audiences
+        from advertisers adv order by adv.created_at, adv.id`;
+      const chosen = input.advertiserId ? advertisers.find((a) => a.id === input.advertiserId) : advertisers[0];
+      const selected = chosen
+        ? {
+            advertiserId: chosen.id,
+            name: chosen.name,
+            audiences: (await audienceSummaries(ctx.sql, chosen.id)).map((a) => asAdvertiserSeesIt(ctx, a)),
+          }
+        : null;
+      return {
+        advertisers: advertisers.map((a) => ({ advertiserId: a.id, name: a.name, audiences: a.audiences })),
+        selected,
+      };
+    }),
+} satisfies TRPCRouterRecord;
