@@ -80,6 +80,8 @@ function namesProfile(key: string | null): boolean {
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const ISO_TIME = /\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g;
 const HEX_64 = /[0-9a-f]{64}/i;
+/** Long hex runs with at least one letter (hashes, keys): their digits are not phone numbers. */
+const HEX_RUN = /[0-9a-f]{16,}/gi;
 const E164 = /\+\d(?:[\s\-.()]*\d){6,14}/;
 const DIGIT_RUN = /(?<!\d)\d{8,15}(?!\d)/;
 const FORMATTED_DIGITS = /\d[\d\s\-.()]{5,}\d/g;
@@ -90,10 +92,11 @@ function stringFindings(text: string, key: string | null, known: KnownIdentifier
   // Identifiers of rows (audiences, advertisers) and times are not personal: take them out first.
   const stripped = text.replace(UUID, " ").replace(ISO_TIME, " ");
   if (HEX_64.test(stripped)) kinds.push("hash");
-  if (E164.test(stripped) || DIGIT_RUN.test(stripped)) {
+  const digitsOnly = stripped.replace(HEX_RUN, (run) => (/[a-f]/i.test(run) ? " " : run));
+  if (E164.test(digitsOnly) || DIGIT_RUN.test(digitsOnly)) {
     kinds.push("phone");
   } else {
-    for (const run of stripped.match(FORMATTED_DIGITS) ?? []) {
+    for (const run of digitsOnly.match(FORMATTED_DIGITS) ?? []) {
       if (known.phoneDigits.has(run.replace(/\D/g, ""))) {
         kinds.push("phone");
         break;

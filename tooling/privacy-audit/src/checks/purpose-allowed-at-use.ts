@@ -5,7 +5,7 @@
  * `mayShare(state, purpose, at, regime)` holds with the account's consent
  * replayed up to `at` and the regime in force at `at`.
  */
-import { FIELD_CATALOGUE, mayShare, PURPOSES, regimeFor, type CountryCode, type Purpose } from "@handshake/consent";
+import { FIELD_CATALOGUE, mayShare, PURPOSES, regimeFor, shareChoiceAt, type CountryCode, type Purpose } from "@handshake/consent";
 import type { AuditRow, RowVisitor } from "../sources/facebook";
 import type { CheckRecorder } from "../report";
 import type { ConsentContext } from "./context";
@@ -36,11 +36,15 @@ export function purposeAllowedAtUse(ctx: ConsentContext, recorder: CheckRecorder
       const regime = ctx.regimes.at(row.at);
       if (!mayShare(state, purpose, row.at, regime)) {
         const applied = regimeFor(regime, state.country as CountryCode);
-        const terms = state.terms ? `terms ${state.terms.version} accepted ${state.terms.acceptedAt.toISOString()}` : "2016 terms not accepted";
+        const choice = shareChoiceAt(state, row.at);
+        const consent =
+          choice === null
+            ? "the 2016 terms were not accepted by then"
+            : `share choice ${choice.method} (${choice.shareWithFacebook ? "shares" : "does not share"})`;
         recorder.breach({
           where,
           row: id,
-          reason: `${purpose} (${row.feature}) at ${row.at.toISOString()} not allowed: regime ${applied}, ${terms}, share ${state.share?.method ?? "none"}`,
+          reason: `${purpose} (${row.feature}) at ${row.at.toISOString()} not allowed: regime ${applied}, ${consent}`,
         });
       }
     },
