@@ -109,6 +109,20 @@ describe("seedSample into the messenger's database", () => {
   });
 });
 
+describe("a seeded phone number already registered by someone else", () => {
+  it("skips that user, with its device and keys, and seeds the rest", async () => {
+    const i = shardRange(spec, 20).start + 5;
+    const squatter = "00000000-0000-4000-8000-000000000001";
+    await sql`insert into accounts (id, phone_number, country, shard, kind, created_at)
+              values (${squatter}, ${userAt(spec, i).phone}, 'XX', 20, 'personal', now())`;
+    const result = await seedSample({ spec, shards: [20], databaseUrl: db.url, fixturesDir: null, prekeys: PREKEYS, outside: 0, keySet });
+    expect(result.skipped).toBe(1);
+    expect(rowsOf(result)).toMatchObject({ accounts: 999, devices: 999, one_time_prekeys: 999 * PREKEYS });
+    const [row] = await sql`select count(*)::int as n from devices where account_id = ${squatter}`;
+    expect(row!.n).toBe(0);
+  });
+});
+
 describe("fixture files", () => {
   it("are not put in place when seeding fails", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "handshake-seed-fail-"));

@@ -55,7 +55,10 @@ export interface SeedResult {
   users: number;
   /** Rows inserted per table (0 everywhere on a repeated run). */
   tables: TableResult[];
-  /** Users whose account was not inserted (already there, or its phone taken by another account). */
+  /**
+   * Users the first target (the messenger) did not add: already there, or their
+   * phone taken by another account.
+   */
   skipped: number;
   /** Wall-clock seconds spent inserting rows (all targets). */
   seedSeconds: number;
@@ -137,7 +140,7 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
             const added = await target.seedBatch(batch);
             const sum = counts.get(target.name)!;
             for (const [table, n] of Object.entries(added)) sum[table] = (sum[table] ?? 0) + n;
-            if (target.name === "messenger") skipped += batch.length - (added.accounts ?? 0);
+            if (target === targets[0]) skipped += batch.length - (added[target.userTable] ?? 0);
           }
           done += batch.length;
           options.onProgress?.({ phase: "seed", done, total });

@@ -142,6 +142,7 @@ export function messengerTarget(options: MessengerTargetOptions): SeedTarget {
   return {
     name: "messenger",
     tables: MESSENGER_TABLES,
+    userTable: "accounts",
     async prepare() {
       await migrateDatabase(options.databaseUrl, "messenger");
       keys ??= await generateKeySet(options.prekeys);

@@ -15,6 +15,8 @@ export interface SeedTarget {
   readonly name: string;
   /** Tables in report order (every key `seedBatch` may return). */
   readonly tables: readonly string[];
+  /** The table with one row per user: users of a batch it did not grow are "skipped". */
+  readonly userTable: string;
   /** Migrations, shared key material, anything done once before the batches. */
   prepare(): Promise<void>;
   /**
