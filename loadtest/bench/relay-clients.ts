@@ -1,0 +1,177 @@
+/**
+ * N real WebSocket clients in their own process (tRPC's ws protocol, as the k6
+ * scripts speak it). Modes:
+ *   exchange: every client sends over its own socket to a random other client,
+ *             open-loop at RATE msgs/s in total, for SECONDS; receivers ack in batches.
+ *   idle:     connect and subscribe, then hold until told to stop.
+ * Prints JSON lines for the orchestrator (bench/relay.ts).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import WebSocket from "ws";
+
+const [mode, trpcUrl, wsUrl, countArg, rateArg, secondsArg] = process.argv.slice(2);
+const count = Number(countArg);
+const rate = Number(rateArg ?? 0);
+const seconds = Number(secondsArg ?? 0);
+const say = (o: unknown) => console.log(JSON.stringify(o));
+
+interface Client {
+  accountId: string;
+  credential: string;
+  ws?: WebSocket;
+  nextId: number;
+  acks: string[];
+}
+
+async function register(n: number): Promise<Client> {
+  const phone = `+49151${String(n).padStart(8, "0")}`;
+  const response = await fetch(`${trpcUrl}/account.register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ phoneNumber: phone, device: { os: "android", osVersion: "6", appVersion: "2.16", model: "bench" } }),
+  });
+  const body = (await response.json()) as { result?: { data: { accountId: string; credential: string } }; error?: unknown };
+  if (!body.result) throw new Error(`register ${phone}: ${JSON.stringify(body.error)}`);
+  return { ...body.result.data, nextId: 2, acks: [] };
+}
+
+async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await make(i);
+      }
+    }),
+  );
+  return out;
+}
+
+const latencies: number[] = [];
+let received = 0;
+let sent = 0;
+let sendErrors = 0;
+let measuring = false;
+
+function connect(client: Client, index: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Spread over loopback addresses: one source address has only ~28k ephemeral ports.
+    const ws = new WebSocket(`${wsUrl}?connectionParams=1`, { localAddress: `127.0.0.${1 + (index % 8)}`, perMessageDeflate: false });
+    client.ws = ws;
+    ws.once("error", reject);
+    ws.on("open", () => {
+      ws.send(JSON.stringify({ method: "connectionParams", data: { token: client.credential } }));
+      ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "inbox.stream", input: {} } }));
+    });
+    ws.on("message", (raw) => {
+      const text = raw.toString();
+      if (text === "PING") return void ws.send("PONG");
+      const frame = JSON.parse(text) as { id: number; result?: { type: string; id?: string; data?: { data: { type: number; content: string } } }; error?: unknown };
+      if (frame.id === 1 && frame.result?.type === "started") return resolve();
+      if (frame.id === 1 && frame.result?.type === "data") {
+        const envelope = frame.result.data!.data;
+        client.acks.push(frame.result.id!);
+        if (envelope.type === 1) {
+          received++;
+          if (measuring) latencies.push(Date.now() - Buffer.from(envelope.content, "base64").readDoubleBE(0));
+        }
+        return;
+      }
+      if (frame.error) {
+        if (frame.id === 1) reject(new Error(JSON.stringify(frame.error)));
+        else sendErrors++;
+      }
+    });
+  });
+}
+
+function flushAcks(clients: Client[]) {
+  for (const c of clients) {
+    if (c.acks.length === 0 || c.ws?.readyState !== WebSocket.OPEN) continue;
+    const ids = c.acks.splice(0, 1000);
+    c.ws.send(JSON.stringify({ id: c.nextId++, method: "mutation", params: { path: "inbox.ack", input: { ids } } }));
+  }
+}
+
+function sendOne(clients: Client[]) {
+  const from = clients[Math.floor(Math.random() * clients.length)]!;
+  let to = clients[Math.floor(Math.random() * clients.length)]!;
+  if (to === from) to = clients[(clients.indexOf(from) + 1) % clients.length]!;
+  const content = randomBytes(100);
+  content.writeDoubleBE(Date.now(), 0);
+  from.ws!.send(
+    JSON.stringify({
+      id: from.nextId++,
+      method: "mutation",
+      params: { path: "message.send", input: { messageId: randomUUID(), recipient: { accountId: to.accountId }, type: 1, content: content.toString("base64") } },
+    }),
+  );
+  sent++;
+}
+
+const started = Date.now();
+// Idle connections may share devices (registering tens of thousands of accounts would
+// dominate the run); each connection still authenticates and holds its own subscription.
+const accounts = await pool(mode === "idle" ? Math.min(count, 1000) : count, 64, register);
+const clients: Client[] = Array.from({ length: count }, (_, i) => ({ ...accounts[i % accounts.length]!, nextId: 2, acks: [] }));
+say({ phase: "registered", clients: clients.length, seconds: (Date.now() - started) / 1000 });
+await pool(count, 256, (i) => connect(clients[i]!, i));
+say({ phase: "connected", clients: clients.length, seconds: (Date.now() - started) / 1000 });
+
+if (mode === "idle") {
+  createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line.trim() === "stop") {
+      for (const c of clients) c.ws?.terminate();
+      process.exit(0);
+    }
+  });
+} else {
+  const ackTimer = setInterval(() => flushAcks(clients), 50);
+  // Warm up for a second, then measure for SECONDS at RATE (open loop, 1 ms ticks).
+  const warmupMs = 1000;
+  const begin = performance.now();
+  let due = 0;
+  let measuredFrom = 0;
+  let receivedAtStart = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = performance.now() - begin;
+      if (!measuring && elapsed >= warmupMs) {
+        measuring = true;
+        measuredFrom = performance.now();
+        receivedAtStart = received;
+      }
+      if (elapsed >= warmupMs + seconds * 1000) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      const target = Math.floor((elapsed / 1000) * rate);
+      for (; due < target; due++) sendOne(clients);
+    }, 1);
+  });
+  const measuredSeconds = (performance.now() - measuredFrom) / 1000;
+  const deliveredInWindow = received - receivedAtStart;
+  measuring = false;
+  // Let in-flight deliveries land (not counted in the rate).
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  clearInterval(ackTimer);
+  latencies.sort((a, b) => a - b);
+  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
+  say({
+    phase: "done",
+    sent,
+    received,
+    sendErrors,
+    deliveredPerSecond: deliveredInWindow / measuredSeconds,
+    p50: p(0.5),
+    p99: p(0.99),
+    max: latencies.at(-1) ?? null,
+    samples: latencies.length,
+  });
+  for (const c of clients) c.ws?.terminate();
+  process.exit(0);
+}

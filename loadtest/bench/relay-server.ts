@@ -1,0 +1,31 @@
+/**
+ * The messenger under benchmark, in its own process: rate limits off, logs silent,
+ * 127.0.0.1 only. Prints one JSON line with its URL; on stdin "mem" it collects
+ * garbage and prints its memory; SIGTERM closes it.
+ */
+import { createInterface } from "node:readline";
+import { createLogger } from "@handshake/messenger/log";
+import { createMessengerServer } from "@handshake/messenger/server";
+
+const databaseUrl = process.argv[2];
+if (!databaseUrl) throw new Error("usage: relay-server.ts <database url>");
+
+const server = await createMessengerServer({
+  databaseUrl,
+  logger: createLogger({ level: "silent" }),
+  rateLimits: false,
+  poolSize: 10,
+});
+const { url, wsUrl } = await server.listen(0, "127.0.0.1");
+console.log(JSON.stringify({ ready: true, url, wsUrl, pid: process.pid }));
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "mem") return;
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  console.log(JSON.stringify({ mem: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers } }));
+});
+
+process.once("SIGTERM", () => {
+  void server.close().then(() => process.exit(0));
+});
