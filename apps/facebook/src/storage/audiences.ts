@@ -110,44 +110,46 @@ export async function uploadHashes(
  * the moment the number may no longer serve `ads`).
  */
 export async function rematch(tx: postgres.TransactionSql, audienceId: string, at: Date): Promise<Omit<UploadOutcome, "newHashes">> {
-  await tx`
-    create temp table if not exists matched_now (profile_id int8 primary key, whatsapp_account_id uuid, via_whatsapp bool not null)
-    on commit delete rows`;
-  await tx`truncate matched_now`;
-  await tx`
-    insert into matched_now (profile_id, whatsapp_account_id, via_whatsapp)
-    select distinct p.id, null::uuid, false
-    from profiles p join audience_hashes h on h.audience_id = ${audienceId}
-                                          and h.hash = sha256(convert_to(substr(p.phone_number, 2), 'UTF8'))
-    where p.phone_number is not null`;
-  await tx`
-    insert into matched_now (profile_id, whatsapp_account_id, via_whatsapp)
-    select distinct on (l.profile_id) l.profile_id, l.whatsapp_account_id, true
-    from shared_data sd
-    join audience_hashes h on h.audience_id = ${audienceId}
-                          and h.hash = sha256(convert_to(substr(sd.value #>> '{}', 2), 'UTF8'))
-    join links l on l.whatsapp_account_id = sd.whatsapp_account_id
-    where sd.field = 'phoneNumber' and 'ads' = any(sd.purposes)
-    order by l.profile_id, l.whatsapp_account_id
-    on conflict (profile_id) do nothing`;
-  await tx`
-    delete from audience_members m
-    where m.audience_id = ${audienceId} and not exists (select 1 from matched_now x where x.profile_id = m.profile_id)`;
-  const begun = await tx<{ whatsapp_account_id: string | null; via_whatsapp: boolean }[]>`
-    insert into audience_members (audience_id, profile_id, whatsapp_account_id, via_whatsapp)
-    select ${audienceId}, profile_id, whatsapp_account_id, via_whatsapp from matched_now
-    on conflict (audience_id, profile_id) do update
-      set whatsapp_account_id = excluded.whatsapp_account_id, via_whatsapp = excluded.via_whatsapp
-      where audience_members.via_whatsapp is distinct from excluded.via_whatsapp
-         or audience_members.whatsapp_account_id is distinct from excluded.whatsapp_account_id
-    returning whatsapp_account_id, via_whatsapp`;
-  const viaWhatsapp = begun.filter((r) => r.via_whatsapp && r.whatsapp_account_id);
+  // One statement: the delete and the upsert touch disjoint rows (unmatched vs matched profiles).
+  const [outcome] = await tx<{ members: number; begun_via_whatsapp: string[] }[]>`
+    with candidates as (
+      select p.id as profile_id, null::uuid as whatsapp_account_id, false as via_whatsapp
+      from profiles p join audience_hashes h on h.audience_id = ${audienceId}
+                                            and h.hash = sha256(convert_to(substr(p.phone_number, 2), 'UTF8'))
+      where p.phone_number is not null
+      union all
+      select l.profile_id, l.whatsapp_account_id, true
+      from shared_data sd
+      join audience_hashes h on h.audience_id = ${audienceId}
+                            and h.hash = sha256(convert_to(substr(sd.value #>> '{}', 2), 'UTF8'))
+      join links l on l.whatsapp_account_id = sd.whatsapp_account_id
+      where sd.field = 'phoneNumber' and 'ads' = any(sd.purposes)
+    ),
+    matched as (
+      select distinct on (profile_id) profile_id, whatsapp_account_id, via_whatsapp
+      from candidates order by profile_id, via_whatsapp, whatsapp_account_id
+    ),
+    gone as (
+      delete from audience_members m
+      where m.audience_id = ${audienceId} and not exists (select 1 from matched x where x.profile_id = m.profile_id)
+    ),
+    begun as (
+      insert into audience_members (audience_id, profile_id, whatsapp_account_id, via_whatsapp)
+      select ${audienceId}, profile_id, whatsapp_account_id, via_whatsapp from matched
+      on conflict (audience_id, profile_id) do update
+        set whatsapp_account_id = excluded.whatsapp_account_id, via_whatsapp = excluded.via_whatsapp
+        where audience_members.via_whatsapp is distinct from excluded.via_whatsapp
+           or audience_members.whatsapp_account_id is distinct from excluded.whatsapp_account_id
+      returning whatsapp_account_id, via_whatsapp
+    )
+    select (select count(*)::int from matched) as members,
+           coalesce((select array_agg(whatsapp_account_id::text) from begun where via_whatsapp), '{}') as begun_via_whatsapp`;
+  const viaWhatsapp = outcome!.begun_via_whatsapp;
   await recordUses(
     tx,
-    viaWhatsapp.map((r) => ({ whatsappAccountId: r.whatsapp_account_id!, datum: "phoneNumber", purpose: "ads", feature: "audience-match" as const, at })),
+    viaWhatsapp.map((whatsappAccountId) => ({ whatsappAccountId, datum: "phoneNumber", purpose: "ads", feature: "audience-match" as const, at })),
   );
-  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from matched_now`;
-  return { members: count!.n, whatsappMatches: viaWhatsapp.length };
+  return { members: outcome!.members, whatsappMatches: viaWhatsapp.length };
 }
 
 export interface ServedAd {
@@ -191,12 +193,12 @@ export async function serveAd(sql: postgres.Sql, profileId: number, minimum: num
 }
 
 /** Impressions per audience of one advertiser (counts only). */
-export async function impressionsByAudience(sql: Sql, advertiserId: string): Promise<{ audienceId: string; name: string; impressions: number }[]> {
+export async function impressionsByAudience(sql: Sql, advertiserId: string): Promise<{ audienceId: string; name: string; impressionCount: number }[]> {
   const rows = await sql<{ id: string; name: string; impressions: number }[]>`
     select a.id, a.name, count(i.id)::int as impressions
     from audiences a left join ad_impressions i on i.audience_id = a.id
     where a.advertiser_id = ${advertiserId}
     group by a.id, a.name, a.created_at
     order by a.created_at, a.id`;
-  return rows.map((r) => ({ audienceId: r.id, name: r.name, impressions: r.impressions }));
+  return rows.map((r) => ({ audienceId: r.id, name: r.name, impressionCount: r.impressions }));
 }
