@@ -17,6 +17,7 @@ import { loadSimClock } from "./storage/clock";
 import { SharePipeline } from "./share/pipeline";
 import { ShareShipper } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
+import { RegimeHistory } from "./storage/regimes";
 import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
@@ -77,16 +78,18 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   });
   const clock = options.clock ?? (await loadSimClock(sql, options.simStart ?? DEFAULT_SIM_START));
   const timeline = options.timeline ?? makeTimeline();
-  const regime = { current: options.regime ?? ("historical-2016" as RegimeInput) };
-  const consent = new ConsentStore(sql, { regime: () => regime.current, timeline });
+  const configuredRegime = options.regime ?? ("historical-2016" as RegimeInput);
+  const regime = await RegimeHistory.load(sql, configuredRegime);
+  const consent = new ConsentStore(sql, { regimeAt: (at) => regime.at(at), timeline });
   const shipper =
     options.facebookUrl && options.serviceToken
       ? new ShareShipper(sql, { url: options.facebookUrl, serviceToken: options.serviceToken, ...options.shipper }, logger)
       : null;
   const share = new SharePipeline(sql, consent, regime, logger, shipper);
   // The configured regime applies from start-up; a change since the last run is recorded as a switch.
-  const recorded = await share.recordedRegime();
-  if (JSON.stringify(recorded) !== JSON.stringify(regime.current)) await share.switchRegime(regime.current, clock.now());
+  if (!regime.recorded() || JSON.stringify(regime.current) !== JSON.stringify(configuredRegime)) {
+    await share.switchRegime(configuredRegime, clock.now());
+  }
   const bus = new LocalInboxBus();
   const limiter =
     options.rateLimits === false

@@ -12,7 +12,7 @@ import type postgres from "postgres";
 import type { WebSocket } from "ws";
 import { ZodError } from "zod";
 import { timingSafeEqual } from "node:crypto";
-import { serviceRefusal, type RegimeInput, type Refusal, type Timeline } from "@handshake/consent";
+import { serviceRefusal, type Refusal, type Timeline } from "@handshake/consent";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
 import type { Clock } from "./clock";
@@ -22,6 +22,7 @@ import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
 import type { SharePipeline } from "./share/pipeline";
 import type { ConsentStore } from "./storage/consent";
+import type { RegimeHistory } from "./storage/regimes";
 import type { RestrictionStore } from "./storage/restrictions";
 import type { QueueWriter } from "./storage/queue";
 
@@ -37,8 +38,8 @@ export interface MessengerServices {
   logger: Logger;
   shardCount: number;
   consent: ConsentStore;
-  /** The consent regime the rules apply (a preset name or a spec); may be switched at run time. */
-  regime: { current: RegimeInput };
+  /** The consent regime over time (`.current` now; switched at run time through the share pipeline). */
+  regime: RegimeHistory;
   timeline: Timeline;
   /** Admin token from the environment; admin procedures are refused when unset. */
   adminToken: string | null;

@@ -12,7 +12,10 @@ export const ingestRouter = {
    * second time. Each field arrives with the purposes it may serve.
    */
   batch: serviceProcedure.input(shareBatchSchema).mutation(async ({ ctx, input }) => {
-    const at = ctx.clock.now();
+    // A use cannot precede the share it relies on: the followed clock may trail the
+    // messenger's by up to a sync interval right after the clock was moved.
+    const latestShare = Math.max(...input.events.map((e) => Date.parse(e.occurredAt)));
+    const at = new Date(Math.max(ctx.clock.now().getTime(), latestShare));
     const outcome = await ctx.sql.begin(async (tx) => {
       const ingested = await ingestEvents(tx, input.events);
       const links = await relink(tx, ingested.applied, at);

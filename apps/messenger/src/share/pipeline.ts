@@ -7,6 +7,7 @@ import type { ConsentState, RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
 import type { Logger } from "../log";
 import type { ConsentStore } from "../storage/consent";
+import type { RegimeHistory } from "../storage/regimes";
 import { enqueueSnapshots } from "./outbox";
 import type { ShareShipper } from "./shipper";
 
@@ -17,7 +18,7 @@ export class SharePipeline {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly consent: ConsentStore,
-    private readonly regime: { current: RegimeInput },
+    private readonly regime: RegimeHistory,
     private readonly logger: Logger,
     readonly shipper: ShareShipper | null,
   ) {
@@ -87,8 +88,7 @@ export class SharePipeline {
    * (withdrawal) deletes what it holds. Returns the number of events written.
    */
   async switchRegime(regime: RegimeInput, at: Date): Promise<number> {
-    this.regime.current = regime;
-    await this.sql`insert into regime_changes (regime, at) values (${this.sql.json(regime as never)}, ${at})`;
+    await this.regime.record(this.sql, regime, at);
     let written = 0;
     let after = "00000000-0000-0000-0000-000000000000";
     for (;;) {
@@ -112,12 +112,6 @@ export class SharePipeline {
     this.logger.info({ regime, events: written }, "consent regime switched");
     this.nudge();
     return written;
-  }
-
-  /** The regime recorded last, if any. */
-  async recordedRegime(): Promise<RegimeInput | null> {
-    const [row] = await this.sql<{ regime: RegimeInput }[]>`select regime from regime_changes order by id desc limit 1`;
-    return row?.regime ?? null;
   }
 
   private nudge(): void {

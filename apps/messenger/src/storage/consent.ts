@@ -66,7 +66,8 @@ export class ConsentStore {
 
   constructor(
     private readonly sql: postgres.Sql,
-    private readonly rules: { regime: () => RegimeInput; timeline: Timeline },
+    /** `regimeAt`: the regime in force at a moment (an acceptance is judged under its own). */
+    private readonly rules: { regimeAt: (at: Date) => RegimeInput; timeline: Timeline },
   ) {}
 
   /** States for many accounts at once (two queries), e.g. when the regime changes. */
@@ -145,7 +146,7 @@ export class ConsentStore {
         return acceptTerms(
           state,
           { version: choice.version, shareWithFacebook: choice.shareWithFacebook, at },
-          { regime: this.rules.regime(), timeline: this.rules.timeline },
+          { regime: this.rules.regimeAt(at), timeline: this.rules.timeline },
         );
       case "share-opted-out":
         return optOutInSettings(state, at);
