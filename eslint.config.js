@@ -57,6 +57,23 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser code (apps/web/src): browser globals; it reads no environment.
+    files: ["apps/web/src/**/*.{ts,tsx}"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        sessionStorage: "readonly",
+        history: "readonly",
+        location: "readonly",
+        Event: "readonly",
+        HTMLElement: "readonly",
+        HTMLInputElement: "readonly",
+        URLSearchParams: "readonly",
+      },
+    },
+  },
+  {
     // The few places allowed to read process.env: env modules, tooling and tests.
     files: ["**/env.ts", "tooling/**", "**/*.test.ts", "**/test/**", "**/scripts/**", "**/bench/**", "vitest.config.ts"],
     rules: { "no-restricted-syntax": "off" },

@@ -26,6 +26,8 @@ console.log("\nHandshake is up:");
 console.log(`  ${"postgres".padEnd(10)} ${stack.info.postgres.embedded ? "embedded, " : ""}${stack.info.postgres.url.replace(/:[^:@/]*@/, ":***@")}`);
 for (const [name, service] of Object.entries(stack.info.services)) console.log(`  ${name.padEnd(10)} ${service.description}`);
 console.log(`  ${"admin".padEnd(10)} token in .data/stack.json (header x-admin-token), e.g. to move the simulation clock`);
+const web = stack.info.services.web;
+if (web) console.log(`\nDashboard: ${web.baseUrl}/#token=${encodeURIComponent(stack.info.adminToken)}`);
 console.log("\nTry `pnpm demo` in another terminal. Ctrl-C stops everything.\n");
 
 let stopping = false;

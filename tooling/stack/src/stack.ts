@@ -59,6 +59,15 @@ export const services: ServiceDefinition[] = [
     describe: (port) => `tRPC http://127.0.0.1:${port}/trpc  (its own database; ingest, audiences, ads)`,
     env: (ports) => ({ MESSENGER_URL: `http://127.0.0.1:${ports.messenger}/trpc` }),
   },
+  {
+    name: "web",
+    cwd: "apps/web",
+    entry: "server/main.ts",
+    port: 5173,
+    healthPath: "/healthz",
+    describe: (port) => `dashboard http://127.0.0.1:${port}/  (Vite; proxies /api/messenger, /api/facebook)`,
+    env: (ports) => ({ MESSENGER_PORT: String(ports.messenger), FACEBOOK_PORT: String(ports.facebook) }),
+  },
 ];
 
 export interface StackInfo {

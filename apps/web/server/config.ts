@@ -1,0 +1,49 @@
+/**
+ * The dashboard's Vite configuration, as a function so `pnpm dev` (server/main.ts),
+ * `vite` (vite.config.ts) and the browser test share it with their own ports.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import react from "@vitejs/plugin-react";
+import type { InlineConfig } from "vite";
+import { dashboardServerPlugin } from "./plugin";
+
+export const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const defaultReportsDir = path.resolve(webRoot, "../../loadtest/reports");
+
+export interface DashboardOptions {
+  port: number;
+  host: string;
+  messengerPort: number;
+  facebookPort: number;
+  /** Folder of load reports (default loadtest/reports). */
+  reportsDir?: string;
+}
+
+/** Vite config: React, the API proxies (`/api/messenger`, `/api/facebook`), health and load reports. */
+export function dashboardConfig(options: DashboardOptions): InlineConfig {
+  const proxyTo = (prefix: string, port: number) => ({
+    target: `http://127.0.0.1:${port}`,
+    changeOrigin: true,
+    rewrite: (p: string) => p.slice(prefix.length),
+  });
+  return {
+    root: webRoot,
+    configFile: false,
+    appType: "spa",
+    logLevel: "warn",
+    clearScreen: false,
+    plugins: [react(), dashboardServerPlugin({ reportsDir: options.reportsDir ?? defaultReportsDir })],
+    server: {
+      port: options.port,
+      host: options.host,
+      strictPort: true,
+      proxy: {
+        "/api/messenger": proxyTo("/api/messenger", options.messengerPort),
+        "/api/facebook": proxyTo("/api/facebook", options.facebookPort),
+      },
+    },
+    // Pre-bundled at start, so the first page load never triggers a dependency reload.
+    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "zod"] },
+  };
+}
