@@ -52,10 +52,14 @@ export async function stormingUsers(): Promise<void> {
   await sleepMs(third);
 
   // The storm: every connection drops at once (all VUs share the wall clock's phase).
-  const resumeFrom = new Map<number, string | null>();
-  for (const [index, connection] of group.connections) resumeFrom.set(index, connection.lastEventId);
   outageFrom = Date.now();
   group.closeAll();
+  // Acks still unanswered when the socket went are re-sent after resuming.
+  await sleepMs(200);
+  const resumeFrom = new Map<number, { lastEventId: string | null; unacked: string[] }>();
+  for (const [index, connection] of group.connections) {
+    resumeFrom.set(index, { lastEventId: connection.lastEventId, unacked: connection.unconfirmedAcks() });
+  }
   group.connections.clear();
   await sleepMs(config.outageSeconds * 1000);
 

@@ -88,7 +88,7 @@ export class ConnectedGroup {
   }
 
   /** Opens every connection (spread over `spreadMs`) and waits until each is started or failed. */
-  async connect(spreadMs = 1000, lastEventIds?: Map<number, string | null>): Promise<void> {
+  async connect(spreadMs = 1000, resume?: Map<number, { lastEventId: string | null; unacked: string[] }>): Promise<void> {
     const opened: Promise<void>[] = [];
     const step = this.options.group.length > 0 ? spreadMs / this.options.group.length : 0;
     for (const index of this.options.group) {
@@ -99,6 +99,7 @@ export class ConnectedGroup {
             user.credential,
             {
               onStarted: () => {
+                for (const id of resume?.get(index)?.unacked ?? []) connection.ack(id);
                 connectLatency.add(Date.now() - connection.openedAt);
                 errors.add(false, { what: "connect" });
                 resolve();
@@ -111,7 +112,7 @@ export class ConnectedGroup {
               },
               onClose: () => resolve(),
             },
-            { lastEventId: lastEventIds?.get(index) ?? null },
+            { lastEventId: resume?.get(index)?.lastEventId ?? null },
           );
           this.connections.set(index, connection);
         }),
@@ -203,10 +204,14 @@ export class ConnectedGroup {
     await Promise.all(inFlight);
   }
 
-  /** Waits up to `graceMs` for outstanding receipts, then counts the rest as undelivered. */
-  async settle(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    while (this.pending.size > 0 && Date.now() < deadline) await sleepMs(100);
+  /**
+   * Waits up to `graceMs` for outstanding receipts, then counts the rest as undelivered.
+   * Stays connected at least `lingerMs` even with nothing pending: other VUs' last
+   * messages to this group still need to arrive and be acked for their receipts.
+   */
+  async settle(graceMs: number, lingerMs = 3000): Promise<void> {
+    const start = Date.now();
+    while ((this.pending.size > 0 && Date.now() < start + graceMs) || Date.now() < start + lingerMs) await sleepMs(100);
     for (let n = 0; n < this.pending.size; n++) delivered.add(false);
     this.pending.clear();
   }

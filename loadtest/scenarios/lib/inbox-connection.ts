@@ -55,6 +55,8 @@ export class InboxConnection {
   private nextId = SUBSCRIPTION_ID + 1;
   private readonly pending = new Map<number, (result: { ok: boolean; data?: unknown; error?: ErrorFrame }) => void>();
   private ackQueue: string[] = [];
+  /** Acks sent but not yet answered: if the socket drops first, they must be sent again. */
+  private readonly acksInFlight = new Set<string>();
   private ackTimer: number | null = null;
   /** The last envelope id seen: resume from it on reconnect. */
   lastEventId: string | null;
@@ -147,6 +149,7 @@ export class InboxConnection {
   /** Queues an ack; acks go out in batches (≤ 1,000 ids, the server's limit). */
   ack(id: string): void {
     this.ackQueue.push(id);
+    if (this.closing || this.closed) return; // kept for unconfirmedAcks()
     if (this.ackQueue.length >= 1000) this.flushAcks();
     else if (this.ackTimer === null) this.ackTimer = setTimeout(() => this.flushAcks(), this.ackDelayMs);
   }
@@ -154,12 +157,23 @@ export class InboxConnection {
   private flushAcks(): void {
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
+    if (this.closing || this.closed) return;
     const ids = this.ackQueue;
     this.ackQueue = [];
     if (ids.length === 0 || this.closed) return;
+    for (const id of ids) this.acksInFlight.add(id);
     void this.mutate<{ acknowledged: number }>("inbox.ack", { ids }).then((result) => {
-      if (!result.ok && !this.closing) this.handlers.onError?.("inbox.ack", result.error);
+      if (result.ok) for (const id of ids) this.acksInFlight.delete(id);
+      else if (!this.closing) this.handlers.onError?.("inbox.ack", result.error);
     });
+  }
+
+  /**
+   * Envelopes received whose ack the server has not confirmed. A resumed stream starts
+   * after lastEventId, so these are not delivered again: ack them on the next connection.
+   */
+  unconfirmedAcks(): string[] {
+    return [...this.acksInFlight, ...this.ackQueue];
   }
 
   close(): void {
