@@ -4,11 +4,12 @@
  * runs, each into a fresh database. Default sample: 1 shard of the default
  * population (1e9 users / 10,000 shards = 100k users, plus 1,000 outside stubs).
  */
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createSpec, parseShardList } from "@handshake/population";
+import { rawClient } from "@handshake/db/client";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { generateKeySet, seedSample, type SeedResult } from "../src/index";
 import { count, table } from "../src/report";
@@ -36,11 +37,33 @@ await chmod(scratch, 0o755);
 const pg = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg") });
 const keySet = await generateKeySet(prekeys);
 
+/**
+ * CPU seconds PostgreSQL spent: the postmaster's own time plus that of its exited
+ * children (backends, reaped when the run's pool closes), from /proc. The machine is
+ * shared, so wall-clock rows/s depend on what else runs; rows per CPU-second do not.
+ */
+async function postgresCpuSeconds(): Promise<number> {
+  const pid = (await readFile(path.join(scratch, "pg", "postmaster.pid"), "utf8")).split("\n")[0]!.trim();
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields from index 0 = state (field 3): utime 14, stime 15, cutime 16, cstime 17
+  const ticks = [11, 12, 13, 14].reduce((sum, k) => sum + Number(fields[k]), 0);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+const cpu = { postgres: [] as number[], node: [] as number[] };
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: SeedResult[] = [];
 try {
   for (let r = 0; r < runs; r++) {
     const databaseUrl = await ensureDatabase(pg.url, `seed_bench_${r}`);
+    // every run starts with no dirty pages or WAL left by the previous one
+    const admin = rawClient(pg.url, { max: 1 });
+    await admin`checkpoint`;
+    await admin.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pgBefore = await postgresCpuSeconds();
+    const nodeBefore = process.cpuUsage();
     const result = await seedSample({
       spec,
       shards,
@@ -52,7 +75,14 @@ try {
       concurrency: Number(values.concurrency),
     });
     const rows = result.tables.reduce((s, t) => s + t.rows, 0);
-    process.stderr.write(`run ${r + 1}/${runs}: ${count(rows)} rows in ${result.seedSeconds.toFixed(2)} s = ${count(rows / result.seedSeconds)} rows/s\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the postmaster reap the run's backends
+    const nodeSpent = process.cpuUsage(nodeBefore);
+    cpu.postgres.push((await postgresCpuSeconds()) - pgBefore);
+    cpu.node.push((nodeSpent.user + nodeSpent.system) / 1e6);
+    process.stderr.write(
+      `run ${r + 1}/${runs}: ${count(rows)} rows in ${result.seedSeconds.toFixed(2)} s = ${count(rows / result.seedSeconds)} rows/s` +
+        ` (load average ${loadavg()[0]!.toFixed(1)})\n`,
+    );
     results.push(result);
   }
 } finally {
@@ -80,6 +110,19 @@ process.stdout.write(
     "\nwhere the time went (median run; seconds summed over concurrent batches)",
     ["step", "seconds"],
     [...Object.entries(mid.timings).map(([k, v]) => [k, v.toFixed(2)]), ["wall clock", seconds.toFixed(2)]],
+  ),
+);
+const pgCpu = median(cpu.postgres);
+const nodeCpu = median(cpu.node);
+process.stdout.write(
+  table(
+    "\nCPU (median of the runs; independent of what else the machine runs)",
+    ["process", "CPU seconds", "rows per CPU-second"],
+    [
+      ["postgres (all backends)", pgCpu.toFixed(2), count(total / pgCpu)],
+      ["node (this process)", nodeCpu.toFixed(2), count(total / nodeCpu)],
+      ["both", (pgCpu + nodeCpu).toFixed(2), count(total / (pgCpu + nodeCpu))],
+    ],
   ),
 );
 if (values.fixtures) {
