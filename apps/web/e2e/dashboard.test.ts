@@ -126,12 +126,12 @@ beforeAll(async () => {
 
   // One load report, as `pnpm loadtest run` would leave it.
   reportsDir = await mkdtemp(path.join(tmpdir(), "handshake-reports-"));
-  await mkdir(path.join(reportsDir, "20161231T235959Z-steady"));
+  await mkdir(path.join(reportsDir, "2016-12-31T23-59-59-000Z-steady"));
   await writeFile(
-    path.join(reportsDir, "20161231T235959Z-steady", "report.html"),
+    path.join(reportsDir, "2016-12-31T23-59-59-000Z-steady", "report.html"),
     "<!doctype html><html lang=en><title>steady</title><h1>steady: 4 shards</h1><p>p99 delivery 42 ms</p></html>",
   );
-  await writeFile(path.join(reportsDir, "20161231T235959Z-steady", "summary.json"), "{}");
+  await writeFile(path.join(reportsDir, "2016-12-31T23-59-59-000Z-steady", "summary.json"), "{}");
 
   const webPort = await freePort();
   vite = await createServer(
@@ -291,7 +291,7 @@ describe("the dashboard in Chromium", () => {
   it("lists load reports and embeds one", async () => {
     await page.goto(`${webUrl}/reports`);
     await expect.poll(() => page.locator("h1").textContent()).toBe("Load reports");
-    await expect.poll(() => page.getByTestId("reports-list").textContent()).toContain("steady");
+    await expect.poll(() => page.getByTestId("reports-list").textContent()).toMatch(/^steady — 2016-12-31T23-59-59-000Z-steady/);
     const frame = page.frameLocator('iframe[title^="Load report"]');
     await expect.poll(() => frame.locator("h1").textContent(), { timeout: 10_000 }).toBe("steady: 4 shards");
     expect((await page.request.get(`${webUrl}/reports/..%2F..%2Fpackage.json/report.html`)).status()).toBe(404);

@@ -33,7 +33,8 @@ export async function listReports(dir: string): Promise<ReportEntry[]> {
     const files = (await readdir(path.join(dir, entry.name)).catch(() => [] as string[])).filter((f) => f in REPORT_FILES);
     if (files.length === 0) continue;
     const info = await stat(path.join(dir, entry.name));
-    const match = /^(.*?\d)-([a-z][a-z0-9-]*)$/.exec(entry.name);
+    // `<ISO time with : and . as ->-<scenario>`, as loadtest/src/runner/run.ts names them.
+    const match = /^(.*\dZ?)-([a-z][a-z0-9-]*)$/.exec(entry.name);
     reports.push({
       id: entry.name,
       scenario: match?.[2] ?? entry.name,

@@ -40,7 +40,7 @@ export function ReportsPage() {
           <ul className="plain" data-testid="reports-list">
             {list?.map((r) => (
               <li key={r.id}>
-                <strong>{r.scenario}</strong> — {r.id} (written {simTime(r.createdAt)}){" "}
+                <strong>{r.scenario}</strong> — {r.id} (written {simTime(r.createdAt)}, wall clock){" "}
                 {r.files.map((file) => (
                   <a key={file} href={`/reports/${encodeURIComponent(r.id)}/${file}`} target="_blank" rel="noreferrer" className="file-link">
                     {file}
@@ -58,7 +58,7 @@ export function ReportsPage() {
       </section>
       {current?.files.includes("report.html") ? (
         <section aria-labelledby="report-title" className="panel">
-          <h2 id="report-title">{current.scenario}: {current.id}</h2>
+          <h2 id="report-title">Report: {current.id}</h2>
           <iframe
             className="report-frame"
             title={`Load report ${current.id}`}
