@@ -38,8 +38,10 @@ export function thresholdsOf(summary: K6Summary): ThresholdResult[] {
   return out;
 }
 
+/** A metric's statistic; when only tagged submetrics exist (`name{scenario:x}`), the first of them. */
 export function stat(summary: K6Summary, metric: string, key: string): number | null {
-  const value = summary.metrics[metric]?.[key];
+  const values = summary.metrics[metric] ?? Object.entries(summary.metrics).find(([name]) => name.startsWith(`${metric}{`))?.[1];
+  const value = values?.[key];
   return typeof value === "number" ? value : null;
 }
 

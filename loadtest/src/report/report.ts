@@ -31,7 +31,8 @@ export interface Report {
   html: string;
 }
 
-const fmt = (v: number | null, unit = "") => (v === null ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1)}${unit}`);
+const fmt = (v: number | null, unit = "") =>
+  v === null ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v < 1 && v > 0 ? v.toPrecision(4) : v.toFixed(1)}${unit}`;
 
 export function buildReport(facts: RunFacts, summary: K6Summary, series: TimeSeries): Report {
   const thresholds = thresholdsOf(summary);
