@@ -24,7 +24,7 @@ interface ScenarioModule {
 
 const seconds = (duration: string | undefined) => (duration ? Number.parseFloat(duration) : 0);
 
-export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arrivalIterations = 6 } = {}): Promise<string[]> {
+export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arrivalIterations = 12 } = {}): Promise<string[]> {
   const data = mod.setup ? await mod.setup() : undefined;
   const runs: Promise<unknown>[] = [];
   const ran: string[] = [];

@@ -48,7 +48,9 @@ export async function writeMiniFixture(trpcUrl: string): Promise<string> {
     const isBusiness = n === people.length;
     const behaviour = isBusiness ? behaviours[0] : behaviours[n]!;
     return {
-      i: 1000 + n * 7919,
+      // The business's index is chosen so that, under business-broadcast's deterministic
+      // choices, one of the six people blocks it and two opt out of its marketing.
+      i: isBusiness ? 900_000 : 1000 + n * 7919,
       accountId: account.accountId,
       deviceId: account.deviceId,
       credential: account.credential,
