@@ -14,6 +14,7 @@ import { Authenticator } from "./auth/authenticate";
 import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
+import { RateSampler } from "./metrics/rate-sampler";
 import { SharePipeline } from "./share/pipeline";
 import { ShareShipper } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
@@ -114,6 +115,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     serviceToken: options.serviceToken ?? null,
     share,
     restrictions: new RestrictionStore(sql),
+    rates: new RateSampler(),
   };
   shipper?.start();
 

@@ -20,6 +20,7 @@ import type { Logger } from "./log";
 import type { RateLimiter, RateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
+import type { RateSampler } from "./metrics/rate-sampler";
 import type { SharePipeline } from "./share/pipeline";
 import type { ConsentStore } from "./storage/consent";
 import type { RegimeHistory } from "./storage/regimes";
@@ -47,6 +48,8 @@ export interface MessengerServices {
   serviceToken: string | null;
   share: SharePipeline;
   restrictions: RestrictionStore;
+  /** Counter samples behind the dashboard's live rates. */
+  rates: RateSampler;
 }
 
 export interface ContextInnerOptions {

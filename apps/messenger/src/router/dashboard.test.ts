@@ -3,11 +3,12 @@
  * match what was done, envelope sizes but never content, account search by share
  * choice, and the rollout's daily figures as the simulation clock moves.
  */
+import type { AppRouter } from "../root";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMessenger, TEST_ADMIN_TOKEN, type TestMessenger } from "../testing";
 import { httpApi, registerAccount, type TestAccount } from "../../test/helpers";
-import { RateSampler } from "./dashboard";
+import { RateSampler } from "../metrics/rate-sampler";
 
 const ANNOUNCED = new Date("2016-08-25T00:00:00Z");
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,7 +49,7 @@ describe("dashboard (messenger)", () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(TRPCClientError);
-      expect((error as TRPCClientError<never>).data?.code).toBe("UNAUTHORIZED");
+      expect((error as TRPCClientError<AppRouter>).data?.code).toBe("UNAUTHORIZED");
     }
   });
 

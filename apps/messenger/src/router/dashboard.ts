@@ -25,12 +25,10 @@ import {
   type Timeline,
 } from "@handshake/consent";
 import { z } from "zod";
-import type { QueueWriter } from "../storage/queue";
+import type { RateSample } from "../metrics/rate-sampler";
 import { adminProcedure, type Context } from "../trpc";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Live rates are measured over this much wall-clock time. */
-export const RATE_WINDOW_MS = 60_000;
 /** Days the rollout view covers: the announcement day and the 30 after it (the acceptance deadline falls on the last). */
 export const ROLLOUT_DAYS = 31;
 /** Every regime the rollout compares: the five rules and the historical composition by country. */
@@ -41,62 +39,7 @@ const iso = z.string();
 const regimeOutput = z.custom<RegimeInput>((value) => regimeInputSchema.safeParse(value).success);
 const countrySchema = z.string().regex(/^[A-Z]{2}$/, { message: "a country is two upper-case letters (ISO 3166-1)" });
 
-// ---------------------------------------------------------------- live rates
 
-interface RateSample {
-  realMs: number;
-  /** Last value of the envelope id sequence: envelopes ever stored (messages and delivery receipts). */
-  stored: number;
-  /** Envelope rows deleted (acknowledged, or expired), from PostgreSQL's table statistics. */
-  deleted: number;
-  /** Operations the queue writer committed (sends and acks). */
-  writerOps: number;
-}
-
-/**
- * A small ring of counter samples, taken whenever the overview is read (the
- * dashboard polls every 2 s), turned into per-second rates over the last minute.
- */
-export class RateSampler {
-  private readonly samples: RateSample[] = [];
-
-  constructor(private readonly windowMs = RATE_WINDOW_MS) {}
-
-  record(sample: RateSample): void {
-    this.samples.push(sample);
-    // Keep one sample older than the window, so a full window can be measured.
-    while (this.samples.length > 2 && this.samples[1]!.realMs <= sample.realMs - this.windowMs) this.samples.shift();
-    if (this.samples.length > 600) this.samples.shift();
-  }
-
-  /** Per-second rates between the oldest sample in the window and the newest; null until two samples exist. */
-  rates(): { seconds: number; storedPerSecond: number; deliveredPerSecond: number; writerOpsPerSecond: number } | null {
-    const first = this.samples[0];
-    const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.realMs - first.realMs < 500) return null;
-    const seconds = (last.realMs - first.realMs) / 1000;
-    const per = (pick: (s: RateSample) => number) => Math.max(0, (pick(last) - pick(first)) / seconds);
-    return {
-      seconds,
-      storedPerSecond: per((s) => s.stored),
-      deliveredPerSecond: per((s) => s.deleted),
-      writerOpsPerSecond: per((s) => s.writerOps),
-    };
-  }
-}
-
-// One sampler per running server: the queue writer is the server's, so a WeakMap
-// keyed by it lives and dies with the server (the services record has no slot for it).
-const samplers = new WeakMap<QueueWriter, RateSampler>();
-
-function samplerFor(writer: QueueWriter): RateSampler {
-  let sampler = samplers.get(writer);
-  if (!sampler) {
-    sampler = new RateSampler();
-    samplers.set(writer, sampler);
-  }
-  return sampler;
-}
 
 async function sampleCounters(ctx: Context): Promise<RateSample> {
   const [row] = await ctx.sql<{ stored: string | null; deleted: string | null }[]>`
@@ -399,7 +342,7 @@ export const dashboardRouter = {
     .input(z.object({ topCountries: z.number().int().min(1).max(50).default(8) }).default({ topCountries: 8 }))
     .output(overviewOutput)
     .query(async ({ ctx, input }) => {
-      const sampler = samplerFor(ctx.writer);
+      const sampler = ctx.rates;
       sampler.record(await sampleCounters(ctx));
       const [counts] = await ctx.sql<
         { total: number; personal: number; business: number; shards: number; devices: number; depth: number; oldest: Date | null }[]
