@@ -49,7 +49,7 @@ describe("population CLI", () => {
       [["describe", "--shards", "0", "--bogus"], /Unknown option/],
       [["describe", "--shards", "0", "--size", "1000", "--shard-count", "7"], /must divide/],
       [["frobnicate"], /unknown command/],
-      [["seed", "--shards", "0"], /not implemented yet/],
+      [["seed", "--shards", "0"], /@handshake\/seed/],
     ];
     for (const [args, message] of cases) {
       const r = cli(args);

@@ -23,9 +23,8 @@ const COMMANDS: Record<string, Command> = {
   seed: {
     usage: SEED_USAGE,
     run() {
-      // (cli.test.ts matches "not implemented yet")
       throw new UsageError(
-        "seed is not implemented yet in this pure package, and will not be: run `pnpm population seed` from the repo root; seeding lives in @handshake/seed",
+        "seed writes to databases, so it is not part of this pure package: run `pnpm population seed` from the repo root (it lives in @handshake/seed)",
       );
     },
   },
