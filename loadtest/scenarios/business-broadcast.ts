@@ -10,7 +10,7 @@ import exec from "k6/execution";
 import { Counter, Rate } from "k6/metrics";
 import type { Options } from "k6/options";
 import { config } from "./lib/config.ts";
-import { ConnectedGroup, groupOf, sleepMs, vusFor } from "./lib/connected-users.ts";
+import { ConnectedGroup, layoutOf, sleepMs } from "./lib/connected-users.ts";
 import { timestampedContent, uuid, drawSize } from "./lib/content.ts";
 import { users } from "./lib/fixtures.ts";
 import { errors } from "./lib/metrics.ts";
@@ -53,7 +53,7 @@ function choiceOf(business: number, customer: number): Choice {
 }
 
 const customers = businesses.map(customersOf);
-const connectedCustomers = [...new Set(customers.flat())];
+const online = layoutOf("business-customers", () => [...new Set(customers.flat())].sort((a, b) => a - b));
 const businessByAccount = new Map(businesses.map((b) => [users[b]!.accountId, b]));
 
 const refusedRight = new Rate("choices_respected");
@@ -64,7 +64,7 @@ export const options: Options = {
     business_customers: {
       executor: "per-vu-iterations",
       exec: "customersOnline",
-      vus: vusFor(connectedCustomers.length),
+      vus: online.vus,
       iterations: 1,
       maxDuration: `${config.durationSeconds + 60}s`,
     },
@@ -140,8 +140,8 @@ export async function broadcast(): Promise<void> {
 /** Connected customers: receive, ack, and flag anything their choices should have stopped. */
 export async function customersOnline(): Promise<void> {
   const group = new ConnectedGroup({
-    group: groupOf(exec.scenario.iterationInTest, connectedCustomers),
-    connected: connectedCustomers,
+    group: online.groupOf(exec.scenario.iterationInTest),
+    layout: online,
     inspect: (customer, envelope) => {
       const business = businessByAccount.get(envelope.senderAccountId);
       if (business === undefined) return;

@@ -8,10 +8,10 @@
 import type { Options } from "k6/options";
 import exec from "k6/execution";
 import { config } from "./lib/config.ts";
-import { ConnectedGroup, connectedIndexes, groupOf, sleepMs, vusFor } from "./lib/connected-users.ts";
+import { ConnectedGroup, firstPeople, layoutOf, sleepMs } from "./lib/connected-users.ts";
 import { Trend } from "k6/metrics";
 
-const connected = connectedIndexes(config.connected);
+const connected = layoutOf("connected", firstPeople(config.connected));
 const GRACE_SECONDS = 15;
 /** Reconnect to "started" for every connection of the storm. */
 const reconnectLatency = new Trend("reconnect_latency", true);
@@ -21,7 +21,7 @@ export const options: Options = {
     reconnect_storm: {
       executor: "per-vu-iterations",
       exec: "stormingUsers",
-      vus: vusFor(connected.length),
+      vus: connected.vus,
       iterations: 1,
       maxDuration: `${config.durationSeconds + config.outageSeconds + GRACE_SECONDS + 60}s`,
     },
@@ -40,8 +40,8 @@ export async function stormingUsers(): Promise<void> {
   let outageFrom = Infinity;
   let backAt = Infinity;
   const group = new ConnectedGroup({
-    group: groupOf(exec.scenario.iterationInTest, connected),
-    connected,
+    group: connected.groupOf(exec.scenario.iterationInTest),
+    layout: connected,
     phase: (sentAt) => (sentAt >= outageFrom && sentAt < backAt ? "backlog" : "live"),
     sendWhileOffline: true,
   });

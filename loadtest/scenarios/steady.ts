@@ -10,9 +10,9 @@
 import type { Options } from "k6/options";
 import exec from "k6/execution";
 import { config } from "./lib/config.ts";
-import { ConnectedGroup, connectedIndexes, groupOf, sleepMs, vusFor } from "./lib/connected-users.ts";
+import { ConnectedGroup, firstPeople, layoutOf, sleepMs } from "./lib/connected-users.ts";
 
-const connected = connectedIndexes(config.connected);
+const connected = layoutOf("connected", firstPeople(config.connected));
 const GRACE_SECONDS = 10;
 
 export const options: Options = {
@@ -20,7 +20,7 @@ export const options: Options = {
     steady: {
       executor: "per-vu-iterations",
       exec: "connectedUsers",
-      vus: vusFor(connected.length),
+      vus: connected.vus,
       iterations: 1,
       maxDuration: `${config.durationSeconds + GRACE_SECONDS + 60}s`,
     },
@@ -36,7 +36,7 @@ export const options: Options = {
 
 /** One VU: connect its group, send for DURATION, wait for the last receipts, hang up. */
 export async function connectedUsers(): Promise<void> {
-  const group = new ConnectedGroup({ group: groupOf(exec.scenario.iterationInTest, connected), connected });
+  const group = new ConnectedGroup({ group: connected.groupOf(exec.scenario.iterationInTest), layout: connected });
   await group.connect(Math.min(5000, config.durationSeconds * 100));
   // Everyone else connects too before sends that expect receipts start.
   await sleepMs(1000);

@@ -10,6 +10,7 @@
  * server's response time, as constant-arrival-rate does.
  */
 import { check } from "k6";
+import { SharedArray } from "k6/data";
 import { setTimeout } from "k6/timers";
 import { config } from "./config.ts";
 import { drawSize, sentAtOf, timestampedContent, uuid } from "./content.ts";
@@ -30,20 +31,73 @@ export const RECEIPT = 5;
 
 export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Indexes (into users) of the users that hold connections: the first `connected` non-business users. */
-export function connectedIndexes(count: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < users.length && out.length < count; i++) if (!users[i]!.business) out.push(i);
-  return out;
+/**
+ * Who holds a connection and which VU holds whom. Built once per k6 process (a
+ * SharedArray's builder runs once; reading a SharedArray element parses it), so a
+ * VU reads only its own group and a small index instead of walking every user.
+ */
+export interface ConnectedLayout {
+  size: number;
+  vus: number;
+  /** Sum of the connected users' messages per day (send weights). */
+  totalWeight: number;
+  groupOf(slot: number): number[];
+  has(index: number): boolean;
+  random(): number;
 }
 
-/** The slice of connected users VU number `slot` (0-based) holds. */
-export function groupOf(slot: number, connected: number[]): number[] {
-  return connected.slice(slot * config.usersPerVu, (slot + 1) * config.usersPerVu);
+interface LayoutMeta {
+  size: number;
+  totalWeight: number;
+  /** First user index of each group (groups hold ascending indexes). */
+  firsts: number[];
 }
 
-export function vusFor(connected: number): number {
-  return Math.max(1, Math.ceil(connected / config.usersPerVu));
+const weightOf = (i: number) => Math.max(0.1, users[i]!.messagesPerDay);
+
+/** `build` returns the connected users' indexes in ascending order; it runs once per process. */
+export function layoutOf(name: string, build: () => number[]): ConnectedLayout {
+  const stored = new SharedArray<LayoutMeta | number[]>(name, () => {
+    const connected = build();
+    const groups: number[][] = [];
+    for (let at = 0; at < connected.length; at += config.usersPerVu) groups.push(connected.slice(at, at + config.usersPerVu));
+    let totalWeight = 0;
+    for (const i of connected) totalWeight += weightOf(i);
+    const meta: LayoutMeta = { size: connected.length, totalWeight, firsts: groups.map((g) => g[0]!) };
+    return [meta, ...groups];
+  });
+  const meta = stored[0] as LayoutMeta;
+  const group = (slot: number) => (slot >= 0 && slot < meta.firsts.length ? (stored[slot + 1] as number[]) : []);
+  return {
+    size: meta.size,
+    vus: Math.max(1, meta.firsts.length),
+    totalWeight: meta.totalWeight,
+    groupOf: group,
+    has(index) {
+      let lo = 0;
+      let hi = meta.firsts.length - 1;
+      if (hi < 0 || index < meta.firsts[0]!) return false;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (meta.firsts[mid]! <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      return group(lo).includes(index);
+    },
+    random() {
+      const members = group(Math.floor(Math.random() * meta.firsts.length));
+      return members[Math.floor(Math.random() * members.length)]!;
+    },
+  };
+}
+
+/** The first `count` non-business users of the sample (population order is a uniform sample). */
+export function firstPeople(count: number): () => number[] {
+  return () => {
+    const out: number[] = [];
+    for (let i = 0; i < users.length && out.length < count; i++) if (!users[i]!.business) out.push(i);
+    return out;
+  };
 }
 
 interface PendingSend {
@@ -52,7 +106,7 @@ interface PendingSend {
 
 export interface GroupOptions {
   group: number[];
-  connected: number[];
+  layout: ConnectedLayout;
   /** Tag for a latency sample by its send time (e.g. live vs backlog in the reconnect storm). */
   phase?: (sentAtMs: number) => string;
   /**
@@ -68,22 +122,19 @@ export interface GroupOptions {
 export class ConnectedGroup {
   readonly connections = new Map<number, InboxConnection>();
   private readonly pending = new Map<string, PendingSend>();
-  private readonly connectedSet: Set<number>;
   private readonly weights: number[];
   private readonly totalWeight: number;
   private sending = false;
 
   constructor(private readonly options: GroupOptions) {
-    this.connectedSet = new Set(options.connected);
     let sum = 0;
-    this.weights = options.group.map((i) => (sum += Math.max(0.1, users[i]!.messagesPerDay)));
+    this.weights = options.group.map((i) => (sum += weightOf(i)));
     this.totalWeight = sum;
   }
 
   /** This group's share of the sample's send rate (by messages per day). */
   sendRate(): number {
-    let all = 0;
-    for (const i of this.options.connected) all += Math.max(0.1, users[i]!.messagesPerDay);
+    const all = this.options.layout.totalWeight;
     return all === 0 ? 0 : (config.messagesPerSecond * this.totalWeight) / all;
   }
 
@@ -141,10 +192,11 @@ export class ConnectedGroup {
 
   /** Picks whom `sender` writes to: a connected sample user (delivered) or an outside contact (stored only). */
   private recipientFor(sender: FixtureUser, senderIndex: number): { accountId: string; deviceId: number; expectReceipt: boolean } {
-    if (Math.random() < config.deliveredShare && this.options.connected.length > 1) {
-      const inside = sender.contacts.filter((c) => c !== senderIndex && this.connectedSet.has(c));
+    const layout = this.options.layout;
+    if (Math.random() < config.deliveredShare && layout.size > 1) {
+      const inside = sender.contacts.filter((c) => c !== senderIndex && layout.has(c));
       let pick = inside.length > 0 ? inside[Math.floor(Math.random() * inside.length)]! : senderIndex;
-      while (pick === senderIndex) pick = this.options.connected[Math.floor(Math.random() * this.options.connected.length)]!;
+      while (pick === senderIndex) pick = layout.random();
       const user = users[pick]!;
       return { accountId: user.accountId, deviceId: user.deviceId, expectReceipt: true };
     }
