@@ -6,7 +6,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { type PopulationSpec, type SpecOverrides, createSpec, parseShardList } from "@handshake/population";
 import { repoRoot } from "@handshake/stack";
-import { type DatabaseChoice, resolveMessengerDatabase } from "./database";
+import { DEFAULT_ADDRESS_BOOKS, type AddressBookOptions } from "./address-books";
+import { type DatabaseChoice, type FacebookDatabaseChoice, resolveFacebookDatabase, resolveMessengerDatabase } from "./database";
 import { progressBar } from "./progress";
 import { resultTable } from "./report";
 import { seedSample } from "./seed";
@@ -17,8 +18,9 @@ export class UsageError extends Error {}
 export const USAGE = `usage: pnpm population seed --shards 0-3 [options]
 
 Materialises a sample of the population's shards into the messenger's database
-(accounts, devices with credentials, key material) with COPY, idempotently, and
-writes the fixture files the k6 scripts read (loadtest/docs/fixtures.md).
+(accounts, devices with credentials, key material) and the Facebook side's
+(profiles, uploaded address books) with COPY, idempotently, and writes the
+fixture files the k6 scripts read (loadtest/docs/fixtures.md).
 
   --shards LIST         shards to seed, e.g. 0-3 (or 0..3) or 0,5,10-11 (required)
   --shard-count S       shards in the population (default 10000)
@@ -26,6 +28,15 @@ writes the fixture files the k6 scripts read (loadtest/docs/fixtures.md).
   --size N              population size (default 1e9)
   --database-url URL    messenger database (default: MESSENGER_DATABASE_URL, else
                         the running \`pnpm dev\` stack); alias --messenger-database-url
+  --facebook-database-url URL
+                        Facebook database (default: FACEBOOK_DATABASE_URL, else the
+                        running \`pnpm dev\` stack's when the messenger database is
+                        that stack's too, else the messenger is seeded alone)
+  --no-facebook         seed the messenger only
+  --address-book-share p
+                        share of WhatsApp users' Facebook profiles that uploaded
+                        an address book (default ${DEFAULT_ADDRESS_BOOKS.share})
+  --address-book-max n  most entries per address book (default ${DEFAULT_ADDRESS_BOOKS.max})
   --fixtures DIR        where meta.json and users.json go
                         (default <repo>/loadtest/fixtures/sample); alias --out
   --no-fixtures         seed the database only
@@ -43,6 +54,10 @@ const OPTIONS = {
   size: { type: "string" },
   "database-url": { type: "string" },
   "messenger-database-url": { type: "string" },
+  "facebook-database-url": { type: "string" },
+  "no-facebook": { type: "boolean" },
+  "address-book-share": { type: "string" },
+  "address-book-max": { type: "string" },
   fixtures: { type: "string" },
   out: { type: "string" },
   "no-fixtures": { type: "boolean" },
@@ -70,6 +85,10 @@ export interface SeedCommand {
   spec: PopulationSpec;
   shards: number[];
   databaseUrl: string | undefined;
+  facebookDatabaseUrl: string | undefined;
+  /** --no-facebook */
+  noFacebook: boolean;
+  addressBooks: AddressBookOptions;
   /** Absolute, or null with --no-fixtures. */
   fixturesDir: string | null;
   prekeys: number;
@@ -98,7 +117,10 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
     throw new UsageError((error as Error).message);
   }
   if (values.help) {
-    return { help: true, spec, shards: [], databaseUrl: undefined, fixturesDir: null, prekeys: 5, outside: 0, batchSize: 1, concurrency: 1, progress: false };
+    return {
+      help: true, spec, shards: [], databaseUrl: undefined, facebookDatabaseUrl: undefined, noFacebook: false,
+      addressBooks: DEFAULT_ADDRESS_BOOKS, fixturesDir: null, prekeys: 5, outside: 0, batchSize: 1, concurrency: 1, progress: false,
+    };
   }
   if (values.shards === undefined) throw new UsageError("--shards is required, e.g. --shards 0-3");
   let shards: number[];
@@ -120,11 +142,26 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new UsageError(`--database-url must be a postgres:// URL, got "${databaseUrl}"`);
   }
+  const facebookDatabaseUrl = values["facebook-database-url"];
+  if (facebookDatabaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(facebookDatabaseUrl)) {
+    throw new UsageError(`--facebook-database-url must be a postgres:// URL, got "${facebookDatabaseUrl}"`);
+  }
+  if (facebookDatabaseUrl !== undefined && values["no-facebook"]) {
+    throw new UsageError("--facebook-database-url and --no-facebook exclude each other");
+  }
+  const rawShare = values["address-book-share"];
+  const share = rawShare === undefined ? DEFAULT_ADDRESS_BOOKS.share : Number(rawShare);
+  if (rawShare !== undefined && (rawShare.trim() === "" || !(share >= 0 && share <= 1))) {
+    throw new UsageError(`--address-book-share must be a number in [0, 1], got "${rawShare}"`);
+  }
   return {
     help: false,
     spec,
     shards,
     databaseUrl,
+    facebookDatabaseUrl,
+    noFacebook: values["no-facebook"] === true,
+    addressBooks: { share, max: int("address-book-max", values["address-book-max"], DEFAULT_ADDRESS_BOOKS.max, 0, 5000) },
     fixturesDir: values["no-fixtures"]
       ? null
       : fixtures !== undefined
@@ -138,17 +175,38 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
   };
 }
 
-/** Runs a parsed command: resolve the database, seed, print the table on stdout. */
-export async function runSeed(command: SeedCommand, env: { databaseUrl?: string | undefined; stderrIsTTY: boolean }): Promise<void> {
+/** host/database of a URL, for the lines saying where a run writes. */
+function where(url: string): string {
+  const u = new URL(url);
+  return `${u.host}${u.pathname}`;
+}
+
+/** Runs a parsed command: resolve the databases, seed, print the table on stdout. */
+export async function runSeed(
+  command: SeedCommand,
+  env: { databaseUrl?: string | undefined; facebookDatabaseUrl?: string | undefined; stderrIsTTY: boolean },
+): Promise<void> {
   const database: DatabaseChoice = await resolveMessengerDatabase({ explicit: command.databaseUrl, fromEnv: env.databaseUrl });
-  const target = new URL(database.url);
-  process.stderr.write(`seeding into ${target.host}${target.pathname} (from ${database.source})\n`);
+  const facebook: FacebookDatabaseChoice = await resolveFacebookDatabase({
+    explicit: command.facebookDatabaseUrl,
+    fromEnv: env.facebookDatabaseUrl,
+    disabled: command.noFacebook,
+    messengerUrl: database.url,
+  });
+  process.stderr.write(`seeding into ${where(database.url)} (from ${database.source})\n`);
+  process.stderr.write(
+    facebook.url !== null
+      ? `facebook: seeding into ${where(facebook.url)} (from ${facebook.source})\n`
+      : `facebook: not seeded, messenger only (${facebook.reason})\n`,
+  );
   const bar = progressBar(command.progress || env.stderrIsTTY);
   try {
     const result = await seedSample({
       spec: command.spec,
       shards: command.shards,
       databaseUrl: database.url,
+      facebookDatabaseUrl: facebook.url,
+      addressBooks: command.addressBooks,
       fixturesDir: command.fixturesDir,
       prekeys: command.prekeys,
       outside: command.outside,

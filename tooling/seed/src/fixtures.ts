@@ -47,7 +47,11 @@ export interface FixtureMeta {
   shards: number[];
   users: number;
   createdAt: string;
-  /** One section per target, e.g. `messenger: { databaseName }`. */
+  /**
+   * One section per target seeded: `messenger: { databaseName }`, and
+   * `facebook: { databaseName, profiles, addressBookEntries }` when the run had a
+   * Facebook database.
+   */
   [target: string]: unknown;
   outside: { accountId: string; deviceId: number }[];
 }
@@ -56,8 +60,11 @@ export interface WriteFixturesOptions {
   dir: string;
   sample: Sample;
   identity: SampleIdentity;
-  /** meta.json sections by target name. */
-  targets: Record<string, Record<string, unknown>>;
+  /**
+   * meta.json sections by target name, or a function giving them, called once the
+   * files are about to be put in place (after `beforeCommit`).
+   */
+  targets: Record<string, Record<string, unknown>> | (() => Record<string, Record<string, unknown>>);
   /** Wall-clock time of the run (meta.createdAt). */
   createdAt: Date;
   displayName: (user: ReturnType<typeof userAt>) => string;
@@ -171,7 +178,7 @@ export async function writeFixtures(options: WriteFixturesOptions): Promise<Fixt
     shards: [...shards],
     users: sampleUserCount(spec, shards),
     createdAt: options.createdAt.toISOString(),
-    ...options.targets,
+    ...(typeof options.targets === "function" ? options.targets() : options.targets),
     outside: sample.outside.map((i) => ({ accountId: identity.accountId(i), deviceId: 1 })),
   };
   await writeFile(path.join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");

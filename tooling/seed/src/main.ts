@@ -11,7 +11,11 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    await runSeed(command, { databaseUrl: seedEnv.MESSENGER_DATABASE_URL, stderrIsTTY: process.stderr.isTTY === true });
+    await runSeed(command, {
+      databaseUrl: seedEnv.MESSENGER_DATABASE_URL,
+      facebookDatabaseUrl: seedEnv.FACEBOOK_DATABASE_URL,
+      stderrIsTTY: process.stderr.isTTY === true,
+    });
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,14 +1,22 @@
 /**
  * Progress on stderr (cli-progress): one bar per phase, shown together since the
- * fixtures are written while the database is seeded. A no-op when disabled.
+ * fixtures are written while the databases are seeded; the database bar also shows
+ * the rows added so far per target (messenger, facebook). A no-op when disabled.
  */
 import cliProgress from "cli-progress";
+import { count } from "./report";
 import type { SeedProgress } from "./seed";
 
 const LABELS: Record<SeedProgress["phase"], string> = {
-  seed: "database  ",
+  seed: "databases ",
   fixtures: "users.json",
 };
+
+/** "  messenger 812,000 rows · facebook 301,000 rows", or nothing. */
+function rowsText(rows: SeedProgress["rows"]): string {
+  if (!rows) return "";
+  return "  " + Object.entries(rows).map(([target, n]) => `${target} ${count(n)} rows`).join(" · ");
+}
 
 /** Returns an `onProgress` callback that drives the bars, and `stop` to end them. */
 export function progressBar(enabled: boolean): { onProgress: (event: SeedProgress) => void; stop: () => void } {
@@ -19,7 +27,7 @@ export function progressBar(enabled: boolean): { onProgress: (event: SeedProgres
     onProgress(event) {
       multi ??= new cliProgress.MultiBar(
         {
-          format: "{label} [{bar}] {percentage}% {value}/{total} users  eta {eta_formatted}",
+          format: "{label} [{bar}] {percentage}% {value}/{total} users  eta {eta_formatted}{rows}",
           stream: process.stderr,
           fps: 5,
           etaBuffer: 20,
@@ -31,8 +39,9 @@ export function progressBar(enabled: boolean): { onProgress: (event: SeedProgres
         cliProgress.Presets.shades_classic,
       );
       const bar = bars.get(event.phase);
-      if (bar) bar.update(event.done);
-      else bars.set(event.phase, multi.create(event.total, event.done, { label: LABELS[event.phase] }));
+      const payload = { label: LABELS[event.phase], rows: rowsText(event.rows) };
+      if (bar) bar.update(event.done, payload);
+      else bars.set(event.phase, multi.create(event.total, event.done, payload));
     },
     stop() {
       multi?.stop();

@@ -1,14 +1,18 @@
 /**
- * Seeding a sample: every target gets the sample's users (then the outside pool)
- * in batches, several batches in flight so PostgreSQL works while the next batch
- * is generated; the fixture files are written meanwhile.
+ * Seeding a sample: every target (the messenger, and the Facebook side when it has
+ * a database) gets the sample's users (then the outside pool) in batches, several
+ * batches in flight so PostgreSQL works while the next batch is generated; the
+ * targets take each batch at the same time; the fixture files are written
+ * meanwhile.
  */
 import { performance } from "node:perf_hooks";
 import { type PopulationSpec, parseShardList } from "@handshake/population";
+import { type AddressBookOptions, DEFAULT_ADDRESS_BOOKS } from "./address-books";
 import { writeFixtures } from "./fixtures";
 import { sampleIdentity } from "./identity";
 import type { SeedKeySet } from "./key-set";
 import { type Sample, outsidePool, sampleUserCount, seedBatches } from "./sample";
+import { facebookTarget } from "./targets/facebook";
 import { businessDisplayName, messengerTarget } from "./targets/messenger";
 import type { SeedTarget, TableCounts } from "./targets/target";
 
@@ -18,6 +22,10 @@ export interface SeedOptions {
   shards: readonly number[];
   /** The messenger's database (migrated by the run). */
   databaseUrl: string;
+  /** The Facebook side's database (migrated by the run); absent or null: the messenger only. */
+  facebookDatabaseUrl?: string | null;
+  /** Address books uploaded to Facebook (default: share 0.3, at most 50 entries each). */
+  addressBooks?: Partial<AddressBookOptions>;
   /** Where meta.json and users.json go; null skips the fixtures (benchmarks). */
   fixturesDir: string | null;
   /** One-time EC prekeys per device (default 5). */
@@ -40,6 +48,8 @@ export interface SeedProgress {
   phase: "seed" | "fixtures";
   done: number;
   total: number;
+  /** Phase `seed`: rows added so far, by target (`{ messenger, facebook }`). */
+  rows?: Record<string, number>;
 }
 
 /** Rows one table received. */
@@ -53,6 +63,8 @@ export interface SeedResult {
   sample: Sample;
   /** Users seeded: the sample's users plus the outside pool. */
   users: number;
+  /** Names of the targets seeded, in report order (`messenger`, then `facebook` when it had a database). */
+  targets: string[];
   /** Rows inserted per table (0 everywhere on a repeated run). */
   tables: TableResult[];
   /**
@@ -122,7 +134,15 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
       ...(options.keySet ? { keySet: options.keySet } : {}),
     }),
   ];
+  if (options.facebookDatabaseUrl) {
+    const addressBooks = { ...DEFAULT_ADDRESS_BOOKS, ...options.addressBooks };
+    if (!(addressBooks.share >= 0 && addressBooks.share <= 1)) throw new RangeError(`address-book share must be in [0, 1], got ${addressBooks.share}`);
+    if (!Number.isSafeInteger(addressBooks.max) || addressBooks.max < 0) throw new RangeError(`address-book max must be an integer >= 0, got ${addressBooks.max}`);
+    targets.push(facebookTarget({ spec, databaseUrl: options.facebookDatabaseUrl, concurrency, addressBooks }));
+  }
   const counts = new Map<string, TableCounts>(targets.map((t) => [t.name, Object.fromEntries(t.tables.map((n) => [n, 0]))]));
+  const rowsAdded = (): Record<string, number> =>
+    Object.fromEntries([...counts].map(([name, tables]) => [name, Object.values(tables).reduce((a, b) => a + b, 0)]));
   let skipped = 0;
   let seedSeconds = 0;
   const spent = { generate: 0 };
@@ -131,19 +151,24 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
       for (const target of targets) await target.prepare();
       const started = performance.now();
       let done = 0;
-      options.onProgress?.({ phase: "seed", done, total });
+      options.onProgress?.({ phase: "seed", done, total, rows: rowsAdded() });
       await runPool(
         seedBatches(sample, identity, batchSize),
         concurrency,
         async (batch) => {
-          for (const target of targets) {
-            const added = await target.seedBatch(batch);
+          // the targets' databases work on the same batch at once (separate transactions:
+          // a failure stops the run, and the next run completes what one target missed)
+          const settled = await Promise.allSettled(targets.map((target) => target.seedBatch(batch)));
+          const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+          if (failure) throw failure.reason;
+          const added = settled.map((r) => (r as PromiseFulfilledResult<TableCounts>).value);
+          targets.forEach((target, k) => {
             const sum = counts.get(target.name)!;
-            for (const [table, n] of Object.entries(added)) sum[table] = (sum[table] ?? 0) + n;
-            if (target === targets[0]) skipped += batch.length - (added[target.userTable] ?? 0);
-          }
+            for (const [table, n] of Object.entries(added[k]!)) sum[table] = (sum[table] ?? 0) + n;
+          });
+          skipped += batch.length - (added[0]![targets[0]!.userTable] ?? 0);
           done += batch.length;
-          options.onProgress?.({ phase: "seed", done, total });
+          options.onProgress?.({ phase: "seed", done, total, rows: rowsAdded() });
         },
         spent,
       );
@@ -165,7 +190,8 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
           dir: options.fixturesDir,
           sample,
           identity,
-          targets: Object.fromEntries(targets.map((t) => [t.name, t.fixtureMeta()])),
+          // read once seeding is done: a target's section may count what it seeded
+          targets: () => Object.fromEntries(targets.map((t) => [t.name, t.fixtureMeta()])),
           createdAt: (options.now ?? (() => new Date()))(),
           displayName: businessDisplayName,
           onProgress: (n) => options.onProgress?.({ phase: "fixtures", done: n, total: fixtureTotal }),
@@ -180,6 +206,7 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
   return {
     sample,
     users: total,
+    targets: targets.map((t) => t.name),
     tables: targets.flatMap((t) => t.tables.map((table) => ({ target: t.name, table, rows: counts.get(t.name)![table] ?? 0 }))),
     skipped,
     seedSeconds,

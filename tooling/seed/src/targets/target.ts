@@ -1,9 +1,8 @@
 /**
- * A database a sample is seeded into. The messenger is the only target today; the
- * Facebook side (its schema lands in packages/db/src/facebook/schema) becomes a
- * second target that seeds `facebookProfilesOfShard` for the same shards, so the
- * two services see one consistent world. The orchestrator (seed.ts) only knows
- * this interface.
+ * A database a sample is seeded into: the messenger (messenger.ts) and the
+ * Facebook side (facebook.ts, `facebookProfilesOfShard` for the same shards and
+ * address books), so the two services see one consistent world. The orchestrator
+ * (seed.ts) only knows this interface; every target gets the same batches.
  */
 import type { SeedUser } from "../sample";
 
@@ -15,7 +14,7 @@ export interface SeedTarget {
   readonly name: string;
   /** Tables in report order (every key `seedBatch` may return). */
   readonly tables: readonly string[];
-  /** The table with one row per user: users of a batch it did not grow are "skipped". */
+  /** The table with one row per user: users of a batch the first target did not grow are "skipped". */
   readonly userTable: string;
   /** Migrations, shared key material, anything done once before the batches. */
   prepare(): Promise<void>;
