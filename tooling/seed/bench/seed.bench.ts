@@ -1,8 +1,9 @@
 /**
- * `pnpm bench seed [--shards 0] [--runs 3] [--fixtures]`: rows per second seeded
- * into a throwaway embedded PostgreSQL (default settings, fsync on), median of the
- * runs, each into a fresh database. Default sample: 1 shard of the default
- * population (1e9 users / 10,000 shards = 100k users, plus 1,000 outside stubs).
+ * `pnpm bench seed [--shards 0] [--runs 3] [--fixtures] [--no-facebook]`: rows per
+ * second seeded into a throwaway embedded PostgreSQL (default settings, fsync on),
+ * median of the runs, each into a fresh pair of databases (messenger, Facebook
+ * side) on that one server. Default sample: 1 shard of the default population
+ * (1e9 users / 10,000 shards = 100k users, plus 1,000 outside stubs).
  */
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     "batch-size": { type: "string", default: "10000" },
     concurrency: { type: "string", default: "2" },
     fixtures: { type: "boolean", default: false },
+    "no-facebook": { type: "boolean", default: false },
   },
 });
 
@@ -57,6 +59,7 @@ const results: SeedResult[] = [];
 try {
   for (let r = 0; r < runs; r++) {
     const databaseUrl = await ensureDatabase(pg.url, `seed_bench_${r}`);
+    const facebookDatabaseUrl = values["no-facebook"] ? null : await ensureDatabase(pg.url, `seed_bench_facebook_${r}`);
     // every run starts with no dirty pages or WAL left by the previous one
     const admin = rawClient(pg.url, { max: 1 });
     await admin`checkpoint`;
@@ -68,6 +71,7 @@ try {
       spec,
       shards,
       databaseUrl,
+      facebookDatabaseUrl,
       fixturesDir: values.fixtures ? path.join(scratch, `fixtures-${r}`) : null,
       prekeys,
       keySet,
@@ -95,11 +99,15 @@ const mid = byRate[Math.floor(byRate.length / 2)]!;
 const seconds = mid.seedSeconds;
 const rows: Array<Array<string | number>> = mid.tables.map((t) => [`${t.target}.${t.table}`, count(t.rows), count(t.rows / seconds)]);
 const total = mid.tables.reduce((s, t) => s + t.rows, 0);
+for (const target of mid.targets) {
+  const n = mid.tables.filter((t) => t.target === target).reduce((s, t) => s + t.rows, 0);
+  rows.push([`${target} (all tables)`, count(n), count(n / seconds)]);
+}
 rows.push(["total", count(total), count(total / seconds)]);
 rows.push(["users (incl. outside stubs)", count(mid.users), count(mid.users / seconds)]);
 process.stdout.write(
   table(
-    `seed: ${count(mid.users)} users, ${prekeys} one-time prekeys each, median of ${runs} runs by wall time ` +
+    `seed: ${count(mid.users)} users, ${prekeys} one-time prekeys each, into ${mid.targets.join(" + ")}, median of ${runs} runs by wall time ` +
       `(${seconds.toFixed(2)} s; runs ${results.map((r) => r.seedSeconds.toFixed(2)).join(", ")} s)`,
     ["table", "rows", "rows/s"],
     rows,

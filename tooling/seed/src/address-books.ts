@@ -61,7 +61,7 @@ export function uploadsAddressBook(spec: PopulationSpec, i: number, options: Add
 /**
  * The address book of WhatsApp user i, whether or not it was uploaded: the phones
  * of i's contacts, all of them up to `max`, else the `max` contacts with the
- * smallest seeded draw (an unbiased, deterministic subset). Population order.
+ * smallest seeded draw (an unbiased, deterministic subset). Sorted, distinct.
  */
 export function addressBookOf(spec: PopulationSpec, i: number, options: AddressBookOptions): string[] {
   let contacts = contactsOf(spec, i);
@@ -73,5 +73,5 @@ export function addressBookOf(spec: PopulationSpec, i: number, options: AddressB
       .map((x) => x.c)
       .sort((a, b) => a - b);
   }
-  return [...new Set(contacts.map((c) => userCoreAt(spec, c).phone))];
+  return [...new Set(contacts.map((c) => userCoreAt(spec, c).phone))].sort();
 }

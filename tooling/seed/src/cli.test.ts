@@ -6,10 +6,11 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { UsageError, parseSeedArgs } from "./cli";
-import { NoDatabaseError, resolveMessengerDatabase } from "./database";
+import { NoDatabaseError, resolveFacebookDatabase, resolveMessengerDatabase } from "./database";
 import { outsidePool, samplePosition } from "./sample";
 import { sampleIdentity } from "./identity";
-import { createSpec } from "@handshake/population";
+import { createSpec, facebookProfilesOfShard } from "@handshake/population";
+import { rawClient } from "@handshake/db/client";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -18,7 +19,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const run = spawnSync("pnpm", ["--silent", "run", "seed", ...args], {
     cwd: packageDir,
     encoding: "utf8",
-    env: { ...process.env, MESSENGER_DATABASE_URL: undefined, ...env },
+    env: { ...process.env, MESSENGER_DATABASE_URL: undefined, FACEBOOK_DATABASE_URL: undefined, ...env },
     timeout: 60_000,
   });
   return { code: run.status, out: run.stdout, err: run.stderr };
@@ -35,6 +36,10 @@ describe("seed command line", () => {
       [["--shards", "0", "--database-url", "mysql://x"], /postgres:\/\/ URL/],
       [["--shards", "0", "--fixtures", "x", "--no-fixtures"], /exclude each other/],
       [["--shards", "0", "--bogus"], /Unknown option/],
+      [["--shards", "0", "--facebook-database-url", "x"], /--facebook-database-url must be a postgres:\/\/ URL/],
+      [["--shards", "0", "--facebook-database-url", "postgres://h/f", "--no-facebook"], /exclude each other/],
+      [["--shards", "0", "--address-book-share", "1.5"], /--address-book-share must be a number in \[0, 1\]/],
+      [["--shards", "0", "--address-book-max", "9999"], /--address-book-max must be an integer in \[0, 5000\]/],
     ];
     for (const [args, message] of cases) expect(() => parseSeedArgs(args, "/tmp"), args.join(" ")).toThrow(message);
     expect(() => parseSeedArgs(["--shards", "x"], "/tmp")).toThrow(UsageError);
@@ -50,6 +55,13 @@ describe("seed command line", () => {
     const c = parseSeedArgs(["--shards", "0..3", "--out", "f", "--messenger-database-url", "postgres://h/db"], "/w");
     expect(c).toMatchObject({ shards: [0, 1, 2, 3], fixturesDir: "/w/f", databaseUrl: "postgres://h/db" });
     expect(() => parseSeedArgs(["--shards", "0", "--out", "a", "--fixtures", "b"], "/w")).toThrow(/same option/);
+  });
+
+  it("reads the Facebook options, with the address-book defaults", () => {
+    expect(parseSeedArgs(["--shards", "0"], "/w")).toMatchObject({ facebookDatabaseUrl: undefined, noFacebook: false, addressBooks: { share: 0.3, max: 50 } });
+    const c = parseSeedArgs(["--shards", "0", "--facebook-database-url", "postgres://h/f", "--address-book-share", "0.5", "--address-book-max", "10"], "/w");
+    expect(c).toMatchObject({ facebookDatabaseUrl: "postgres://h/f", addressBooks: { share: 0.5, max: 10 } });
+    expect(parseSeedArgs(["--shards", "0", "--no-facebook"], "/w").noFacebook).toBe(true);
   });
 
   it("exits 2 with the usage on a bad argument", () => {
@@ -71,32 +83,72 @@ describe("seed command line", () => {
     await expect(pick(undefined, undefined, none)).rejects.toThrow(NoDatabaseError);
     await expect(pick(undefined, undefined, none)).rejects.toThrow(/start the stack with `pnpm dev`.*--database-url/s);
   });
+
+  it("picks --facebook-database-url, then FACEBOOK_DATABASE_URL, then the dev stack's (only beside its messenger), else none with a reason", async () => {
+    type FindStack = NonNullable<Parameters<typeof resolveFacebookDatabase>[0]["findStack"]>;
+    const stack: FindStack = async () => ({
+      services: { messenger: { databaseUrl: "postgres://stack/m" }, facebook: { databaseUrl: "postgres://stack/f" } },
+    });
+    const none: FindStack = async () => null;
+    const pick = (explicit?: string, fromEnv?: string, messengerUrl = "postgres://stack/m", findStack: FindStack = stack, disabled = false) =>
+      resolveFacebookDatabase({ explicit, fromEnv, messengerUrl, findStack, disabled });
+    expect(await pick("postgres://a/f", "postgres://b/f")).toEqual({ url: "postgres://a/f", source: "--facebook-database-url" });
+    expect(await pick(undefined, "postgres://b/f")).toEqual({ url: "postgres://b/f", source: "FACEBOOK_DATABASE_URL" });
+    expect(await pick()).toEqual({ url: "postgres://stack/f", source: "pnpm dev" });
+    // a messenger database named by hand is not mixed with the dev stack's Facebook side
+    expect(await pick(undefined, undefined, "postgres://elsewhere/m")).toMatchObject({ url: null, reason: /not the running `pnpm dev` stack's/ });
+    expect(await pick(undefined, undefined, "postgres://stack/m", none)).toMatchObject({ url: null, reason: /--facebook-database-url/ });
+    expect(await pick(undefined, "postgres://b/f", "postgres://stack/m", stack, true)).toEqual({ url: null, reason: "--no-facebook" });
+  });
 });
 
 describe("seed end to end through the entry point", () => {
   let db: TestDatabase;
+  let facebookDb: TestDatabase;
   let dir: string;
   beforeAll(async () => {
-    db = await createTestDatabase("seedcli");
+    [db, facebookDb] = await Promise.all([createTestDatabase("seedcli"), createTestDatabase("seedcli_fb")]);
     dir = await mkdtemp(path.join(tmpdir(), "handshake-seed-cli-"));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
-    await db?.drop();
+    await Promise.all([db?.drop(), facebookDb?.drop()]);
   });
 
-  it("seeds from MESSENGER_DATABASE_URL, prints the table and writes the fixtures", async () => {
+  it("seeds from MESSENGER_DATABASE_URL and FACEBOOK_DATABASE_URL, prints the table and writes the fixtures", async () => {
     const args = ["--shards", "1", "--size", "100000", "--shard-count", "200", "--outside", "10", "--fixtures", dir];
-    const run = cli(args, { MESSENGER_DATABASE_URL: db.url });
+    const env = { MESSENGER_DATABASE_URL: db.url, FACEBOOK_DATABASE_URL: facebookDb.url };
+    const run = cli(args, env);
     expect(run.err).toMatch(/seeding into .* \(from MESSENGER_DATABASE_URL\)/);
+    expect(run.err).toMatch(/facebook: seeding into .* \(from FACEBOOK_DATABASE_URL\)/);
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/messenger\.accounts\s+510\s/);
     expect(run.out).toMatch(/messenger\.one_time_prekeys\s+2,550\s/);
+    const profiles = [...facebookProfilesOfShard(createSpec({ size: 100_000, shardCount: 200 }), 1)].length;
+    expect(run.out).toMatch(new RegExp(`facebook\\.profiles\\s+${profiles.toLocaleString("en-US")}\\s`));
+    expect(run.out).toMatch(/facebook\.address_book_entries\s+[1-9]/);
     const users = JSON.parse(await readFile(path.join(dir, "users.json"), "utf8")) as unknown[];
     expect(users).toHaveLength(500);
-    const again = cli(args, { MESSENGER_DATABASE_URL: db.url });
+    const meta = JSON.parse(await readFile(path.join(dir, "meta.json"), "utf8")) as { facebook: { profiles: number } };
+    expect(meta.facebook.profiles).toBe(profiles);
+    const again = cli(args, env);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/total\s+0\s/);
+  }, 60_000);
+
+  it("fails, before seeding anything, when the named Facebook database cannot be reached", async () => {
+    const run = cli(["--shards", "2", "--size", "100000", "--shard-count", "200", "--no-fixtures", "--facebook-database-url", "postgres://u:p@127.0.0.1:1/nowhere"], {
+      MESSENGER_DATABASE_URL: db.url,
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/population seed failed: .*ECONNREFUSED/);
+    const sql = rawClient(db.url, { max: 1 });
+    try {
+      const [row] = await sql`select count(*)::int as n from accounts where shard = 2`;
+      expect(row!.n).toBe(0);
+    } finally {
+      await sql.end();
+    }
   }, 60_000);
 });
 
