@@ -18,13 +18,13 @@ export const abuseRouter = {
     )
     .mutation(async ({ ctx, input }) => {
       try {
-        await ctx.consent.get(input.accountId);
+        await ctx.services.consent.get(input.accountId);
       } catch (error) {
         if (error instanceof UnknownAccount) throw new TRPCError({ code: "NOT_FOUND", message: "unknown account" });
         throw error;
       }
-      await ctx.restrictions.record(input.accountId, input.action, input.reason, "facebook-spam-signal", ctx.clock.now());
-      ctx.logger.info({ accountId: input.accountId, action: input.action }, "spam signal applied");
+      await ctx.services.restrictions.record(input.accountId, input.action, input.reason, "facebook-spam-signal", ctx.services.clock.now());
+      ctx.services.logger.info({ accountId: input.accountId, action: input.action }, "spam signal applied");
       return { accountId: input.accountId, action: input.action };
     }),
 } satisfies TRPCRouterRecord;

@@ -52,13 +52,13 @@ export const accountRouter = {
     limit(ctx, "registerPerPhone", e164);
     let credential = "";
     try {
-      const createdAt = ctx.clock.now();
+      const createdAt = ctx.services.clock.now();
       const identity = await createAccount(
-        ctx.sql,
+        ctx.services.sql,
         {
           phoneNumber: e164,
           country,
-          shard: shardOfPhone(e164, ctx.shardCount),
+          shard: shardOfPhone(e164, ctx.services.shardCount),
           kind: input.kind,
           displayName: input.displayName ?? null,
           device: input.device,
@@ -69,9 +69,9 @@ export const accountRouter = {
           credential = issued.credential;
           return issued.hash;
         },
-        (tx, accountId) => ctx.share.onAccountCreated(tx, accountId, createdAt),
+        (tx, accountId) => ctx.services.share.onAccountCreated(tx, accountId, createdAt),
       );
-      ctx.logger.info({ accountId: identity.accountId, country, kind: input.kind }, "account registered");
+      ctx.services.logger.info({ accountId: identity.accountId, country, kind: input.kind }, "account registered");
       return { accountId: identity.accountId, deviceId: identity.deviceId, credential, phoneNumber: e164 };
     } catch (error) {
       if (error instanceof PhoneNumberTaken) {

@@ -7,27 +7,27 @@ import { adminProcedure, publicProcedure, type Context } from "../trpc";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; advance(ms: number): void }) => void) {
-  if (!isAdjustable(ctx.clock)) {
+  if (!isAdjustable(ctx.services.clock)) {
     throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this server runs on a fixed clock" });
   }
-  const before = ctx.clock.now();
+  const before = ctx.services.clock.now();
   try {
-    move(ctx.clock);
+    move(ctx.services.clock);
   } catch (error) {
     if (error instanceof ClockMovedBackwards) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
     throw error;
   }
-  if ("state" in ctx.clock && typeof ctx.clock.state === "function") {
-    await saveSimClock(ctx.sql, (ctx.clock as { state(): { simMs: number; realMs: number } }).state());
+  if ("state" in ctx.services.clock && typeof ctx.services.clock.state === "function") {
+    await saveSimClock(ctx.services.sql, (ctx.services.clock as { state(): { simMs: number; realMs: number } }).state());
   }
-  const after = ctx.clock.now();
-  ctx.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
+  const after = ctx.services.clock.now();
+  ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
   return { now: after.toISOString(), movedMs: after.getTime() - before.getTime() };
 }
 
 export const clockRouter = {
   /** Simulated time (anyone may read it). */
-  now: publicProcedure.query(({ ctx }) => ({ now: ctx.clock.now().toISOString() })),
+  now: publicProcedure.query(({ ctx }) => ({ now: ctx.services.clock.now().toISOString() })),
 } satisfies TRPCRouterRecord;
 
 export const adminRouter = {

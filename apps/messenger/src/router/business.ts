@@ -13,7 +13,7 @@ async function choose(
 ) {
   let business;
   try {
-    business = await ctx.consent.get(businessId);
+    business = await ctx.services.consent.get(businessId);
   } catch (error) {
     if (error instanceof UnknownAccount) throw new TRPCError({ code: "NOT_FOUND", message: "no such business" });
     throw error;
@@ -21,9 +21,9 @@ async function choose(
   if (business.account.kind !== "business") {
     throw new TRPCError({ code: "BAD_REQUEST", message: "that account is not a business account" });
   }
-  const result = await ctx.consent.record(ctx.device.accountId, { kind, businessAccountId: businessId }, ctx.clock.now());
+  const result = await ctx.services.consent.record(ctx.device.accountId, { kind, businessAccountId: businessId }, ctx.services.clock.now());
   if (!result.ok) throw refusalError(result.refusal);
-  ctx.logger.info({ accountId: ctx.device.accountId, businessId, choice: kind }, "business choice");
+  ctx.services.logger.info({ accountId: ctx.device.accountId, businessId, choice: kind }, "business choice");
   return { businessId, ...businessChoice(result.state, businessId) };
 }
 
@@ -40,7 +40,7 @@ export const businessRouter = {
     .mutation(({ ctx, input }) => choose(ctx, input.businessId, "marketing-opted-out")),
   /** This account's choice about one business. */
   choice: deviceProcedure.input(businessInput).query(async ({ ctx, input }) => {
-    const { state } = await ctx.consent.get(ctx.device.accountId);
+    const { state } = await ctx.services.consent.get(ctx.device.accountId);
     return { businessId: input.businessId, ...businessChoice(state, input.businessId) };
   }),
 } satisfies TRPCRouterRecord;

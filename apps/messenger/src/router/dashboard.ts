@@ -42,14 +42,14 @@ const countrySchema = z.string().regex(/^[A-Z]{2}$/, { message: "a country is tw
 
 
 async function sampleCounters(ctx: Context): Promise<RateSample> {
-  const [row] = await ctx.sql<{ stored: string | null; deleted: string | null }[]>`
+  const [row] = await ctx.services.sql<{ stored: string | null; deleted: string | null }[]>`
     select pg_sequence_last_value(pg_get_serial_sequence('envelopes', 'id')::regclass) as stored,
            (select n_tup_del from pg_stat_user_tables where relname = 'envelopes' and schemaname = current_schema()) as deleted`;
   return {
     realMs: Date.now(),
     stored: Number(row?.stored ?? 0),
     deleted: Number(row?.deleted ?? 0),
-    writerOps: ctx.writer.stats.items,
+    writerOps: ctx.services.writer.stats.items,
   };
 }
 
@@ -282,13 +282,13 @@ export function rolloutDay(states: { state: ConsentState; n: number }[], day: st
 }
 
 async function rollout(ctx: Context, country: string | null) {
-  const now = ctx.clock.now();
-  const { announcedAt } = ctx.timeline;
+  const now = ctx.services.clock.now();
+  const { announcedAt } = ctx.services.timeline;
   const horizon = new Date(announcedAt.getTime() + ROLLOUT_DAYS * DAY_MS);
   // Accounts grouped by everything the rules look at, with the history's times bucketed
   // by simulated day: within a day the figures (measured at the day's end) cannot differ,
   // so one representative per group (its earliest times) stands for all of them.
-  const groups = await ctx.sql<RolloutGroup[]>`
+  const groups = await ctx.services.sql<RolloutGroup[]>`
     with acc as (
       select distinct on (account_id) account_id, at, share_with_facebook, method
       from consent_events where kind = 'terms-accepted' and policy_version = ${SHARING_POLICY_VERSION}
@@ -306,28 +306,28 @@ async function rollout(ctx: Context, country: string | null) {
     from accounts a
     left join acc on acc.account_id = a.id
     left join opt on opt.account_id = a.id
-    where a.created_at < ${horizon} ${country ? ctx.sql`and a.country = ${country}` : ctx.sql``}
+    where a.created_at < ${horizon} ${country ? ctx.services.sql`and a.country = ${country}` : ctx.services.sql``}
     group by a.country, a.kind,
              greatest(-1, floor(extract(epoch from (a.created_at - ${announcedAt}::timestamptz)) / 86400)),
              least(${ROLLOUT_DAYS}, floor(extract(epoch from (acc.at - ${announcedAt}::timestamptz)) / 86400)),
              acc.share_with_facebook, acc.method,
              least(${ROLLOUT_DAYS}, floor(extract(epoch from (opt.at - ${announcedAt}::timestamptz)) / 86400))`;
-  const states = groups.map((g) => ({ state: replay(g, ctx.timeline), n: g.n }));
+  const states = groups.map((g) => ({ state: replay(g, ctx.services.timeline), n: g.n }));
   const days: RolloutDay[] = [];
   for (let i = 0; i < ROLLOUT_DAYS; i++) {
     const start = new Date(announcedAt.getTime() + i * DAY_MS);
     if (start.getTime() > now.getTime()) break;
     // The day's last instant (a deadline at midnight belongs to the next day), or now.
     const end = new Date(Math.min(start.getTime() + DAY_MS - 1, now.getTime()));
-    days.push(rolloutDay(states, start.toISOString().slice(0, 10), end, ctx.timeline));
+    days.push(rolloutDay(states, start.toISOString().slice(0, 10), end, ctx.services.timeline));
   }
-  const countries = await ctx.sql<{ country: string; accounts: number }[]>`
+  const countries = await ctx.services.sql<{ country: string; accounts: number }[]>`
     select country, count(*)::int as accounts from accounts group by country order by accounts desc, country`;
   return {
     now: now.toISOString(),
     country,
     announcedAt: announcedAt.toISOString(),
-    acceptanceDeadline: ctx.timeline.acceptanceDeadline.toISOString(),
+    acceptanceDeadline: ctx.services.timeline.acceptanceDeadline.toISOString(),
     regimes: [...ROLLOUT_REGIMES],
     countries,
     days,
@@ -342,9 +342,9 @@ export const dashboardRouter = {
     .input(z.object({ topCountries: z.number().int().min(1).max(50).default(8) }).default({ topCountries: 8 }))
     .output(overviewOutput)
     .query(async ({ ctx, input }) => {
-      const sampler = ctx.rates;
+      const sampler = ctx.services.rates;
       sampler.record(await sampleCounters(ctx));
-      const [counts] = await ctx.sql<
+      const [counts] = await ctx.services.sql<
         { total: number; personal: number; business: number; shards: number; devices: number; depth: number; oldest: Date | null }[]
       >`
         select (select count(*)::int from accounts) as total,
@@ -354,28 +354,28 @@ export const dashboardRouter = {
                (select count(*)::int from devices) as devices,
                (select count(*)::int from envelopes) as depth,
                (select min(server_timestamp) from envelopes) as oldest`;
-      const countries = await ctx.sql<{ country: string; accounts: number }[]>`
+      const countries = await ctx.services.sql<{ country: string; accounts: number }[]>`
         select country, count(*)::int as accounts from accounts group by country order by accounts desc, country`;
-      const [consent] = await ctx.sql<{ accepted: number; unticked: number; opted: number }[]>`
+      const [consent] = await ctx.services.sql<{ accepted: number; unticked: number; opted: number }[]>`
         select count(distinct account_id) filter (where kind = 'terms-accepted' and policy_version = ${SHARING_POLICY_VERSION})::int as accepted,
                count(distinct account_id) filter (where kind = 'terms-accepted' and share_with_facebook = false)::int as unticked,
                count(distinct account_id) filter (where kind = 'share-opted-out')::int as opted
         from consent_events`;
       const top = countries.slice(0, input.topCountries);
       const rest = countries.slice(input.topCountries);
-      const shipper = ctx.share.shipper ? await ctx.share.shipper.status() : null;
+      const shipper = ctx.services.share.shipper ? await ctx.services.share.shipper.status() : null;
       const [pending] = shipper
         ? [{ n: shipper.pending }]
-        : await ctx.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where shipped_at is null`;
+        : await ctx.services.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where shipped_at is null`;
       const rates = sampler.rates();
       return {
-        now: ctx.clock.now().toISOString(),
-        regime: ctx.regime.current,
+        now: ctx.services.clock.now().toISOString(),
+        regime: ctx.services.regime.current,
         accounts: { total: counts!.total, personal: counts!.personal, business: counts!.business },
-        shards: { withAccounts: counts!.shards, configured: ctx.shardCount },
+        shards: { withAccounts: counts!.shards, configured: ctx.services.shardCount },
         countries: top,
         otherCountries: { countries: rest.length, accounts: rest.reduce((sum, c) => sum + c.accounts, 0) },
-        devices: { registered: counts!.devices, connected: ctx.bus.connectedDevices() },
+        devices: { registered: counts!.devices, connected: ctx.services.bus.connectedDevices() },
         queue: { depth: counts!.depth, oldestAt: counts!.oldest?.toISOString() ?? null },
         rates: rates
           ? {
@@ -402,12 +402,12 @@ export const dashboardRouter = {
     .output(accountOutput.nullable())
     .query(async ({ ctx, input }) => {
       const id = input.accountId;
-      const [account] = await ctx.sql<
+      const [account] = await ctx.services.sql<
         { id: string; phone_number: string; country: string; shard: number; kind: string; display_name: string | null; created_at: Date }[]
       >`select id, phone_number, country, shard, kind, display_name, created_at from accounts where id = ${id}`;
       if (!account) return null;
-      const now = ctx.clock.now();
-      const devices = await ctx.sql<
+      const now = ctx.services.clock.now();
+      const devices = await ctx.services.sql<
         {
           device_id: number;
           os: string;
@@ -429,11 +429,11 @@ export const dashboardRouter = {
                (select count(*)::int from kyber_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id and k.last_resort) as kyber_last_resort
         from devices d where d.account_id = ${id} order by d.device_id`;
       // length(content) only: the ciphertext itself is never selected.
-      const [totals] = await ctx.sql<{ queued_for: number; queued_from: number; bytes_for: string | null }[]>`
+      const [totals] = await ctx.services.sql<{ queued_for: number; queued_from: number; bytes_for: string | null }[]>`
         select (select count(*)::int from envelopes where recipient_account_id = ${id}) as queued_for,
                (select count(*)::int from envelopes where sender_account_id = ${id}) as queued_from,
                (select sum(length(content)) from envelopes where recipient_account_id = ${id}) as bytes_for`;
-      const recent = await ctx.sql<
+      const recent = await ctx.services.sql<
         {
           id: string;
           direction: "in" | "out";
@@ -454,20 +454,20 @@ export const dashboardRouter = {
                 category, server_timestamp
          from envelopes where sender_account_id = ${id} order by id desc limit 25)
         order by server_timestamp desc, id desc`;
-      const [usage] = await ctx.sql<{ messages_total: string; active_days: number; last_seen_at: Date }[]>`
+      const [usage] = await ctx.services.sql<{ messages_total: string; active_days: number; last_seen_at: Date }[]>`
         select messages_total, active_days, last_seen_at from usage_counters where account_id = ${id}`;
-      const history = await ctx.sql<
+      const history = await ctx.services.sql<
         { kind: string; policy_version: string; share_with_facebook: boolean | null; method: string | null; business_account_id: string | null; at: Date }[]
       >`
         select kind, policy_version, share_with_facebook, method, business_account_id, at
         from consent_events where account_id = ${id} order by id`;
-      const { state } = await ctx.consent.get(id);
-      const [shareTotal] = await ctx.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where account_id = ${id}`;
-      const shareEvents = await ctx.sql<{ id: number; kind: string; occurred_at: Date; shipped_at: Date | null; payload: { fields?: Record<string, { purposes?: string[] }> } }[]>`
+      const { state } = await ctx.services.consent.get(id);
+      const [shareTotal] = await ctx.services.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where account_id = ${id}`;
+      const shareEvents = await ctx.services.sql<{ id: number; kind: string; occurred_at: Date; shipped_at: Date | null; payload: { fields?: Record<string, { purposes?: string[] }> } }[]>`
         select id, kind, occurred_at, shipped_at, payload from share_outbox where account_id = ${id} order by id desc limit 20`;
       return {
         now: now.toISOString(),
-        regime: ctx.regime.current,
+        regime: ctx.services.regime.current,
         account: {
           id: account.id,
           phoneNumber: account.phone_number,
@@ -524,9 +524,9 @@ export const dashboardRouter = {
                 finalAt: state.share.finalAt.toISOString(),
               }
             : null,
-          canUseService: canUseService(state, now, ctx.timeline),
+          canUseService: canUseService(state, now, ctx.services.timeline),
           canChangeShareChoice: canChangeShareChoice(state, now),
-          purposes: Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, ctx.regime.current)])) as Record<Purpose, boolean>,
+          purposes: Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, ctx.services.regime.current)])) as Record<Purpose, boolean>,
         },
         shareEvents: {
           total: shareTotal?.n ?? 0,
@@ -556,7 +556,7 @@ export const dashboardRouter = {
     )
     .output(findAccountsOutput)
     .query(async ({ ctx, input }) => {
-      const sql = ctx.sql;
+      const sql = ctx.services.sql;
       const q = input.query ?? "";
       const digits = q.replace(/[^0-9]/g, "");
       const byQuery =

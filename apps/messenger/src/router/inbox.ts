@@ -15,11 +15,11 @@ export const inboxRouter = {
   stream: serviceProcedure
     .input(z.object({ lastEventId: envelopeId.nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      await touchLastSeen(ctx.sql, ctx.device, ctx.clock.now());
-      ctx.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
+      await touchLastSeen(ctx.services.sql, ctx.device, ctx.services.clock.now());
+      ctx.services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
       yield* streamInbox({
-        bus: ctx.bus,
-        sql: ctx.sql,
+        bus: ctx.services.bus,
+        sql: ctx.services.sql,
         device: ctx.device,
         afterId: input?.lastEventId,
         signal,
@@ -33,5 +33,5 @@ export const inboxRouter = {
    */
   ack: serviceProcedure
     .input(z.object({ ids: z.array(envelopeId).min(1).max(1000) }))
-    .mutation(async ({ ctx, input }) => ctx.writer.ack(ctx.device, input.ids)),
+    .mutation(async ({ ctx, input }) => ctx.services.writer.ack(ctx.device, input.ids)),
 } satisfies TRPCRouterRecord;

@@ -15,7 +15,7 @@ export const keysRouter = {
     if (!verdict.ok) {
       throw new TRPCError({ code: "BAD_REQUEST", message: `key upload refused: ${verdict.problems.join("; ")}` });
     }
-    await storeKeys(ctx.sql, ctx.device, {
+    await storeKeys(ctx.services.sql, ctx.device, {
       identityKey: bytes(input.identityKey),
       registrationId: input.registrationId,
       signedPreKey: { ...input.signedPreKey, publicKey: bytes(input.signedPreKey.publicKey), signature: bytes(input.signedPreKey.signature) },
@@ -27,11 +27,11 @@ export const keysRouter = {
         signature: bytes(k.signature),
       })),
     });
-    ctx.logger.info(
+    ctx.services.logger.info(
       { accountId: ctx.device.accountId, deviceId: ctx.device.deviceId, oneTime: input.oneTimePreKeys.length },
       "keys uploaded",
     );
-    return countKeys(ctx.sql, ctx.device);
+    return countKeys(ctx.services.sql, ctx.device);
   }),
 
   /**
@@ -43,7 +43,7 @@ export const keysRouter = {
     .output(preKeyBundleSchema)
     .query(async ({ ctx, input }) => {
       limit(ctx, "keysBundle", `${ctx.device.accountId}:${ctx.device.deviceId}`);
-      const bundle = await takeBundle(ctx.sql, input);
+      const bundle = await takeBundle(ctx.services.sql, input);
       if (!bundle) {
         throw new TRPCError({ code: "NOT_FOUND", message: "no such device, or it has not uploaded keys" });
       }
@@ -51,5 +51,5 @@ export const keysRouter = {
     }),
 
   /** How many one-time prekeys this device has left (replenish when low). */
-  count: deviceProcedure.query(({ ctx }) => countKeys(ctx.sql, ctx.device)),
+  count: deviceProcedure.query(({ ctx }) => countKeys(ctx.services.sql, ctx.device)),
 } satisfies TRPCRouterRecord;

@@ -46,7 +46,7 @@ export const messageRouter = {
       }
       let recipient;
       try {
-        recipient = await ctx.consent.get(input.recipient.accountId);
+        recipient = await ctx.services.consent.get(input.recipient.accountId);
       } catch (error) {
         if (error instanceof UnknownAccount) {
           throw new TRPCError({ code: "NOT_FOUND", message: "unknown recipient: no such account or device" });
@@ -58,7 +58,7 @@ export const messageRouter = {
       if (refusal) throw refusalError(refusal);
     }
     const content = Buffer.from(input.content, "base64");
-    const outcome = await ctx.writer.send({
+    const outcome = await ctx.services.writer.send({
       sender: ctx.device,
       recipient: input.recipient,
       messageId: input.messageId,
@@ -69,7 +69,7 @@ export const messageRouter = {
     if (outcome.status === "unknown-recipient") {
       throw new TRPCError({ code: "NOT_FOUND", message: "unknown recipient: no such account or device" });
     }
-    ctx.logger.debug(
+    ctx.services.logger.debug(
       { messageId: input.messageId, to: input.recipient.accountId, bytes: content.length, status: outcome.status },
       "message accepted",
     );

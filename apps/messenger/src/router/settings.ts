@@ -6,8 +6,8 @@ import { deviceProcedure, refusalError } from "../trpc";
 export const settingsRouter = {
   /** Settings > Account > "Share my account info": the current choice and until when it can change. */
   shareAccountInfo: deviceProcedure.query(async ({ ctx }) => {
-    const now = ctx.clock.now();
-    const { state } = await ctx.consent.get(ctx.device.accountId);
+    const now = ctx.services.clock.now();
+    const { state } = await ctx.services.consent.get(ctx.device.accountId);
     return {
       shareWithFacebook: state.share?.shareWithFacebook ?? null,
       method: state.share?.method ?? null,
@@ -27,10 +27,10 @@ export const settingsRouter = {
       }),
     )
     .mutation(async ({ ctx }) => {
-      const at = ctx.clock.now();
-      const result = await ctx.consent.record(ctx.device.accountId, { kind: "share-opted-out" }, at);
+      const at = ctx.services.clock.now();
+      const result = await ctx.services.consent.record(ctx.device.accountId, { kind: "share-opted-out" }, at);
       if (!result.ok) throw refusalError(result.refusal);
-      ctx.logger.info({ accountId: ctx.device.accountId }, "share opt-out in settings");
+      ctx.services.logger.info({ accountId: ctx.device.accountId }, "share opt-out in settings");
       return { shareWithFacebook: false, method: result.state.share?.method ?? null, at: at.toISOString() };
     }),
 
@@ -39,17 +39,17 @@ export const settingsRouter = {
    * for each purpose whether account data may be shared, and service access.
    */
   decisions: deviceProcedure.query(async ({ ctx }) => {
-    const now = ctx.clock.now();
-    const { state } = await ctx.consent.get(ctx.device.accountId);
-    const purposes = Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, ctx.regime.current)])) as Record<
+    const now = ctx.services.clock.now();
+    const { state } = await ctx.services.consent.get(ctx.device.accountId);
+    const purposes = Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, ctx.services.regime.current)])) as Record<
       Purpose,
       boolean
     >;
     return {
       at: now.toISOString(),
-      regime: ctx.regime.current,
+      regime: ctx.services.regime.current,
       purposes,
-      canUseService: canUseService(state, now, ctx.timeline),
+      canUseService: canUseService(state, now, ctx.services.timeline),
       canChangeShareChoice: canChangeShareChoice(state, now),
     };
   }),

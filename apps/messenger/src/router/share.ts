@@ -6,11 +6,11 @@ import { adminProcedure } from "../trpc";
 export const shareRouter = {
   /** The share pipeline: pending events, lag, shipper state, regime in force. */
   status: adminProcedure.query(async ({ ctx }) => {
-    const shipper = ctx.share.shipper ? await ctx.share.shipper.status() : null;
-    const [pending] = await ctx.sql<{ pending: number }[]>`
+    const shipper = ctx.services.share.shipper ? await ctx.services.share.shipper.status() : null;
+    const [pending] = await ctx.services.sql<{ pending: number }[]>`
       select count(*)::int as pending from share_outbox where shipped_at is null`;
     return {
-      regime: ctx.regime.current,
+      regime: ctx.services.regime.current,
       shipper: shipper ?? { state: "disabled" as const, pending: pending?.pending ?? 0, lagMs: 0, shipped: 0, consecutiveFailures: 0, lastError: "no FACEBOOK_URL configured" },
     };
   }),
@@ -21,8 +21,8 @@ export const shareRouter = {
    * no longer hold.
    */
   setRegime: adminProcedure.input(z.object({ regime: regimeInputSchema })).mutation(async ({ ctx, input }) => {
-    const at = ctx.clock.now();
-    const events = await ctx.share.switchRegime(input.regime, at);
+    const at = ctx.services.clock.now();
+    const events = await ctx.services.share.switchRegime(input.regime, at);
     if (events < 0) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "regime switch failed" });
     return { regime: input.regime, at: at.toISOString(), events };
   }),

@@ -13,21 +13,21 @@ import { deviceProcedure, refusalError } from "../trpc";
 export const termsRouter = {
   /** The terms in force, what this account accepted, and what it must do. */
   current: deviceProcedure.query(async ({ ctx }) => {
-    const now = ctx.clock.now();
-    const { state } = await ctx.consent.get(ctx.device.accountId);
-    const inForce = policyInForce(now, ctx.timeline);
-    const refusal = serviceRefusal(state, now, ctx.timeline);
+    const now = ctx.services.clock.now();
+    const { state } = await ctx.services.consent.get(ctx.device.accountId);
+    const inForce = policyInForce(now, ctx.services.timeline);
+    const refusal = serviceRefusal(state, now, ctx.services.timeline);
     return {
       now: now.toISOString(),
       inForce: { version: inForce, title: POLICIES[inForce].title },
       accepted: state.terms ? { version: state.terms.version, at: state.terms.acceptedAt.toISOString() } : null,
       mustAccept: state.terms?.version !== inForce,
       /** Existing users keep service until then without accepting. */
-      acceptanceDeadline: ctx.timeline.acceptanceDeadline.toISOString(),
-      serviceAvailable: canUseService(state, now, ctx.timeline),
+      acceptanceDeadline: ctx.services.timeline.acceptanceDeadline.toISOString(),
+      serviceAvailable: canUseService(state, now, ctx.services.timeline),
       serviceRefusal: refusal?.message ?? null,
       /** The share box shown with the 2016 terms for this account. */
-      shareBox: inForce === SHARING_POLICY_VERSION ? shareBoxFor(state, ctx.regime.current, ctx.timeline) : null,
+      shareBox: inForce === SHARING_POLICY_VERSION ? shareBoxFor(state, ctx.services.regime.current, ctx.services.timeline) : null,
     };
   }),
 
@@ -39,10 +39,10 @@ export const termsRouter = {
   accept: deviceProcedure
     .input(z.object({ version: z.string().min(1).max(32), shareWithFacebook: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
-      const at = ctx.clock.now();
-      const result = await ctx.consent.record(ctx.device.accountId, { kind: "terms-accepted", ...input }, at);
+      const at = ctx.services.clock.now();
+      const result = await ctx.services.consent.record(ctx.device.accountId, { kind: "terms-accepted", ...input }, at);
       if (!result.ok) throw refusalError(result.refusal);
-      ctx.logger.info(
+      ctx.services.logger.info(
         { accountId: ctx.device.accountId, version: input.version, share: result.state.share?.method ?? null },
         "terms accepted",
       );

@@ -210,18 +210,22 @@ export class QueueWriter {
   }
 
   private publish(row: StoredRow, now: Date): void {
-    const envelope: DeliveredEnvelope = {
-      id: String(row.id),
-      type: row.type as DeliveredEnvelope["type"],
-      senderAccountId: row.sender_account_id,
-      senderDeviceId: row.sender_device_id,
-      messageId: row.message_id,
-      content: row.content.toString("base64"),
-      serverTimestamp: now.getTime(),
-      ...(row.category ? { category: row.category } : {}),
-    };
-    this.bus.publish({ accountId: row.recipient_account_id, deviceId: row.recipient_device_id }, envelope);
+    this.bus.publish({ accountId: row.recipient_account_id, deviceId: row.recipient_device_id }, toDelivered(row, now));
   }
+}
+
+/** A queue row as the recipient's inbox stream delivers it. */
+function toDelivered(row: StoredRow, serverTimestamp: Date): DeliveredEnvelope {
+  return {
+    id: String(row.id),
+    type: row.type as DeliveredEnvelope["type"],
+    senderAccountId: row.sender_account_id,
+    senderDeviceId: row.sender_device_id,
+    messageId: row.message_id,
+    content: row.content.toString("base64"),
+    serverTimestamp: serverTimestamp.getTime(),
+    ...(row.category ? { category: row.category } : {}),
+  };
 }
 
 interface StoredRow {
@@ -351,16 +355,7 @@ export async function readInbox(
     where recipient_account_id = ${device.accountId} and recipient_device_id = ${device.deviceId} and id > ${afterId}
     order by id
     limit ${limit}`;
-  return rows.map((row) => ({
-    id: String(row.id),
-    type: row.type as DeliveredEnvelope["type"],
-    senderAccountId: row.sender_account_id,
-    senderDeviceId: row.sender_device_id,
-    messageId: row.message_id,
-    content: row.content.toString("base64"),
-    serverTimestamp: row.server_timestamp.getTime(),
-    ...(row.category ? { category: row.category } : {}),
-  }));
+  return rows.map((row) => toDelivered(row, row.server_timestamp));
 }
 
 /** Deletes envelopes and accepted-message ids past their 30 days; returns counts. */
