@@ -1,8 +1,8 @@
 import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { estimateAudienceSize } from "../audiences/estimate";
-import { audienceSummaries, createAudience, uploadHashes, type AudienceSummary } from "../storage/audiences";
-import { advertiserProcedure, type Context } from "../trpc";
+import { advertiserView } from "../audiences/view";
+import { audienceSummaries, createAudience, uploadHashes } from "../storage/audiences";
+import { advertiserProcedure } from "../trpc";
 
 /** Most hashes in one upload call (Facebook's documented batch size for Custom Audiences). */
 export const MAX_HASHES_PER_UPLOAD = 10_000;
@@ -15,21 +15,6 @@ const hashRow = z
 const audienceId = z.uuid({ error: "audienceId must be a UUID" });
 
 const notFound = () => new TRPCError({ code: "NOT_FOUND", message: "no such audience" });
-
-/**
- * What an advertiser may know about its audience: its name, how many rows it
- * sent, and an approximate size (see audiences/estimate.ts). Never who matched,
- * which rows matched, or the hashes.
- */
-function view(ctx: Context, audience: AudienceSummary) {
-  return {
-    audienceId: audience.id,
-    name: audience.name,
-    uploadedRows: audience.uploadedRows,
-    createdAt: audience.createdAt.toISOString(),
-    size: estimateAudienceSize(audience.members, audience.listDigest, ctx.estimateKey, ctx.audienceMinimum),
-  };
-}
 
 export const audiencesRouter = {
   /** A new, empty Custom Audience (spends the advertiser's audience budget). */
@@ -63,19 +48,19 @@ export const audiencesRouter = {
       ctx.logger.debug({ audienceId: input.audienceId, rows: input.hashes.length, ...outcome }, "audience uploaded and matched");
       const [audience] = await audienceSummaries(ctx.sql, ctx.advertiserId, input.audienceId);
       if (!audience) throw notFound();
-      return { receivedRows: input.hashes.length, ...view(ctx, audience) };
+      return { receivedRows: input.hashes.length, ...advertiserView(ctx, audience) };
     }),
 
   /** One of the advertiser's audiences; another advertiser's is NOT_FOUND, as if it did not exist. */
   get: advertiserProcedure.input(z.object({ audienceId })).query(async ({ ctx, input }) => {
     const [audience] = await audienceSummaries(ctx.sql, ctx.advertiserId, input.audienceId);
     if (!audience) throw notFound();
-    return view(ctx, audience);
+    return advertiserView(ctx, audience);
   }),
 
   /** All of the advertiser's audiences, oldest first. */
   list: advertiserProcedure.query(async ({ ctx }) => {
     const audiences = await audienceSummaries(ctx.sql, ctx.advertiserId);
-    return { audiences: audiences.map((a) => view(ctx, a)) };
+    return { audiences: audiences.map((a) => advertiserView(ctx, a)) };
   }),
 } satisfies TRPCRouterRecord;

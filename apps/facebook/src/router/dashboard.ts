@@ -5,9 +5,9 @@
  */
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { estimateAudienceSize } from "../audiences/estimate";
-import { audienceSummaries, type AudienceSummary } from "../storage/audiences";
-import { adminProcedure, type Context } from "../trpc";
+import { advertiserView } from "../audiences/view";
+import { audienceSummaries } from "../storage/audiences";
+import { adminProcedure } from "../trpc";
 
 const iso = z.string();
 
@@ -55,21 +55,6 @@ const advertiserViewOutput = z.object({
     })
     .nullable(),
 });
-
-/**
- * One audience as its advertiser sees it. Mirrors `view` in router/audiences.ts
- * (not exported there); both use the same `estimateAudienceSize`, so the size
- * range is identical. If that view changes, change this with it.
- */
-function asAdvertiserSeesIt(ctx: Context, audience: AudienceSummary) {
-  return {
-    audienceId: audience.id,
-    name: audience.name,
-    uploadedRows: audience.uploadedRows,
-    createdAt: audience.createdAt.toISOString(),
-    size: estimateAudienceSize(audience.members, audience.listDigest, ctx.estimateKey, ctx.audienceMinimum),
-  };
-}
 
 export const dashboardRouter = {
   /** Counts of everything the Facebook side holds and did with WhatsApp data. */
@@ -143,7 +128,7 @@ export const dashboardRouter = {
         ? {
             advertiserId: chosen.id,
             name: chosen.name,
-            audiences: (await audienceSummaries(ctx.sql, chosen.id)).map((a) => asAdvertiserSeesIt(ctx, a)),
+            audiences: (await audienceSummaries(ctx.sql, chosen.id)).map((a) => advertiserView(ctx, a)),
           }
         : null;
       return {
