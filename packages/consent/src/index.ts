@@ -89,3 +89,10 @@ export {
   type ShareEvent,
   type SharedFields,
 } from "./share-events";
+export {
+  applyChoice,
+  RECORDED_CHOICE_KINDS,
+  RegimeTimeline,
+  type RecordedChoice,
+  type RegimeChange,
+} from "./history";

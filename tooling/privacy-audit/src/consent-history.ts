@@ -7,13 +7,10 @@
  * the share box the user saw depended on the regime of that moment.
  */
 import {
-  acceptTerms,
-  blockBusiness,
+  applyChoice,
   newAccount,
-  optOutInSettings,
-  optOutOfMarketing,
-  unblockBusiness,
   type ConsentState,
+  type RecordedChoice,
   type CountryCode,
   type Result,
   type Timeline,
@@ -101,21 +98,12 @@ export class ConsentHistory {
   }
 
   private apply(state: ConsentState, event: ConsentEventRow): Result<ConsentState> {
-    switch (event.kind) {
-      case "terms-accepted":
-        return acceptTerms(
-          state,
-          { version: event.policyVersion, shareWithFacebook: Boolean(event.shareWithFacebook), at: event.at },
-          { regime: this.regimes.at(event.at), timeline: this.timeline },
-        );
-      case "share-opted-out":
-        return optOutInSettings(state, event.at);
-      case "business-blocked":
-        return blockBusiness(state, event.businessAccountId ?? "");
-      case "business-unblocked":
-        return unblockBusiness(state, event.businessAccountId ?? "");
-      case "marketing-opted-out":
-        return optOutOfMarketing(state, event.businessAccountId ?? "");
-    }
+    const choice: RecordedChoice =
+      event.kind === "terms-accepted"
+        ? { kind: event.kind, version: event.policyVersion, shareWithFacebook: Boolean(event.shareWithFacebook) }
+        : event.kind === "share-opted-out"
+          ? { kind: event.kind }
+          : { kind: event.kind, businessAccountId: event.businessAccountId ?? "" };
+    return applyChoice(state, choice, event.at, { regime: this.regimes.at(event.at), timeline: this.timeline });
   }
 }

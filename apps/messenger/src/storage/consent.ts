@@ -5,13 +5,10 @@
  * choice this node records. Several nodes would invalidate through the bus.
  */
 import {
-  acceptTerms,
-  blockBusiness,
+  applyChoice,
   newAccount,
-  optOutInSettings,
-  optOutOfMarketing,
-  unblockBusiness,
   type ConsentState,
+  type RecordedChoice,
   type RegimeInput,
   type Result,
   type Timeline,
@@ -41,10 +38,7 @@ export interface AccountFacts {
 }
 
 /** A choice to record: what the user asked for, at a simulated time. */
-export type ConsentChoice =
-  | { kind: "terms-accepted"; version: string; shareWithFacebook: boolean }
-  | { kind: "share-opted-out" }
-  | { kind: "business-blocked" | "business-unblocked" | "marketing-opted-out"; businessAccountId: string };
+export type ConsentChoice = RecordedChoice;
 
 export class UnknownAccount extends Error {
   constructor(accountId: string) {
@@ -141,22 +135,8 @@ export class ConsentStore {
   }
 
   private apply(state: ConsentState, choice: ConsentChoice, at: Date): Result<ConsentState> {
-    switch (choice.kind) {
-      case "terms-accepted":
-        return acceptTerms(
-          state,
-          { version: choice.version, shareWithFacebook: choice.shareWithFacebook, at },
-          { regime: this.rules.regimeAt(at), timeline: this.rules.timeline },
-        );
-      case "share-opted-out":
-        return optOutInSettings(state, at);
-      case "business-blocked":
-        return blockBusiness(state, choice.businessAccountId);
-      case "business-unblocked":
-        return unblockBusiness(state, choice.businessAccountId);
-      case "marketing-opted-out":
-        return optOutOfMarketing(state, choice.businessAccountId);
-    }
+    // The regime in force when the choice was made decides the share box the user saw.
+    return applyChoice(state, choice, at, { regime: this.rules.regimeAt(at), timeline: this.rules.timeline });
   }
 
   private async load(sql: postgres.Sql | postgres.TransactionSql, accountId: string, lock: boolean) {
