@@ -17,18 +17,51 @@ import { parseArgs } from "node:util";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
-  options: {
-    clients: { type: "string", default: "2000" },
-    rate: { type: "string", default: "20000" },
-    seconds: { type: "string", default: "15" },
-    idle: { type: "string" },
-    profile: { type: "boolean", default: false },
-  },
-});
 const MAX_SECONDS = 120;
-const seconds = Math.min(MAX_SECONDS, Number(values.seconds));
-const clients = Number(values.idle ?? values.clients);
+const usage = `usage:
+  pnpm bench relay [--clients 2000] [--rate 20000] [--seconds 15] [--profile]
+  pnpm bench relay --idle 18000 [--profile]
+options:
+  --clients n    WebSocket clients exchanging messages (default 2000)
+  --rate r       messages per second offered, open loop (default 20000)
+  --seconds s    how long to send (default 15, at most ${MAX_SECONDS})
+  --idle n       hold n idle subscribed connections instead, and measure memory per connection
+  --profile      run the server under node --cpu-prof (loadtest/reports/profiles/)
+  -h, --help     this text`;
+
+function usageError(message: string): never {
+  console.error(`error: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      clients: { type: "string", default: "2000" },
+      rate: { type: "string", default: "20000" },
+      seconds: { type: "string", default: "15" },
+      idle: { type: "string" },
+      profile: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  usageError(error instanceof Error ? error.message : String(error));
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const positive = (name: string, raw: string) => {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) usageError(`--${name} must be a positive number, got "${raw}"`);
+  return value;
+};
+const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
+positive("rate", values.rate);
+const clients = Math.floor(values.idle !== undefined ? positive("idle", values.idle) : positive("clients", values.clients));
 // Each connection is a file descriptor in both processes; the hard limit cannot be raised here.
 const fdLimit = await readFile("/proc/self/limits", "utf8")
   .then((t) => Number(t.match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? 1_000_000))

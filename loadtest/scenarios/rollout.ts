@@ -7,14 +7,22 @@
  * terms-not-accepted) and everyone who accepted must still be served.
  *
  * Needs a stack whose simulation clock has not passed 2016-08-25 (the runner starts
- * a fresh one). The Facebook side does not exist yet:
- * TODO(share-pipeline-lag): once apps/facebook ingests share events, poll its ingest
- * high-water mark against each consent change's time and record `share_pipeline_lag`
- * (Trend) with a threshold here.
+ * a fresh one).
+ *
+ * Share pipeline lag (when FACEBOOK_TARGET is set): a LAG_SAMPLE share of consent
+ * changes is followed to the Facebook side. Before the change we read what Facebook
+ * holds about the account (`accounts.view`, admin); after it, the messenger's own
+ * decision (`settings.decisions`) says which purposes the phone number may now serve;
+ * we poll `accounts.view` every LAG_POLL_MS until Facebook holds exactly those. The
+ * time from the change's answer to that moment is `share_pipeline_lag` (resolution:
+ * the poll interval plus one `accounts.view`). A change that alters nothing Facebook
+ * holds (e.g. the German ban: nothing is ever shared) cannot be observed and is counted
+ * in `share_pipeline_unobservable`. The clock VU samples the messenger's outbox
+ * (`share.status`) once per simulated day: `share_outbox_pending` (Gauge).
  */
 import { check, fail } from "k6";
 import exec from "k6/execution";
-import { Counter, Rate, Trend } from "k6/metrics";
+import { Counter, Gauge, Rate, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
 import { config } from "./lib/config.ts";
 import { sleepMs } from "./lib/connected-users.ts";
@@ -37,6 +45,20 @@ const consentLatency = new Trend("consent_latency", true);
 const lockedOut = new Rate("holdouts_locked_out");
 /** Accepted users after the deadline: true when their send went through. */
 const served = new Rate("accepted_served");
+
+/** The phone number's purposes (packages/consent fields.ts FIELD_CATALOGUE.phoneNumber). */
+const PHONE_PURPOSES = ["ads", "metrics", "product", "security", "spam"];
+const LAG_POLL_MS = 100;
+/** Followed changes one VU polls at once; more are not followed (bounded extra load). */
+const LAG_MAX_IN_FLIGHT = 20;
+const followLag = config.facebookTarget !== "" && config.lagSample > 0;
+/** Change answered -> Facebook holds the snapshot it caused (ms). */
+const shareLag = new Trend("share_pipeline_lag", true);
+/** One sample per followed change: true when Facebook held the new snapshot within LAG_TIMEOUT. */
+const shareArrived = new Rate("share_pipeline_arrived");
+const shareUnobservable = new Counter("share_pipeline_unobservable");
+const outboxPending = new Gauge("share_outbox_pending");
+const outboxLag = new Gauge("share_outbox_lag_ms");
 
 export const options: Options = {
   scenarios: {
@@ -61,6 +83,14 @@ export const options: Options = {
     "consent_latency{scenario:rollout}": ["p(99)<500"],
     "errors{scenario:rollout}": ["rate<0.01"],
     "checks{scenario:rollout}": ["rate>0.99"],
+    ...(followLag
+      ? {
+          // The shipper is nudged on each write and polls every 500 ms when idle; an
+          // ingest batch is one transaction. Seconds of lag mean a backlog.
+          "share_pipeline_lag{scenario:rollout}": ["p(50)<1000", "p(95)<2000", "p(99)<5000"],
+          "share_pipeline_arrived{scenario:rollout}": ["rate>0.99"],
+        }
+      : {}),
   },
 };
 
@@ -77,6 +107,10 @@ async function simNow(): Promise<number> {
 /** Puts the simulation clock at the announcement (it only moves forward). */
 export async function setup(): Promise<SetupData> {
   if (!config.adminToken) fail("rollout moves the simulation clock: set ADMIN_TOKEN");
+  if (followLag) {
+    const status = await shareStatus();
+    if (status?.shipper.state === "disabled") fail("FACEBOOK_TARGET is set but the messenger ships no share events (no FACEBOOK_URL)");
+  }
   const now = await simNow();
   if (now > ANNOUNCED + DAY_MS) {
     fail(`the simulation clock is at ${new Date(now).toISOString()}, past the announcement: rollout needs a fresh stack`);
@@ -88,10 +122,28 @@ export async function setup(): Promise<SetupData> {
   return { announcedAt: ANNOUNCED };
 }
 
-/** One VU moves the clock a day at a time. */
+interface ShareStatus {
+  regime: unknown;
+  shipper: { state: string; pending: number; lagMs: number };
+}
+
+async function shareStatus(): Promise<ShareStatus | null> {
+  const status = await query<ShareStatus>("share.status", undefined, { adminToken: config.adminToken });
+  errors.add(!status.ok, { what: "share.status" });
+  return status.ok ? status.data : null;
+}
+
+/** One VU moves the clock a day at a time, and samples the share outbox each day. */
 export async function advanceClock(): Promise<void> {
   for (let day = 1; day <= SIM_DAYS; day++) {
     await sleepMs(config.daySeconds * 1000);
+    if (config.facebookTarget) {
+      const status = await shareStatus();
+      if (status) {
+        outboxPending.add(status.shipper.pending);
+        outboxLag.add(status.shipper.lagMs);
+      }
+    }
     const moved = await mutate("admin.advanceClock", { days: 1 }, { adminToken: config.adminToken });
     errors.add(!moved.ok, { what: "admin.advanceClock" });
     check(moved, { "clock advanced": (r) => r.ok });
@@ -115,10 +167,76 @@ function planFor(user: FixtureUser): Plan {
   return { user, acceptDay, shareWithFacebook: user.consent !== "unticks", optOutDay, accepted: false, optedOut: false };
 }
 
+// --- share pipeline lag ---------------------------------------------------------------
+
+interface AccountView {
+  fields: { field: string; purposes: string[] }[];
+}
+
+/** Followed changes still being polled by this VU (awaited before the VU ends). */
+const following: Promise<void>[] = [];
+let inFlight = 0;
+
+/** The phone number's purposes Facebook holds for the account ("" when none), or null on error. */
+async function heldOnFacebook(accountId: string): Promise<string | null> {
+  const view = await query<AccountView>(
+    "accounts.view",
+    { whatsappAccountId: accountId },
+    { baseUrl: config.facebookTrpcUrl, adminToken: config.facebookAdminToken, tags: { action: "share-lag-poll" } },
+  );
+  errors.add(!view.ok, { what: "accounts.view" });
+  if (!view.ok) return null;
+  const phone = view.data.fields.find((f) => f.field === "phoneNumber");
+  return phone ? [...phone.purposes].sort().join(",") : "";
+}
+
+/** Decides whether to follow the next change; if so, reads what Facebook holds before it. */
+async function beforeChange(plan: Plan): Promise<{ before: string } | null> {
+  if (!followLag || inFlight >= LAG_MAX_IN_FLIGHT || Math.random() >= config.lagSample) return null;
+  const before = await heldOnFacebook(plan.user.accountId);
+  return before === null ? null : { before };
+}
+
+async function follow(plan: Plan, before: string, answeredAt: number, action: string): Promise<void> {
+  const decisions = await query<{ purposes: Record<string, boolean> }>("settings.decisions", undefined, {
+    credential: plan.user.credential,
+    tags: { action: "share-lag-expect" },
+  });
+  errors.add(!decisions.ok, { what: "settings.decisions" });
+  if (!decisions.ok) return;
+  const expected = PHONE_PURPOSES.filter((p) => decisions.data.purposes[p]).join(",");
+  if (expected === before) {
+    shareUnobservable.add(1, { action });
+    return;
+  }
+  const deadline = answeredAt + config.lagTimeoutSeconds * 1000;
+  for (;;) {
+    const held = await heldOnFacebook(plan.user.accountId);
+    if (held === expected) {
+      shareLag.add(Date.now() - answeredAt, { action });
+      shareArrived.add(true, { action });
+      return;
+    }
+    if (Date.now() > deadline) {
+      shareArrived.add(false, { action });
+      console.warn(`rollout: Facebook still holds "${held}" for ${plan.user.accountId} ${config.lagTimeoutSeconds} s after ${action}, expected "${expected}"`);
+      return;
+    }
+    await sleepMs(LAG_POLL_MS);
+  }
+}
+
+/** Starts following a change in the background (the user's plan goes on). */
+function startFollowing(plan: Plan, before: string, answeredAt: number, action: string): void {
+  inFlight += 1;
+  following.push(follow(plan, before, answeredAt, action).finally(() => (inFlight -= 1)));
+}
+
 async function act(plan: Plan, day: number): Promise<void> {
   const auth = { credential: plan.user.credential, tags: {} as Record<string, string> };
   if (!plan.accepted && plan.acceptDay !== null && day >= plan.acceptDay) {
     plan.accepted = true;
+    const followed = await beforeChange(plan);
     const result = await mutate("terms.accept", { version: POLICY_VERSION, shareWithFacebook: plan.shareWithFacebook }, {
       ...auth,
       tags: { action: plan.shareWithFacebook ? "accept" : "accept-unticked" },
@@ -128,11 +246,13 @@ async function act(plan: Plan, day: number): Promise<void> {
     errors.add(!result.ok, { what: "terms.accept" });
     check(result, { "terms accepted": (r) => r.ok });
     if (!result.ok) plan.accepted = false;
+    else if (followed) startFollowing(plan, followed.before, Date.now(), "accept");
     return;
   }
   if (plan.accepted && !plan.optedOut && plan.optOutDay !== null && day >= plan.optOutDay) {
     plan.optedOut = true;
     const insideWindow = plan.optOutDay - (plan.acceptDay ?? 0) < WINDOW_DAYS - 1;
+    const followed = insideWindow ? await beforeChange(plan) : null;
     const result = await mutate("settings.setShareAccountInfo", { shareWithFacebook: false }, {
       ...auth,
       expect: insideWindow ? [] : [409],
@@ -143,6 +263,7 @@ async function act(plan: Plan, day: number): Promise<void> {
     if (insideWindow) {
       errors.add(!result.ok, { what: "settings.setShareAccountInfo" });
       check(result, { "opt-out inside the window accepted": (r) => r.ok });
+      if (result.ok && followed) startFollowing(plan, followed.before, Date.now(), "opt-out");
     }
   }
 }
@@ -184,4 +305,5 @@ export async function consentingUsers(data: SetupData): Promise<void> {
     await sleepMs(tickMs);
   }
   await Promise.all(plans.map(verifyAfterDeadline));
+  await Promise.all(following);
 }

@@ -1,22 +1,31 @@
 /** `pnpm loadtest plan`: what a run will drive, as a table for people. */
-import { BUSINESS_SHARE_OF_MESSAGES } from "./model/figures";
-import type { Load, Plan, ScenarioName } from "./model/workload";
+import { BUSINESS_SHARE_OF_MESSAGES, LISTS_PER_SECOND } from "./model/figures";
+import { ROWS_PER_UPLOAD_CALL, type Load, type Plan, type ScenarioName } from "./model/workload";
 
 const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(x >= 10 ? 1 : 2));
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.001 ? 4 : 1)}%`;
 
-const scenarioNotes: Record<ScenarioName, (load: Load) => string[]> = {
+const scenarioNotes: Record<ScenarioName, (load: Load, plan: Plan) => string[]> = {
   steady: () => ["connected users send at the rate above; delivery latency and receipts measured on the delivered share"],
   "reconnect-storm": (load) => [
     `all ${n(load.connected)} connections drop at once, stay down OUTAGE s while ${n(load.messagesPerSecond)} msg/s keep queueing, then reconnect together`,
   ],
   rollout: () => [
     "every sample user acts on its consent behaviour over 30 simulated days (DAY_SECONDS real seconds each);",
-    "holdouts must be locked out after the deadline (share pipeline lag: later, with apps/facebook)",
+    "holdouts must be locked out after the deadline; a sampled LAG_SAMPLE share of consent changes is followed",
+    "until Facebook holds the new snapshot (share_pipeline_lag), and the outbox backlog is sampled every simulated day",
   ],
   "business-broadcast": (load) => [
     `business messages: ${n(load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value)}/s (${pct(BUSINESS_SHARE_OF_MESSAGES.value)} of messages, assumption)`,
   ],
+  "custom-audience": (_load, plan) => {
+    const a = plan.audiences;
+    return [
+      `Custom Audience lists: ${n(a.modelListsPerMinute)}/min in the model (the sample's share of ${n(LISTS_PER_SECOND * 60)}/min worldwide),`,
+      `a run drives ${a.listsPerMinute}/min (at least one; --lists-per-minute to change), ${n(a.rowsPerList)} rows each in ${a.callsPerList} calls of ≤ ${n(ROWS_PER_UPLOAD_CALL)}`,
+      "(the message-rate columns above do not apply to this scenario)",
+    ];
+  },
 };
 
 export function formatPlan(scenario: ScenarioName, plan: Plan, peak: boolean): string {
@@ -42,7 +51,7 @@ export function formatPlan(scenario: ScenarioName, plan: Plan, peak: boolean): s
     ...rows.map(([label, f]) => label.padEnd(width) + columns.map(([, l]) => f(l).padStart(col)).join("")),
     "",
     `a run drives the ${peak ? "NYE 2016 peak" : "average day"} column (${peak ? "drop --peak" : "add --peak"} for the ${peak ? "average" : "peak"})`,
-    ...scenarioNotes[scenario](peak ? plan.peak : plan.average),
+    ...scenarioNotes[scenario](peak ? plan.peak : plan.average, plan),
   ];
   return lines.join("\n");
 }

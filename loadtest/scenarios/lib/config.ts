@@ -27,6 +27,22 @@ export interface RunConfig {
   daySeconds: number;
   /** Business broadcast: business messages per second. */
   businessMessagesPerSecond: number;
+  /** Facebook-side base URL, e.g. http://127.0.0.1:4200 (custom-audience; rollout's lag), or "" when absent. */
+  facebookTarget: string;
+  /** Facebook-side tRPC URL ("" when no FACEBOOK_TARGET). */
+  facebookTrpcUrl: string;
+  /** Facebook admin token (advertisers.create, accounts.view); defaults to ADMIN_TOKEN (one stack, one token). */
+  facebookAdminToken: string;
+  /** Custom audience: lists per minute (each: create, uploads of ≤ 10,000 rows, size polls). */
+  listsPerMinute: number;
+  /** Custom audience: rows per list. */
+  listRows: number;
+  /** Custom audience: share of a list's rows that are sample users' phones (the rest: numbers nobody has). */
+  listMatchShare: number;
+  /** Rollout: share of consent changes followed until Facebook holds the new snapshot. */
+  lagSample: number;
+  /** Rollout: longest a followed change is polled before it counts as not arrived (seconds). */
+  lagTimeoutSeconds: number;
 }
 
 function num(name: string, fallback: number): number {
@@ -39,6 +55,7 @@ function num(name: string, fallback: number): number {
 
 export function readConfig(): RunConfig {
   const target = (__ENV.TARGET || "http://127.0.0.1:4100").replace(/\/+$/, "");
+  const facebookTarget = (__ENV.FACEBOOK_TARGET || "").replace(/\/+$/, "");
   const fixtures = __ENV.FIXTURES;
   if (!fixtures) throw new Error("FIXTURES is not set: the fixture directory written by `pnpm population seed`");
   return {
@@ -55,6 +72,14 @@ export function readConfig(): RunConfig {
     outageSeconds: num("OUTAGE", 10),
     daySeconds: num("DAY_SECONDS", 2),
     businessMessagesPerSecond: num("BUSINESS_RATE", 5),
+    facebookTarget,
+    facebookTrpcUrl: facebookTarget ? `${facebookTarget}/trpc` : "",
+    facebookAdminToken: __ENV.FACEBOOK_ADMIN_TOKEN || __ENV.ADMIN_TOKEN || "",
+    listsPerMinute: Math.max(1, Math.round(num("LISTS_PER_MINUTE", 2))),
+    listRows: Math.max(1, Math.floor(num("LIST_ROWS", 30_000))),
+    listMatchShare: Math.min(1, num("LIST_MATCH_SHARE", 0.5)),
+    lagSample: Math.min(1, num("LAG_SAMPLE", 0.05)),
+    lagTimeoutSeconds: num("LAG_TIMEOUT", 30),
   };
 }
 

@@ -12,6 +12,8 @@ export interface FixtureUser {
   accountId: string;
   deviceId: number;
   credential: string;
+  /** E.164, e.g. "+2347111436713". */
+  phone: string;
   country: string;
   shard: number;
   messagesPerDay: number;

@@ -18,9 +18,14 @@ export interface TrpcError {
   retryAfterMs?: number;
 }
 
-export type TrpcResult<T> = { ok: true; data: T; durationMs: number } | { ok: false; error: TrpcError; durationMs: number };
+/** `body` is the raw answer (null when none came back), for checks on what a response must never contain. */
+export type TrpcResult<T> =
+  | { ok: true; data: T; durationMs: number; body: string | null }
+  | { ok: false; error: TrpcError; durationMs: number; body: string | null };
 
 export interface CallOptions {
+  /** tRPC base URL; the messenger's (config.trpcUrl) unless given, e.g. config.facebookTrpcUrl. */
+  baseUrl?: string;
   credential?: string;
   adminToken?: string;
   /** HTTP statuses besides 200 that this call expects (k6 then does not count them in http_req_failed). */
@@ -42,19 +47,20 @@ function headers(options: CallOptions): Record<string, string> {
 
 export function parseTrpcBody<T>(status: number, body: string | null, durationMs: number): TrpcResult<T> {
   if (status === 0 || body === null) {
-    return { ok: false, durationMs, error: { code: "NETWORK", httpStatus: status, message: "no answer from the server" } };
+    return { ok: false, durationMs, body, error: { code: "NETWORK", httpStatus: status, message: "no answer from the server" } };
   }
   let parsed: Envelope;
   try {
     parsed = JSON.parse(body) as Envelope;
   } catch {
-    return { ok: false, durationMs, error: { code: "BAD_RESPONSE", httpStatus: status, message: body.slice(0, 200) } };
+    return { ok: false, durationMs, body, error: { code: "BAD_RESPONSE", httpStatus: status, message: body.slice(0, 200) } };
   }
   if (parsed.error) {
     const data = parsed.error.data ?? {};
     return {
       ok: false,
       durationMs,
+      body,
       error: {
         code: data.code ?? "UNKNOWN",
         httpStatus: data.httpStatus ?? status,
@@ -64,14 +70,15 @@ export function parseTrpcBody<T>(status: number, body: string | null, durationMs
       },
     };
   }
-  return { ok: true, durationMs, data: parsed.result?.data as T };
+  return { ok: true, durationMs, body, data: parsed.result?.data as T };
 }
 
 async function call<T>(method: "GET" | "POST", path: string, input: unknown, options: CallOptions): Promise<TrpcResult<T>> {
+  const base = options.baseUrl ?? config.trpcUrl;
   const url =
     method === "GET"
-      ? `${config.trpcUrl}/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
-      : `${config.trpcUrl}/${path}`;
+      ? `${base}/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
+      : `${base}/${path}`;
   const response = await http.asyncRequest(method, url, method === "POST" ? JSON.stringify(input ?? null) : null, {
     headers: headers(options),
     // One time series per procedure, not per URL (query inputs live in the URL).

@@ -117,3 +117,27 @@ export const BUSINESS_SHARE_OF_MESSAGES: Cited<number> = {
   // terms of 2016-08-25 mention it); 2% stands for an early, small channel.
   source: "assumption: business messaging was only being tested in 2016",
 };
+
+/** Active advertisers on Facebook, September 2016 (Custom Audiences run on their lists). */
+export const ACTIVE_ADVERTISERS: Cited<number> = {
+  value: 4_000_000,
+  source: 'Facebook newsroom, "4 Million Advertisers", 2016-09-27 (https://www.facebook.com/business/news/4-million-advertisers)',
+};
+
+/** Share of active advertisers that upload a customer list on a given day. */
+export const ADVERTISERS_UPLOADING_PER_DAY: Cited<number> = {
+  value: 0.05,
+  // assumption: Facebook published no upload counts; most advertisers use interest
+  // targeting, and the ones with CRM lists refresh them weekly or so.
+  source: "assumption: 5% of active advertisers upload a customer list on a given day",
+};
+
+/** Rows in one uploaded customer list. */
+export const ROWS_PER_LIST: Cited<number> = {
+  value: 30_000,
+  // assumption: small and mid-sized businesses' CRM exports; the API takes 10,000 rows per call.
+  source: "assumption: a customer list of 30,000 hashed numbers (3 calls of 10,000)",
+};
+
+/** Customer lists uploaded per second, worldwide, at 1e9 users. */
+export const LISTS_PER_SECOND = (ACTIVE_ADVERTISERS.value * ADVERTISERS_UPLOADING_PER_DAY.value) / DAY_SECONDS;

@@ -15,12 +15,13 @@ import {
   AVERAGE_MESSAGES_PER_SECOND,
   CONNECTED_SHARE_AT_PEAK,
   DIURNAL_PEAK_TO_MEAN,
+  LISTS_PER_SECOND,
   MONTHLY_USERS,
   PEAK_MESSAGES_PER_SECOND,
+  ROWS_PER_LIST,
 } from "./figures";
 
-export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast"] as const;
-// TODO(custom-audience): add "custom-audience" once apps/facebook exists (second round).
+export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SampleSpec {
@@ -52,6 +53,37 @@ export interface Plan {
   peakHour: Load;
   /** New Year's Eve 2016 at its daily average. */
   peak: Load;
+  /** Custom Audiences: customer lists the sample's share of the Facebook side receives. */
+  audiences: AudienceLoad;
+}
+
+export interface AudienceLoad {
+  /** Lists per minute in the model (the sample's share of the world's lists). */
+  modelListsPerMinute: number;
+  /** Lists per minute a run drives: the model's, but at least one. */
+  listsPerMinute: number;
+  /** 10,000-row upload calls per list. */
+  callsPerList: number;
+  rowsPerList: number;
+}
+
+/** Most rows in one `audiences.upload` call (the Facebook side's limit). */
+export const ROWS_PER_UPLOAD_CALL = 10_000;
+
+/**
+ * Custom Audience lists for a sample. The Facebook side is assumed partitioned like
+ * the messenger (profiles by shard), so a node holding k of S shards matches its
+ * k/S share of the world's lists, taken here as whole lists (assumption: each list is
+ * matched where its rows live; a real deployment would split lists by shard).
+ */
+export function audienceLoad(sampleShare: number): AudienceLoad {
+  const modelListsPerMinute = LISTS_PER_SECOND * 60 * sampleShare;
+  return {
+    modelListsPerMinute,
+    listsPerMinute: Math.max(1, Math.round(modelListsPerMinute)),
+    callsPerList: Math.ceil(ROWS_PER_LIST.value / ROWS_PER_UPLOAD_CALL),
+    rowsPerList: ROWS_PER_LIST.value,
+  };
 }
 
 export function checkSample(spec: SampleSpec): Required<SampleSpec> {
@@ -97,5 +129,6 @@ export function plan(spec: SampleSpec): Plan {
     average: loadAt(AVERAGE_MESSAGES_PER_SECOND, sample, usersInSample),
     peakHour: loadAt(AVERAGE_MESSAGES_PER_SECOND * DIURNAL_PEAK_TO_MEAN.value, sample, usersInSample),
     peak: loadAt(PEAK_MESSAGES_PER_SECOND, sample, usersInSample),
+    audiences: audienceLoad(usersInSample / sample.population),
   };
 }

@@ -14,7 +14,10 @@ export interface RunFacts {
   shardCount: number;
   population: number;
   level: Level;
+  /** Planned rate of the run's unit (`rate`): messages/s, or lists/s for custom-audience. */
   plannedMessagesPerSecond: number;
+  /** The counter that measures the achieved rate, and its unit (default messages_sent, msg/s). */
+  rate?: { metric: string; unit: string };
   durationSeconds: number;
   target: string;
   k6ExitCode: number | null;
@@ -38,7 +41,7 @@ export function buildReport(facts: RunFacts, summary: K6Summary, series: TimeSer
   const thresholds = thresholdsOf(summary);
   // k6 exits 99 when a threshold failed; any other non-zero exit is a failed run too.
   const passed = thresholds.every((t) => t.ok) && (facts.k6ExitCode === null || facts.k6ExitCode === 0);
-  const sent = stat(summary, "messages_sent", "count");
+  const sent = stat(summary, facts.rate?.metric ?? "messages_sent", "count");
   const achievedMessagesPerSecond = sent !== null && facts.durationSeconds > 0 ? sent / facts.durationSeconds : 0;
   const projection = project({
     shards: facts.shards,
@@ -55,8 +58,27 @@ export function buildReport(facts: RunFacts, summary: K6Summary, series: TimeSer
 
 type Core = Omit<Report, "markdown" | "html">;
 
+const unitOf = (facts: RunFacts) => facts.rate?.unit ?? "msg/s";
+
+/** Rows for metrics only some scenarios record (shown when the run has them). */
+function scenarioNumbers(summary: K6Summary): Array<[string, string]> {
+  const trio = (metric: string) => ["med", "p(95)", "p(99)"].map((k) => fmt(stat(summary, metric, k), " ms")).join(" / ");
+  const rows: Array<[string, string | null]> = [
+    ["share pipeline lag p50 / p95 / p99", stat(summary, "share_pipeline_lag", "med") === null ? null : trio("share_pipeline_lag")],
+    ["share pipeline: followed changes that arrived", stat(summary, "share_pipeline_arrived", "value") === null ? null : fmt(percentOf(stat(summary, "share_pipeline_arrived", "value")), " %")],
+    ["share outbox pending (last / max)", stat(summary, "share_outbox_pending", "value") === null ? null : `${fmt(stat(summary, "share_outbox_pending", "value"))} / ${fmt(stat(summary, "share_outbox_pending", "max"))}`],
+    ["audience lists / upload calls", stat(summary, "audience_lists", "count") === null ? null : `${fmt(stat(summary, "audience_lists", "count"))} / ${fmt(stat(summary, "audience_uploads", "count"))}`],
+    ["audience upload latency p50 / p95 / p99", stat(summary, "audience_upload_latency", "med") === null ? null : trio("audience_upload_latency")],
+    ["audience size latency p50 / p95 / p99", stat(summary, "audience_size_latency", "med") === null ? null : trio("audience_size_latency")],
+    ["audience answers that leaked", stat(summary, "audience_leaks", "count") === null ? null : fmt(stat(summary, "audience_leaks", "count"))],
+    ["audience budget refusals", stat(summary, "audience_budget_refusals", "count") === null ? null : fmt(stat(summary, "audience_budget_refusals", "count"))],
+  ];
+  return rows.filter((r): r is [string, string] => r[1] !== null);
+}
+
 function keyNumbers(summary: K6Summary): Array<[string, string]> {
   return [
+    ...scenarioNumbers(summary),
     ["messages sent", fmt(stat(summary, "messages_sent", "count"))],
     ["messages received", fmt(stat(summary, "messages_received", "count"))],
     ["delivery latency p50 / p95 / p99", ["med", "p(95)", "p(99)"].map((k) => fmt(stat(summary, "delivery_latency", k), " ms")).join(" / ")],
@@ -84,7 +106,7 @@ function markdown(r: Core, summary: K6Summary): string {
     `# ${f.scenario}: ${r.passed ? "PASSED" : "FAILED"}`,
     "",
     `${f.shards} of ${f.shardCount} shards of ${f.population.toLocaleString("en-US")} users, ${f.level === "peak" ? "NYE 2016 peak" : "average day"} rate ` +
-      `(${r.facts.plannedMessagesPerSecond.toFixed(1)} msg/s planned, ${r.achievedMessagesPerSecond.toFixed(1)} achieved), ${f.durationSeconds} s against ${f.target}. ` +
+      `(${r.facts.plannedMessagesPerSecond.toFixed(r.facts.plannedMessagesPerSecond < 1 ? 3 : 1)} ${unitOf(f)} planned, ${r.achievedMessagesPerSecond.toFixed(r.facts.plannedMessagesPerSecond < 1 ? 3 : 1)} achieved), ${f.durationSeconds} s against ${f.target}. ` +
       `Started ${f.startedAt.toISOString()}; k6 exit code ${f.k6ExitCode ?? "n/a"}.`,
     "",
     "## Thresholds",
@@ -128,7 +150,7 @@ function html(r: Core, summary: K6Summary, series: TimeSeries): string {
 <style>body{font:14px/1.4 system-ui,sans-serif;max-width:800px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px}.bad{background:#fdd}.ok{background:#efe}figure{margin:1.5em 0}figcaption{font-weight:600}</style>
 </head><body>
 <h1>${r.facts.scenario}: ${r.passed ? "passed" : "FAILED"}</h1>
-<p>${r.facts.shards} of ${r.facts.shardCount} shards, ${r.facts.level === "peak" ? "NYE 2016 peak" : "average day"} rate: ${r.facts.plannedMessagesPerSecond.toFixed(1)} msg/s planned, ${r.achievedMessagesPerSecond.toFixed(1)} achieved; ${r.facts.durationSeconds} s.</p>
+<p>${r.facts.shards} of ${r.facts.shardCount} shards, ${r.facts.level === "peak" ? "NYE 2016 peak" : "average day"} rate: ${r.facts.plannedMessagesPerSecond.toFixed(1)} ${unitOf(r.facts)} planned, ${r.achievedMessagesPerSecond.toFixed(1)} achieved; ${r.facts.durationSeconds} s.</p>
 <h2>Projection</h2>
 ${projectionLines(r).map((l) => `<p>${inline(l)}</p>`).join("\n")}
 <h2>Over time</h2>

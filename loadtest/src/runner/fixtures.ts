@@ -31,6 +31,8 @@ export interface SeedRequest {
   shardCount: number;
   out: string;
   messengerDatabaseUrl?: string | undefined;
+  /** The Facebook side's database (profiles and address books for the sample); seeded alongside. */
+  facebookDatabaseUrl?: string | undefined;
 }
 
 /** Seeds shards 0..k-1 through `pnpm population seed` and returns the fixture's meta. */
@@ -45,6 +47,7 @@ export async function seedSample(request: SeedRequest): Promise<FixtureMeta> {
     "--out",
     request.out,
     ...(request.messengerDatabaseUrl ? ["--messenger-database-url", request.messengerDatabaseUrl] : []),
+    ...(request.facebookDatabaseUrl ? ["--facebook-database-url", request.facebookDatabaseUrl] : []),
   ];
   console.log(`seeding: pnpm ${args.join(" ")}`);
   const run = spawnSync("pnpm", ["--silent", ...args], { cwd: repoRoot, stdio: "inherit" });

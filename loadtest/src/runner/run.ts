@@ -25,22 +25,36 @@ export interface RunOptions {
   durationSeconds: number;
   target?: string | undefined;
   adminToken?: string | undefined;
+  /** Facebook-side base URL when --target is given (default: the running `pnpm dev` stack's). */
+  facebookTarget?: string | undefined;
   /** An already seeded fixture directory (skips seeding). */
   fixtures?: string | undefined;
   usersPerVu: number;
+  /** custom-audience: lists per minute (default: the plan's, at least one). */
+  listsPerMinute?: number | undefined;
+  /** rollout: share of consent changes followed to the Facebook side. */
+  lagSample: number;
 }
 
 export async function runScenario(options: RunOptions): Promise<Report> {
   const k6 = findK6(); // before anything starts: no k6, no run
   const sample = plan({ shards: options.shards, shardCount: options.shardCount });
   const load = options.peak ? sample.peak : sample.average;
+  const listsPerMinute = options.listsPerMinute ?? sample.audiences.listsPerMinute;
+  // What the report compares achieved against: lists for custom-audience, messages otherwise.
+  const rate =
+    options.scenario === "custom-audience"
+      ? { metric: "audience_lists", unit: "lists/s", planned: listsPerMinute / 60 }
+      : { metric: "messages_sent", unit: "msg/s", planned: load.messagesPerSecond };
 
   let stack: RunningStack | null = null;
   let scratch: string | null = null;
   try {
     let target = options.target;
     let adminToken = options.adminToken;
+    let facebookTarget = options.facebookTarget;
     let databaseUrl: string | undefined;
+    let facebookDatabaseUrl: string | undefined;
     if (!target) {
       // A fresh stack per run: the rollout needs a simulation clock before 2016-08-25.
       scratch = await mkdtemp(path.join(tmpdir(), "handshake-loadtest-"));
@@ -51,14 +65,27 @@ export async function runScenario(options: RunOptions): Promise<Report> {
       target = messenger.baseUrl;
       adminToken = stack.info.adminToken;
       databaseUrl = messenger.databaseUrl;
+      facebookTarget = stack.info.services.facebook?.baseUrl;
+      facebookDatabaseUrl = stack.info.services.facebook?.databaseUrl;
     } else {
-      adminToken ??= (await findRunningStack())?.adminToken;
+      const running = await findRunningStack();
+      adminToken ??= running?.adminToken;
+      facebookTarget ??= running?.services.facebook?.baseUrl;
+    }
+    if (options.scenario === "custom-audience" && !facebookTarget) {
+      throw new Error("custom-audience needs the Facebook side: pass --facebook-target (or run against a `pnpm dev` stack)");
     }
 
     const fixtures = options.fixtures ?? path.join(loadtestDir, "fixtures", `${options.shards}-of-${options.shardCount}`);
     const meta = options.fixtures
       ? await readFixtureMeta(fixtures)
-      : await seedSample({ shards: options.shards, shardCount: options.shardCount, out: fixtures, messengerDatabaseUrl: databaseUrl });
+      : await seedSample({
+          shards: options.shards,
+          shardCount: options.shardCount,
+          out: fixtures,
+          messengerDatabaseUrl: databaseUrl,
+          facebookDatabaseUrl,
+        });
 
     const startedAt = new Date();
     const outDir = path.join(loadtestDir, "reports", `${startedAt.toISOString().replace(/[:.]/g, "-")}-${options.scenario}`);
@@ -73,6 +100,12 @@ export async function runScenario(options: RunOptions): Promise<Report> {
       DELIVERED_SHARE: load.connectedShare.toFixed(4),
       USERS_PER_VU: String(options.usersPerVu),
       BUSINESS_RATE: (load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value).toFixed(3),
+      // The stack's services share one admin token; with --target, --admin-token serves both.
+      FACEBOOK_TARGET: facebookTarget ?? "",
+      FACEBOOK_ADMIN_TOKEN: adminToken ?? "",
+      LISTS_PER_MINUTE: String(listsPerMinute),
+      LIST_ROWS: String(sample.audiences.rowsPerList),
+      LAG_SAMPLE: String(options.lagSample),
     };
     const script = path.join(loadtestDir, "scenarios", `${options.scenario}.ts`);
     console.log(`k6 ${k6Args(script, outDir, vars).join(" ")}`);
@@ -92,7 +125,8 @@ export async function runScenario(options: RunOptions): Promise<Report> {
         shardCount: options.shardCount,
         population: sample.sample.population,
         level: options.peak ? "peak" : "average",
-        plannedMessagesPerSecond: load.messagesPerSecond,
+        plannedMessagesPerSecond: rate.planned,
+        rate: { metric: rate.metric, unit: rate.unit },
         durationSeconds: options.durationSeconds,
         target,
         k6ExitCode: exitCode,
