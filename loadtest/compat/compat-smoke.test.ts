@@ -2,11 +2,15 @@
  * k6 compat SMOKE — not a load measurement. Each scenario module is loaded with its
  * few `k6/*` imports replaced by shims (vitest aliases them, see the root
  * vitest.config.ts), and each exported scenario function runs a few iterations
- * against a live messenger and a mini fixture. Fails on any failed check or thrown
- * error. Proves the scripts run and speak the real API; says nothing about capacity.
+ * against a live messenger (and, for custom-audience and the rollout's share-pipeline
+ * lag, a live Facebook side wired to it) and a mini fixture. Fails on any failed check
+ * or thrown error. Proves the scripts run and speak the real API; says nothing about
+ * capacity.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startTestMessenger, TEST_ADMIN_TOKEN, type TestMessenger } from "@handshake/messenger/testing";
+import { freePort } from "@handshake/db/embedded";
+import { startTestFacebook, TEST_FACEBOOK_ADMIN_TOKEN } from "@handshake/facebook/testing";
+import { startTestMessenger, TEST_ADMIN_TOKEN, TEST_SERVICE_TOKEN, type TestMessenger } from "@handshake/messenger/testing";
 import { installK6Globals } from "./globals";
 import { runScenarioModule } from "./harness";
 import { writeMiniFixture } from "./mini-fixture";
@@ -29,12 +33,12 @@ const baseEnv = (target: string, dir: string) => ({
   BUSINESS_RATE: "4",
 });
 
-async function smoke(file: string, env: Record<string, string>) {
+async function smoke(file: string, env: Record<string, string>, harness: Parameters<typeof runScenarioModule>[1] = {}) {
   registry.reset();
   installK6Globals(env);
   vi.resetModules();
   const mod = await import(/* @vite-ignore */ `../scenarios/${file}`);
-  const ran = await runScenarioModule(mod);
+  const ran = await runScenarioModule(mod, harness);
   return { ran, failed: registry.failedChecks(), checks: registry.checks.length };
 }
 
@@ -75,17 +79,78 @@ describe("k6 compat smoke (not a load measurement): each scenario's iterations r
     expect(registry.values("unwanted_deliveries")).toEqual([]);
   });
 
-  it("rollout: 30 compressed days of acceptances and opt-outs; holdouts locked out after the deadline", async () => {
-    // The rollout moves the simulation clock past the deadline: its own messenger.
-    const own = await startTestMessenger({ rateLimits: false });
+  it("rollout: 30 compressed days of acceptances and opt-outs; holdouts locked out; every change followed to Facebook", async () => {
+    // The rollout moves the simulation clock past the deadline: its own messenger, wired
+    // to its own Facebook side as in production (tooling/e2e harness). The mini fixture's
+    // numbers are German, and under historical-2016 Germany shares nothing, so this
+    // messenger runs optout-2016 everywhere: every consent change then alters what
+    // Facebook holds, and the lag path has something to observe.
+    const facebookPort = await freePort();
+    const own = await startTestMessenger({ rateLimits: false, regime: "optout-2016", facebookUrl: `http://127.0.0.1:${facebookPort}/trpc` });
+    const facebook = await startTestFacebook({
+      port: facebookPort,
+      serviceToken: TEST_SERVICE_TOKEN,
+      messengerUrl: own.url,
+      clock: own.server.services.clock,
+    }).catch(async (error: unknown) => {
+      await own.close();
+      throw error;
+    });
     try {
       const dir = await writeMiniFixture(own.url);
-      const result = await smoke("rollout.ts", baseEnv(own.url.replace(/\/trpc$/, ""), dir));
+      const result = await smoke("rollout.ts", {
+        ...baseEnv(own.url.replace(/\/trpc$/, ""), dir),
+        FACEBOOK_TARGET: facebook.url.replace(/\/trpc$/, ""),
+        FACEBOOK_ADMIN_TOKEN: TEST_FACEBOOK_ADMIN_TOKEN,
+        LAG_SAMPLE: "1",
+        LAG_TIMEOUT: "10",
+      });
       expect(result.failed).toEqual([]);
       expect(registry.values("holdouts_locked_out")).toEqual([1]);
       expect(registry.values("accepted_served").length).toBe(6);
+      // Six acceptances and one opt-out, each followed until Facebook held the new snapshot.
+      expect(registry.values("share_pipeline_arrived")).toEqual([1, 1, 1, 1, 1, 1, 1]);
+      expect(registry.values("share_pipeline_lag").length).toBe(7);
+      for (const lag of registry.values("share_pipeline_lag")) expect(lag).toBeGreaterThan(0);
+      expect(registry.values("share_pipeline_unobservable")).toEqual([]);
+      expect(registry.values("share_outbox_pending").length).toBeGreaterThan(0);
+      expect(registry.values("errors").every((v) => v === 0)).toBe(true);
     } finally {
       await own.close();
+      await facebook.close();
+    }
+  });
+
+  it("custom-audience: advertisers upload 10,000-row calls and read sizes; no answer carries a phone, hash or profile", async () => {
+    const facebook = await startTestFacebook({
+      serviceToken: TEST_SERVICE_TOKEN,
+      messengerUrl: messenger.url,
+      clock: messenger.server.services.clock,
+    });
+    try {
+      const result = await smoke(
+        "custom-audience.ts",
+        {
+          ...baseEnv(target(), fixtures),
+          FACEBOOK_TARGET: facebook.url.replace(/\/trpc$/, ""),
+          FACEBOOK_ADMIN_TOKEN: TEST_FACEBOOK_ADMIN_TOKEN,
+          LISTS_PER_MINUTE: "2",
+          // One full 10,000-row call and a partial one per list.
+          LIST_ROWS: "12000",
+        },
+        { arrivalIterations: 3 },
+      );
+      expect(result.failed).toEqual([]);
+      expect(result.ran).toEqual(["custom_audience"]);
+      expect(registry.values("audience_lists")).toEqual([1, 1, 1]);
+      expect(registry.values("audience_rows").reduce((a, b) => a + b, 0)).toBe(36_000);
+      expect(registry.values("audience_upload_latency").length).toBe(6);
+      expect(registry.values("audience_leaks").length).toBeGreaterThan(0);
+      expect(registry.values("audience_leaks").every((v) => v === 0)).toBe(true);
+      expect(registry.values("audience_budget_refusals")).toEqual([]);
+      expect(registry.values("errors").every((v) => v === 0)).toBe(true);
+    } finally {
+      await facebook.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import {
   CONNECTED_SHARE_AT_PEAK,
   MESSAGE_SIZE_MIX,
   MESSAGES_PER_DAY,
+  LISTS_PER_SECOND,
   PEAK_MESSAGES_PER_SECOND,
   diurnalFactor,
 } from "./figures";
@@ -70,3 +71,15 @@ describe("plan", () => {
     expect(text).toMatch(/average day.*peak hour.*NYE 2016 peak/);
   });
 });
+
+describe("custom audience load", () => {
+  it("gives the sample its share of the world's lists, drives at least one a minute, in calls of 10,000 rows", () => {
+    const p = plan({ shards: 4, shardCount: 10_000 });
+    expect(p.audiences.modelListsPerMinute).toBeCloseTo(LISTS_PER_SECOND * 60 * 4e-4, 6);
+    expect(p.audiences.listsPerMinute).toBe(1);
+    expect(p.audiences.callsPerList).toBe(3);
+    expect(plan({ shards: 100, shardCount: 100 }).audiences.listsPerMinute).toBe(Math.round(LISTS_PER_SECOND * 60));
+    expect(formatPlan("custom-audience", p, false)).toContain("30,000 rows each in 3 calls");
+  });
+});
+
