@@ -1,5 +1,7 @@
 /** The dashboard server's environment (Node side), validated once. */
+import type { InlineConfig } from "vite";
 import { z } from "zod";
+import { dashboardConfig } from "./config";
 
 export const webEnv = z
   .object({
@@ -12,3 +14,14 @@ export const webEnv = z
     HANDSHAKE_REPORTS_DIR: z.string().optional(),
   })
   .parse(process.env);
+
+/** The dashboard's Vite configuration for this environment (`pnpm dev` and `vite` alike). */
+export function dashboardConfigFromEnv(): InlineConfig {
+  return dashboardConfig({
+    port: webEnv.PORT,
+    host: webEnv.HOST,
+    messengerPort: webEnv.MESSENGER_PORT,
+    facebookPort: webEnv.FACEBOOK_PORT,
+    ...(webEnv.HANDSHAKE_REPORTS_DIR ? { reportsDir: webEnv.HANDSHAKE_REPORTS_DIR } : {}),
+  });
+}

@@ -17,3 +17,5 @@ export {
   facebookProfilesOfShard,
 } from "./facebook";
 export type { FacebookProfile } from "./facebook";
+/** Seeded, stateless hashing, for tools that derive more data from the same world. */
+export { draw, keyFor, keyOf, unit } from "./hash";

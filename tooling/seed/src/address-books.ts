@@ -9,7 +9,7 @@
  * in the population), which also bounds the volume: ~0.7 × share × mean(min(degree,
  * max)) entries per user.
  */
-import { type PopulationSpec, contactsOf, userCoreAt } from "@handshake/population";
+import { type PopulationSpec, contactsOf, draw, keyFor, keyOf, unit, userCoreAt } from "@handshake/population";
 
 export interface AddressBookOptions {
   /** Probability that a WhatsApp user's Facebook profile uploaded its address book. */
@@ -27,35 +27,17 @@ export const DEFAULT_ADDRESS_BOOKS: AddressBookOptions = {
   max: 50,
 };
 
-// Tags separating the draws (append only).
-const T_UPLOADS = 0x0b00c;
-const T_KEEP = 0x6ee9;
-
-/** murmur3's 32-bit finaliser. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** A 32-bit draw keyed by (seed, tag, a, b); a and b are population ids (< 2^32). */
-function draw(seed: number, tag: number, a: number, b: number): number {
-  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
-  h = fmix32(h ^ (Math.floor(seed / 2 ** 32) >>> 0));
-  h = fmix32(h ^ tag);
-  h = fmix32(h ^ (a >>> 0));
-  return fmix32(h ^ (b >>> 0));
-}
+// Keys of the two draws; population's own hashing, so a draw depends only on
+// (seed, purpose, ids), like every other derived fact of the world.
+const uploadKey = (seed: number) => keyFor(seed, "seed/address-book-upload");
+const keepKey = (seed: number) => keyFor(seed, "seed/address-book-keep");
 
 /**
  * Whether WhatsApp user i's Facebook profile uploaded an address book (meaningful
  * only for users who have a profile).
  */
 export function uploadsAddressBook(spec: PopulationSpec, i: number, options: AddressBookOptions): boolean {
-  return draw(spec.seed, T_UPLOADS, i, 0) / 2 ** 32 < options.share;
+  return unit(draw(keyOf(uploadKey(spec.seed), i), 0)) < options.share;
 }
 
 /**
@@ -66,7 +48,8 @@ export function uploadsAddressBook(spec: PopulationSpec, i: number, options: Add
 export function addressBookOf(spec: PopulationSpec, i: number, options: AddressBookOptions): string[] {
   let contacts = contactsOf(spec, i);
   if (contacts.length > options.max) {
-    const keyed = contacts.map((c) => ({ c, k: draw(spec.seed, T_KEEP, i, c) }));
+    const owner = keyOf(keepKey(spec.seed), i);
+    const keyed = contacts.map((c) => ({ c, k: keyOf(owner, c) }));
     keyed.sort((x, y) => x.k - y.k || x.c - y.c);
     contacts = keyed
       .slice(0, options.max)
