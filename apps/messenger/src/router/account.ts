@@ -69,7 +69,7 @@ export const accountRouter = {
           credential = issued.credential;
           return issued.hash;
         },
-        (tx, accountId) => ctx.services.share.onAccountCreated(tx, accountId, createdAt),
+        (tx, account) => ctx.services.share.onAccountCreated(tx, account, createdAt),
       );
       ctx.services.logger.info({ accountId: identity.accountId, country, kind: input.kind }, "account registered");
       return { accountId: identity.accountId, deviceId: identity.deviceId, credential, phoneNumber: e164 };

@@ -3,7 +3,7 @@
  * they describe, so a committed change always has its event and a rolled-back
  * one never does. The shipper sends them in id order.
  */
-import type { ConsentState, RegimeInput } from "@handshake/consent";
+import { shareableFields, type ConsentState, type RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
 import { loadShareFacts, snapshotFields } from "./snapshot";
 
@@ -29,32 +29,30 @@ export async function enqueueSnapshots(
   regime: RegimeInput,
 ): Promise<number> {
   if (requests.length === 0) return 0;
+  // What may be shared depends on consent alone; facts are read only to fill in values.
+  const decided = requests.map((r) => ({ accountId: r.accountId, allowed: shareableFields(r.state, at, regime) }));
+  const sharing = decided.filter((d) => Object.keys(d.allowed).length > 0);
+  const empties = decided.filter((d) => Object.keys(d.allowed).length === 0).map((d) => d.accountId);
+
   const facts = await loadShareFacts(
     tx,
-    requests.map((r) => r.accountId),
+    sharing.map((d) => d.accountId),
   );
-  const rows: { accountId: string; payload: object; empty: boolean }[] = [];
-  for (const request of requests) {
-    const accountFacts = facts.get(request.accountId);
-    if (!accountFacts) continue;
-    const fields = snapshotFields(accountFacts, request.state, at, regime);
-    rows.push({ accountId: request.accountId, payload: { fields }, empty: Object.keys(fields).length === 0 });
+  const rows: { accountId: string; payload: object }[] = [];
+  for (const d of sharing) {
+    const accountFacts = facts.get(d.accountId);
+    if (accountFacts) rows.push({ accountId: d.accountId, payload: { fields: snapshotFields(accountFacts, d.allowed) } });
   }
-  const empties = rows.filter((r) => r.empty).map((r) => r.accountId);
-  const sharedBefore = new Set(
-    empties.length === 0
-      ? []
-      : (
-          await tx<{ account_id: string }[]>`
-            select distinct account_id from share_outbox where account_id = any(${tx.array(empties)}::uuid[])`
-        ).map((r) => r.account_id),
-  );
-  const toWrite = rows.filter((r) => !r.empty || sharedBefore.has(r.accountId));
-  if (toWrite.length === 0) return 0;
+  if (empties.length > 0) {
+    const sharedBefore = await tx<{ account_id: string }[]>`
+      select distinct account_id from share_outbox where account_id = any(${tx.array(empties)}::uuid[])`;
+    for (const { account_id } of sharedBefore) rows.push({ accountId: account_id, payload: { fields: {} } });
+  }
+  if (rows.length === 0) return 0;
   await tx`
     insert into share_outbox (account_id, kind, occurred_at, payload)
     select account_id, ${kind}, ${at}, payload
-    from unnest(${tx.array(toWrite.map((r) => r.accountId))}::uuid[],
-                ${tx.array(toWrite.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, payload)`;
-  return toWrite.length;
+    from unnest(${tx.array(rows.map((r) => r.accountId))}::uuid[],
+                ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, payload)`;
+  return rows.length;
 }

@@ -6,7 +6,7 @@
 import type { ConsentState, RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
 import type { Logger } from "../log";
-import type { ConsentStore } from "../storage/consent";
+import type { AccountFacts, ConsentStore } from "../storage/consent";
 import type { RegimeHistory } from "../storage/regimes";
 import { enqueueSnapshots } from "./outbox";
 import type { ShareShipper } from "./shipper";
@@ -25,10 +25,10 @@ export class SharePipeline {
     consent.afterShareChange = (tx, accountId, state, at) => this.onConsentChange(tx, accountId, state, at);
   }
 
-  async onAccountCreated(tx: postgres.TransactionSql, accountId: string, at: Date): Promise<void> {
-    const state = await this.stateInTx(tx, accountId);
-    if (!state) return;
-    if (await enqueueSnapshots(tx, "account", [{ accountId, state }], at, this.regime.current)) this.nudge();
+  /** A new account has no consent history: its state follows from its facts. */
+  async onAccountCreated(tx: postgres.TransactionSql, account: AccountFacts, at: Date): Promise<void> {
+    const state = this.consent.initialState(account);
+    if (await enqueueSnapshots(tx, "account", [{ accountId: account.id, state }], at, this.regime.current)) this.nudge();
   }
 
   async onConsentChange(tx: postgres.TransactionSql, accountId: string, state: ConsentState, at: Date): Promise<void> {
@@ -117,12 +117,5 @@ export class SharePipeline {
   private nudge(): void {
     // After commit would be ideal; a nudge before it only makes the shipper look early.
     setImmediate(() => this.shipper?.nudge());
-  }
-
-  /** A brand-new account has no consent history: its state follows from its facts. */
-  private async stateInTx(tx: postgres.TransactionSql, accountId: string): Promise<ConsentState | null> {
-    const [account] = await tx<{ id: string; kind: "personal" | "business"; country: string; createdAt: Date }[]>`
-      select id, kind, country, created_at as "createdAt" from accounts where id = ${accountId}`;
-    return account ? this.consent.initialState(account) : null;
   }
 }

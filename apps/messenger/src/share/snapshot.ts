@@ -1,9 +1,9 @@
 /**
  * What WhatsApp may tell Facebook about one account right now: the account's
- * facts, filtered through `shareableFields` for the regime in force. A field no
- * purpose allows is not in the snapshot at all.
+ * facts, for the fields `shareableFields` allows. A field no purpose allows is not
+ * in the snapshot at all.
  */
-import { shareableFields, type ConsentState, type RegimeInput, type SharedFields } from "@handshake/consent";
+import type { ShareableFields, SharedFields } from "@handshake/consent";
 import type postgres from "postgres";
 
 export interface ShareFacts {
@@ -70,9 +70,8 @@ export async function loadShareFacts(sql: Sql, accountIds: string[]): Promise<Ma
   );
 }
 
-/** The fields that may be shared, with their purposes; empty when nothing may. */
-export function snapshotFields(facts: ShareFacts, state: ConsentState, at: Date, regime: RegimeInput): SharedFields {
-  const allowed = shareableFields(state, at, regime);
+/** The account's values for the fields `allowed` (from `shareableFields`), with their purposes. */
+export function snapshotFields(facts: ShareFacts, allowed: ShareableFields): SharedFields {
   const fields: SharedFields = {};
   const put = <K extends keyof SharedFields>(field: K, value: NonNullable<SharedFields[K]>["value"]) => {
     const purposes = allowed[field];

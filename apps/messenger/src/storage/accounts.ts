@@ -30,7 +30,10 @@ export async function createAccount(
   sql: postgres.Sql,
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
-  afterCreate?: (tx: postgres.TransactionSql, accountId: string) => Promise<void>,
+  afterCreate?: (
+    tx: postgres.TransactionSql,
+    account: { id: string; kind: NewAccount["kind"]; country: string; createdAt: Date },
+  ) => Promise<void>,
 ): Promise<{ accountId: string; deviceId: number }> {
   return sql.begin(async (tx) => {
     const [row] = await tx<{ id: string }[]>`
@@ -46,7 +49,7 @@ export async function createAccount(
       insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
       values (${row.id}, 1, ${credentialHashFor(identity)}, ${d.os}, ${d.osVersion}, ${d.appVersion}, ${d.model},
               ${account.createdAt})`;
-    await afterCreate?.(tx, row.id);
+    await afterCreate?.(tx, { id: row.id, kind: account.kind, country: account.country, createdAt: account.createdAt });
     return identity;
   });
 }

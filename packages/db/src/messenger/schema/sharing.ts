@@ -19,7 +19,11 @@ export const shareOutbox = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     shippedAt: timestamp({ withTimezone: true }),
   },
-  (t) => [index("share_outbox_pending_index").on(t.id).where(sql`${t.shippedAt} is null`)],
+  (t) => [
+    index("share_outbox_pending_index").on(t.id).where(sql`${t.shippedAt} is null`),
+    // "Has this account ever shared anything?" decides whether an empty snapshot is sent.
+    index().on(t.accountId),
+  ],
 );
 
 /** Usage counters per account (counts only, never who with). */

@@ -1,0 +1,1 @@
+CREATE INDEX "share_outbox_account_id_index" ON "share_outbox" USING btree ("account_id");
