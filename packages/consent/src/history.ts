@@ -26,6 +26,26 @@ export const RECORDED_CHOICE_KINDS = [
   "marketing-opted-out",
 ] as const;
 
+/** One stored record of a choice (the columns of a history table, whatever their names). */
+export interface ChoiceRecord {
+  readonly kind: RecordedChoice["kind"];
+  readonly policyVersion: string;
+  readonly shareWithFacebook: boolean | null;
+  readonly businessAccountId: string | null;
+}
+
+/** The choice a stored record describes. */
+export function recordedChoice(record: ChoiceRecord): RecordedChoice {
+  switch (record.kind) {
+    case "terms-accepted":
+      return { kind: record.kind, version: record.policyVersion, shareWithFacebook: Boolean(record.shareWithFacebook) };
+    case "share-opted-out":
+      return { kind: record.kind };
+    default:
+      return { kind: record.kind, businessAccountId: record.businessAccountId ?? "" };
+  }
+}
+
 /**
  * Applies one recorded choice made at `at`. `context.regime` must be the regime
  * in force at `at` (it decides which share box the user saw).

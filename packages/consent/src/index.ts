@@ -92,7 +92,9 @@ export {
 export {
   applyChoice,
   RECORDED_CHOICE_KINDS,
+  recordedChoice,
   RegimeTimeline,
+  type ChoiceRecord,
   type RecordedChoice,
   type RegimeChange,
 } from "./history";

@@ -9,8 +9,8 @@
 import {
   applyChoice,
   newAccount,
+  recordedChoice,
   type ConsentState,
-  type RecordedChoice,
   type CountryCode,
   type Result,
   type Timeline,
@@ -98,12 +98,7 @@ export class ConsentHistory {
   }
 
   private apply(state: ConsentState, event: ConsentEventRow): Result<ConsentState> {
-    const choice: RecordedChoice =
-      event.kind === "terms-accepted"
-        ? { kind: event.kind, version: event.policyVersion, shareWithFacebook: Boolean(event.shareWithFacebook) }
-        : event.kind === "share-opted-out"
-          ? { kind: event.kind }
-          : { kind: event.kind, businessAccountId: event.businessAccountId ?? "" };
-    return applyChoice(state, choice, event.at, { regime: this.regimes.at(event.at), timeline: this.timeline });
+    // ConsentEventRow is a ChoiceRecord: the same replay as the messenger's.
+    return applyChoice(state, recordedChoice(event), event.at, { regime: this.regimes.at(event.at), timeline: this.timeline });
   }
 }

@@ -7,6 +7,7 @@
 import {
   applyChoice,
   newAccount,
+  recordedChoice,
   type ConsentState,
   type RecordedChoice,
   type RegimeInput,
@@ -160,12 +161,12 @@ export class ConsentStore {
   private fold(account: AccountFacts, events: EventRow[]): ConsentState {
     let state = this.initialState(account);
     for (const event of events) {
-      const choice: ConsentChoice =
-        event.kind === "terms-accepted"
-          ? { kind: event.kind, version: event.policy_version, shareWithFacebook: Boolean(event.share_with_facebook) }
-          : event.kind === "share-opted-out"
-            ? { kind: event.kind }
-            : { kind: event.kind, businessAccountId: event.business_account_id ?? "" };
+      const choice = recordedChoice({
+        kind: event.kind,
+        policyVersion: event.policy_version,
+        shareWithFacebook: event.share_with_facebook,
+        businessAccountId: event.business_account_id,
+      });
       const result = this.apply(state, choice, event.at);
       // History was valid when recorded; if rules changed since, keep the last valid state.
       if (result.ok) state = result.state;
