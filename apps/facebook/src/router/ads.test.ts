@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { hashNormalisedPhone } from "../audiences/normalise";
 import type { AppRouter } from "../root";
 import { startTestFacebook, TEST_FACEBOOK_ADMIN_TOKEN, type TestFacebook } from "../testing";
+import { shareEvent } from "../../test/share-events";
 
 const SERVICE_TOKEN = "test-service-token-ads-0123456789";
 const phoneOf = (i: number) => `+91${9_100_000_000 + i}`;
@@ -33,16 +34,7 @@ it("serves ads from audiences a profile is in, re-checking a WhatsApp number's `
   // Profile 150: its number reaches Facebook only through WhatsApp (its own is stale).
   const account = randomUUID();
   await service.ingest.batch.mutate({
-    events: [
-      {
-        eventId: randomUUID(),
-        sequence: 1,
-        whatsappAccountId: account,
-        kind: "consent",
-        occurredAt: new Date().toISOString(),
-        fields: { phoneNumber: { value: phoneOf(149), purposes: ["ads", "product"] } },
-      },
-    ],
+    events: [shareEvent(account, { phoneNumber: { value: phoneOf(149), purposes: ["ads", "product"] } })],
   });
   await admin.profiles.upsert.mutate({ profiles: [{ id: 150, name: "Person 149", country: "IN", phoneNumber: "+919999999990" }] });
 

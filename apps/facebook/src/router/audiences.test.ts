@@ -6,6 +6,7 @@ import { estimateAudienceSize, listDigest } from "../audiences/estimate";
 import { audienceRowForPhone, hashNormalisedPhone } from "../audiences/normalise";
 import type { AppRouter } from "../root";
 import { startTestFacebook, TEST_FACEBOOK_ADMIN_TOKEN, type TestFacebook } from "../testing";
+import { shareEvent } from "../../test/share-events";
 
 const SERVICE_TOKEN = "test-service-token-audiences-0123";
 const ESTIMATE_KEY = Buffer.alloc(32, 3);
@@ -192,16 +193,7 @@ describe("Custom Audiences", () => {
     const account = randomUUID();
     const share = (sequence: number, purposes: string[]) =>
       service.ingest.batch.mutate({
-        events: [
-          {
-            eventId: randomUUID(),
-            sequence,
-            whatsappAccountId: account,
-            kind: "consent",
-            occurredAt: new Date().toISOString(),
-            fields: { phoneNumber: { value: phone, purposes: purposes as ["ads"] } },
-          },
-        ],
+        events: [shareEvent(account, { phoneNumber: { value: phone, purposes: purposes as ["ads"] } }, sequence)],
       });
     await share(1, ["product", "spam"]);
     await admin.profiles.upsert.mutate({ profiles: [{ id: profileId, name: "Person 1400", country: "IN", phoneNumber: "+919999999999" }] });
@@ -227,16 +219,7 @@ describe("Custom Audiences", () => {
   it("prefers Facebook's own number: WhatsApp data is not used when the profile matches by itself", async () => {
     const account = randomUUID();
     await service.ingest.batch.mutate({
-      events: [
-        {
-          eventId: randomUUID(),
-          sequence: 1,
-          whatsappAccountId: account,
-          kind: "consent",
-          occurredAt: new Date().toISOString(),
-          fields: { phoneNumber: { value: phoneOf(1_401), purposes: ["ads", "product"] } },
-        },
-      ],
+      events: [shareEvent(account, { phoneNumber: { value: phoneOf(1_401), purposes: ["ads", "product"] } })],
     });
     const audienceId = await audienceWith([rowOf(1_401)]);
     expect(await membersOf(audienceId)).toEqual([{ profile_id: String(FIRST_PROFILE_ID + 1_401), via_whatsapp: false, whatsapp_account_id: null }]);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashNormalisedPhone } from "../audiences/normalise";
 import type { AppRouter } from "../root";
 import { startTestFacebook, TEST_FACEBOOK_ADMIN_TOKEN, type TestFacebook } from "../testing";
+import { shareEvent } from "../../test/share-events";
 
 const SERVICE_TOKEN = "test-service-token-dashboard-0123";
 const FIRST_PROFILE_ID = 5_000_000;
@@ -51,17 +52,10 @@ describe("dashboard (Facebook side)", () => {
     const account = randomUUID();
     await service.ingest.batch.mutate({
       events: [
-        {
-          eventId: randomUUID(),
-          sequence: 1,
-          whatsappAccountId: account,
-          kind: "consent",
-          occurredAt: new Date().toISOString(),
-          fields: {
-            phoneNumber: { value: phoneOf(7), purposes: ["ads", "product", "spam"] },
-            os: { value: "android", purposes: ["metrics"] },
-          },
-        },
+        shareEvent(account, {
+          phoneNumber: { value: phoneOf(7), purposes: ["ads", "product", "spam"] },
+          os: { value: "android", purposes: ["metrics"] },
+        }),
       ],
     });
     const after = await admin.dashboard.overview.query();
