@@ -117,7 +117,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     restrictions: new RestrictionStore(sql),
     rates: new RateSampler(),
   };
-  shipper?.start();
+  await shipper?.start();
 
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");

@@ -1,11 +1,16 @@
 /**
  * The share outbox: events are inserted in the same transaction as the change
  * they describe, so a committed change always has its event and a rolled-back
- * one never does. The shipper sends them in id order.
+ * one never does. The same transaction notifies `share_outbox`: PostgreSQL
+ * delivers a NOTIFY only on commit, so the shipper wakes exactly when there is
+ * something to read (on any node). It sends them in id order.
  */
 import { shareableFields, type ConsentState, type RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
 import { loadShareFacts, snapshotFields } from "./snapshot";
+
+/** Notified (on commit) whenever events were written. */
+export const SHARE_OUTBOX_CHANNEL = "share_outbox";
 
 export type ShareEventKind = "account" | "consent" | "usage" | "regime";
 
@@ -54,5 +59,6 @@ export async function enqueueSnapshots(
     select account_id, ${kind}, ${at}, payload
     from unnest(${tx.array(rows.map((r) => r.accountId))}::uuid[],
                 ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, payload)`;
+  await tx`select pg_notify(${SHARE_OUTBOX_CHANNEL}, '')`;
   return rows.length;
 }

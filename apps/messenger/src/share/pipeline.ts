@@ -28,11 +28,11 @@ export class SharePipeline {
   /** A new account has no consent history: its state follows from its facts. */
   async onAccountCreated(tx: postgres.TransactionSql, account: AccountFacts, at: Date): Promise<void> {
     const state = this.consent.initialState(account);
-    if (await enqueueSnapshots(tx, "account", [{ accountId: account.id, state }], at, this.regime.current)) this.nudge();
+    await enqueueSnapshots(tx, "account", [{ accountId: account.id, state }], at, this.regime.current);
   }
 
   async onConsentChange(tx: postgres.TransactionSql, accountId: string, state: ConsentState, at: Date): Promise<void> {
-    if (await enqueueSnapshots(tx, "consent", [{ accountId, state }], at, this.regime.current)) this.nudge();
+    await enqueueSnapshots(tx, "consent", [{ accountId, state }], at, this.regime.current);
   }
 
   /**
@@ -79,7 +79,7 @@ export class SharePipeline {
       const state = states.get(accountId);
       return state ? [{ accountId, state }] : [];
     });
-    if (await enqueueSnapshots(tx, "usage", requests, at, this.regime.current)) this.nudge();
+    await enqueueSnapshots(tx, "usage", requests, at, this.regime.current);
   }
 
   /**
@@ -110,12 +110,6 @@ export class SharePipeline {
       );
     }
     this.logger.info({ regime, events: written }, "consent regime switched");
-    this.nudge();
     return written;
-  }
-
-  private nudge(): void {
-    // After commit would be ideal; a nudge before it only makes the shipper look early.
-    setImmediate(() => this.shipper?.nudge());
   }
 }

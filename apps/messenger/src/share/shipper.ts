@@ -8,6 +8,7 @@
  * duplicates, which ingest ignores.
  */
 import type postgres from "postgres";
+import { SHARE_OUTBOX_CHANNEL } from "./outbox";
 import type { ShareEvent } from "@handshake/consent";
 import type { Logger } from "../log";
 
@@ -18,7 +19,7 @@ export interface ShipperOptions {
   batchSize?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** How often to look for new events when nobody nudged. */
+  /** How often to look for events anyway (a missed notification is only a delay). */
   pollMs?: number;
   requestTimeoutMs?: number;
 }
@@ -50,6 +51,7 @@ export class ShareShipper {
   private lastError: string | null = null;
   private wake: (() => void) | null = null;
   private idle = false;
+  private listening: postgres.ListenMeta | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private readonly batchSize: number;
@@ -66,12 +68,14 @@ export class ShareShipper {
     this.maxBackoff = options.maxBackoffMs ?? 30_000;
   }
 
-  start(): void {
+  /** Starts shipping; new events wake it through LISTEN `share_outbox` (sent on commit). */
+  async start(): Promise<void> {
     this.stopping = false;
+    this.listening ??= await this.sql.listen(SHARE_OUTBOX_CHANNEL, () => this.nudge());
     this.loop ??= this.run();
   }
 
-  /** New events are waiting: ship now rather than at the next poll. */
+  /** New events are committed: ship now rather than at the next poll. */
   nudge(): void {
     // Only an idle shipper is woken: nudges must not cut a backoff short.
     if (this.idle) this.wake?.();
@@ -79,6 +83,8 @@ export class ShareShipper {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.listening?.unlisten();
+    this.listening = null;
     this.wake?.();
     await this.loop;
     this.loop = null;
