@@ -133,7 +133,8 @@ describe("what the server may know", () => {
     const bob = await register();
     await bob.connect();
     const canaries = Array.from({ length: 5 }, () => `CANARY-${crypto.randomUUID()}`);
-    for (const canary of canaries) await alice.send(bob.accountId, `secret: ${canary}`);
+    const ciphertexts: string[] = [];
+    for (const canary of canaries) ciphertexts.push((await alice.send(bob.accountId, `secret: ${canary}`)).ciphertext);
     // Leave one undelivered in the queue so the queue itself is searched too.
     const offline = await register();
     await alice.send(offline.accountId, `secret: ${canaries[0]}`);
@@ -159,7 +160,13 @@ describe("what the server may know", () => {
     expect(messenger.logLines.length).toBeGreaterThan(0);
     for (const line of messenger.logLines) {
       for (const canary of canaries) expect(line).not.toContain(canary);
+      // Nor the ciphertext the server relayed (base64 or hex), nor any credential.
+      for (const ciphertext of ciphertexts) {
+        expect(line).not.toContain(ciphertext.slice(0, 40));
+        expect(line).not.toContain(Buffer.from(ciphertext, "base64").toString("hex").slice(0, 40));
+      }
       expect(line).not.toContain(alice.credential);
+      expect(line).not.toContain(bob.credential.split(".")[2]);
     }
   });
 });
