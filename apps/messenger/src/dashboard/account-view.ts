@@ -1,0 +1,229 @@
+/**
+ * One account as the messenger holds it, for the dashboard: devices and key counts,
+ * envelope metadata and ciphertext sizes (never content), consent history and
+ * decisions, and the share events written for it.
+ */
+import { canChangeShareChoice, canUseService, mayShare, PURPOSES, SHARE_CHOICE_METHODS, type Purpose } from "@handshake/consent";
+import { z } from "zod";
+import type { MessengerServices } from "../trpc";
+import { iso, regimeOutput } from "./schemas";
+
+const consentEventOutput = z.object({
+  kind: z.string(),
+  policyVersion: z.string(),
+  shareWithFacebook: z.boolean().nullable(),
+  method: z.string().nullable(),
+  businessAccountId: z.string().nullable(),
+  at: iso,
+});
+
+const envelopeOutput = z.object({
+  id: z.string(),
+  direction: z.enum(["in", "out"]),
+  peerAccountId: z.string(),
+  peerDeviceId: z.number(),
+  deviceId: z.number(),
+  type: z.number(),
+  /** Ciphertext length in bytes; the content itself never leaves the database. */
+  bytes: z.number(),
+  category: z.string().nullable(),
+  serverTimestamp: iso,
+});
+
+export const accountOutput = z.object({
+  now: iso,
+  regime: regimeOutput,
+  account: z.object({
+    id: z.string(),
+    phoneNumber: z.string(),
+    country: z.string(),
+    shard: z.number(),
+    kind: z.string(),
+    displayName: z.string().nullable(),
+    createdAt: iso,
+  }),
+  devices: z.array(
+    z.object({
+      deviceId: z.number(),
+      os: z.string(),
+      osVersion: z.string(),
+      appVersion: z.string(),
+      model: z.string(),
+      createdAt: iso,
+      lastSeenAt: iso.nullable(),
+      keys: z.object({ signedPrekeys: z.number(), oneTimePrekeys: z.number(), kyberPrekeys: z.number(), kyberLastResort: z.number() }),
+    }),
+  ),
+  envelopes: z.object({
+    queuedFor: z.number(),
+    queuedFrom: z.number(),
+    bytesQueuedFor: z.number(),
+    recent: z.array(envelopeOutput),
+  }),
+  usage: z.object({ messagesTotal: z.number(), activeDays: z.number(), lastSeenAt: iso }).nullable(),
+  consent: z.object({
+    history: z.array(consentEventOutput),
+    terms: z.object({ version: z.string(), acceptedAt: iso }).nullable(),
+    share: z.object({ shareWithFacebook: z.boolean(), method: z.enum(SHARE_CHOICE_METHODS), madeAt: iso, finalAt: iso }).nullable(),
+    canUseService: z.boolean(),
+    canChangeShareChoice: z.boolean(),
+    /** Under the regime in force, now: may this account's data serve each purpose? */
+    purposes: z.record(z.enum(PURPOSES), z.boolean()),
+  }),
+  shareEvents: z.object({
+    total: z.number(),
+    recent: z.array(
+      z.object({
+        id: z.number(),
+        kind: z.string(),
+        occurredAt: iso,
+        shippedAt: iso.nullable(),
+        /** Field names and the purposes each was sent for (values are on the Facebook side). */
+        fields: z.array(z.object({ field: z.string(), purposes: z.array(z.string()) })),
+      }),
+    ),
+  }),
+});
+
+export type AccountView = z.infer<typeof accountOutput>;
+
+/** Reads one account's view, or null when there is no such account. */
+export async function readAccountView(services: MessengerServices, id: string): Promise<AccountView | null> {
+  const [account] = await services.sql<
+    { id: string; phone_number: string; country: string; shard: number; kind: string; display_name: string | null; created_at: Date }[]
+  >`select id, phone_number, country, shard, kind, display_name, created_at from accounts where id = ${id}`;
+  if (!account) return null;
+  const now = services.clock.now();
+  const devices = await services.sql<
+    {
+      device_id: number;
+      os: string;
+      os_version: string;
+      app_version: string;
+      model: string;
+      created_at: Date;
+      last_seen_at: Date | null;
+      signed: number;
+      one_time: number;
+      kyber: number;
+      kyber_last_resort: number;
+    }[]
+  >`
+    select d.device_id, d.os, d.os_version, d.app_version, d.model, d.created_at, d.last_seen_at,
+           (select count(*)::int from signed_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id) as signed,
+           (select count(*)::int from one_time_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id) as one_time,
+           (select count(*)::int from kyber_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id and not k.last_resort) as kyber,
+           (select count(*)::int from kyber_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id and k.last_resort) as kyber_last_resort
+    from devices d where d.account_id = ${id} order by d.device_id`;
+  // length(content) only: the ciphertext itself is never selected.
+  const [totals] = await services.sql<{ queued_for: number; queued_from: number; bytes_for: string | null }[]>`
+    select (select count(*)::int from envelopes where recipient_account_id = ${id}) as queued_for,
+           (select count(*)::int from envelopes where sender_account_id = ${id}) as queued_from,
+           (select sum(length(content)) from envelopes where recipient_account_id = ${id}) as bytes_for`;
+  const recent = await services.sql<
+    {
+      id: string;
+      direction: "in" | "out";
+      peer_account_id: string;
+      peer_device_id: number;
+      device_id: number;
+      type: number;
+      bytes: number;
+      category: string | null;
+      server_timestamp: Date;
+    }[]
+  >`
+    (select id::text, 'in' as direction, sender_account_id as peer_account_id, sender_device_id as peer_device_id,
+            recipient_device_id as device_id, type, length(content) as bytes, category, server_timestamp
+     from envelopes where recipient_account_id = ${id} order by id desc limit 25)
+    union all
+    (select id::text, 'out', recipient_account_id, recipient_device_id, sender_device_id, type, length(content),
+            category, server_timestamp
+     from envelopes where sender_account_id = ${id} order by id desc limit 25)
+    order by server_timestamp desc, id desc`;
+  const [usage] = await services.sql<{ messages_total: string; active_days: number; last_seen_at: Date }[]>`
+    select messages_total, active_days, last_seen_at from usage_counters where account_id = ${id}`;
+  const history = await services.sql<
+    { kind: string; policy_version: string; share_with_facebook: boolean | null; method: string | null; business_account_id: string | null; at: Date }[]
+  >`
+    select kind, policy_version, share_with_facebook, method, business_account_id, at
+    from consent_events where account_id = ${id} order by id`;
+  const { state } = await services.consent.get(id);
+  const [shareTotal] = await services.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where account_id = ${id}`;
+  const shareEvents = await services.sql<{ id: number; kind: string; occurred_at: Date; shipped_at: Date | null; payload: { fields?: Record<string, { purposes?: string[] }> } }[]>`
+    select id, kind, occurred_at, shipped_at, payload from share_outbox where account_id = ${id} order by id desc limit 20`;
+  return {
+    now: now.toISOString(),
+    regime: services.regime.current,
+    account: {
+      id: account.id,
+      phoneNumber: account.phone_number,
+      country: account.country,
+      shard: account.shard,
+      kind: account.kind,
+      displayName: account.display_name,
+      createdAt: account.created_at.toISOString(),
+    },
+    devices: devices.map((d) => ({
+      deviceId: d.device_id,
+      os: d.os,
+      osVersion: d.os_version,
+      appVersion: d.app_version,
+      model: d.model,
+      createdAt: d.created_at.toISOString(),
+      lastSeenAt: d.last_seen_at?.toISOString() ?? null,
+      keys: { signedPrekeys: d.signed, oneTimePrekeys: d.one_time, kyberPrekeys: d.kyber, kyberLastResort: d.kyber_last_resort },
+    })),
+    envelopes: {
+      queuedFor: totals!.queued_for,
+      queuedFrom: totals!.queued_from,
+      bytesQueuedFor: Number(totals!.bytes_for ?? 0),
+      recent: recent.map((e) => ({
+        id: e.id,
+        direction: e.direction,
+        peerAccountId: e.peer_account_id,
+        peerDeviceId: e.peer_device_id,
+        deviceId: e.device_id,
+        type: e.type,
+        bytes: e.bytes,
+        category: e.category,
+        serverTimestamp: e.server_timestamp.toISOString(),
+      })),
+    },
+    usage: usage
+      ? { messagesTotal: Number(usage.messages_total), activeDays: usage.active_days, lastSeenAt: usage.last_seen_at.toISOString() }
+      : null,
+    consent: {
+      history: history.map((h) => ({
+        kind: h.kind,
+        policyVersion: h.policy_version,
+        shareWithFacebook: h.share_with_facebook,
+        method: h.method,
+        businessAccountId: h.business_account_id,
+        at: h.at.toISOString(),
+      })),
+      terms: state.terms ? { version: state.terms.version, acceptedAt: state.terms.acceptedAt.toISOString() } : null,
+      share: state.share
+        ? {
+            shareWithFacebook: state.share.shareWithFacebook,
+            method: state.share.method,
+            madeAt: state.share.madeAt.toISOString(),
+            finalAt: state.share.finalAt.toISOString(),
+          }
+        : null,
+      canUseService: canUseService(state, now, services.timeline),
+      canChangeShareChoice: canChangeShareChoice(state, now),
+      purposes: Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, services.regime.current)])) as Record<Purpose, boolean>,
+    },
+    shareEvents: {
+      total: shareTotal?.n ?? 0,
+      recent: shareEvents.map((e) => ({
+        id: Number(e.id),
+        kind: e.kind,
+        occurredAt: e.occurred_at.toISOString(),
+        shippedAt: e.shipped_at?.toISOString() ?? null,
+        fields: Object.entries(e.payload.fields ?? {}).map(([field, v]) => ({ field, purposes: v.purposes ?? [] })),
+      })),
+    },
+  };
+}
