@@ -289,8 +289,13 @@ describe("the dashboard in Chromium", () => {
   });
 
   it("lists load reports and embeds one", async () => {
-    await page.goto(`${webUrl}/reports`);
+    // The header's links navigate in place (the router), without reloading the page.
+    await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Load reports" }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("Load reports");
+    expect(page.url()).toBe(`${webUrl}/reports`);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.getByRole("link", { name: "Load reports" }).getAttribute("aria-current")).toBe("page");
     await expect.poll(() => page.getByTestId("reports-list").textContent()).toMatch(/^steady — 2016-12-31T23-59-59-000Z-steady/);
     const frame = page.frameLocator('iframe[title^="Load report"]');
     await expect.poll(() => frame.locator("h1").textContent(), { timeout: 10_000 }).toBe("steady: 4 shards");

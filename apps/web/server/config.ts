@@ -44,6 +44,6 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.
-    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "zod"] },
+    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "zod", "wouter"] },
   };
 }

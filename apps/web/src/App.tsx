@@ -1,17 +1,14 @@
-/** The shell: skip link, header with the navigation, the page, and the token gate. */
+/** The shell: skip link, header with the navigation, the page (routed by wouter), and the token gate. */
 import { useEffect, useState, type FormEvent } from "react";
+import { Link, Route, Switch, useLocation } from "wouter";
 import { adminToken, adoptTokenFromFragment, setAdminToken } from "./api";
-import { AccountsPage } from "./pages/Accounts";
-import { AdvertiserPage } from "./pages/Advertiser";
-import { OverviewPage } from "./pages/Overview";
-import { ReportsPage } from "./pages/Reports";
-import { RolloutPage } from "./pages/Rollout";
-import { Link, PAGES, useLocation } from "./router";
+import { PAGES } from "./pages";
 
 export function App() {
-  const { path, query } = useLocation();
+  const [path] = useLocation();
   const [token, setToken] = useState(adminToken());
-  const page = PAGES.find((p) => p.path === path) ?? PAGES[0];
+  // An unknown path shows the overview (the first page), as before.
+  const page = PAGES.find((p) => p.path === path) ?? PAGES[0]!;
 
   // A `#token=…` pasted into an open tab arrives as a hash change, not a page load.
   useEffect(() => {
@@ -40,7 +37,7 @@ export function App() {
           <ul>
             {PAGES.map((p) => (
               <li key={p.path}>
-                <Link href={p.path} aria-current={p.path === page.path ? "page" : undefined}>
+                <Link to={p.path} aria-current={p.path === page.path ? "page" : undefined}>
                   {p.label}
                 </Link>
               </li>
@@ -51,16 +48,13 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {!token ? (
           <TokenGate onToken={(t) => setToken(t)} />
-        ) : page.path === "/accounts" ? (
-          <AccountsPage accountId={query.get("id")} />
-        ) : page.path === "/rollout" ? (
-          <RolloutPage />
-        ) : page.path === "/advertiser" ? (
-          <AdvertiserPage />
-        ) : page.path === "/reports" ? (
-          <ReportsPage />
         ) : (
-          <OverviewPage />
+          <Switch>
+            {PAGES.map((p) => (
+              <Route key={p.path} path={p.path} component={p.component} />
+            ))}
+            <Route component={PAGES[0]!.component} />
+          </Switch>
         )}
       </main>
       <footer className="site-footer">

@@ -3,17 +3,19 @@
  * holds and does not have (right), with a regime switcher to see the right side change.
  */
 import { useState, type FormEvent } from "react";
+import { useLocation, useSearchParams } from "wouter";
 import { REGIMES } from "@handshake/consent";
 import { describeError, facebook, messenger } from "../api";
 import { count, simTime } from "../format";
-import { navigate } from "../router";
 import { usePoll } from "../usePoll";
 import { ErrorNote, Stat } from "../widgets";
 
 type Filter = "any" | "opted-out" | "sharing" | "not-accepted";
 const REGIME_CHOICES = ["historical-2016", ...REGIMES] as const;
 
-export function AccountsPage({ accountId }: { accountId: string | null }) {
+export function AccountsPage() {
+  const [params] = useSearchParams();
+  const accountId = params.get("id");
   return (
     <>
       <h1>Two sides of one account</h1>
@@ -28,6 +30,7 @@ export function AccountsPage({ accountId }: { accountId: string | null }) {
 }
 
 function AccountSearch({ selected }: { selected: string | null }) {
+  const [, navigate] = useLocation();
   const [query, setQuery] = useState("");
   const [country, setCountry] = useState("");
   const [filter, setFilter] = useState<Filter>("any");
