@@ -1,6 +1,9 @@
 /**
  * The stack at a glance, as the dashboard's overview reads it: accounts, shards,
  * countries, devices, the queue, live rates, consent totals and the share pipeline.
+ * Accounts, devices and consent totals come from the running tallies the database's
+ * triggers keep (migration dashboard_tally_triggers): a few hundred rows to sum, at
+ * any number of accounts. The queue is counted (it is small unless devices stay away).
  */
 import { SHARING_POLICY_VERSION } from "@handshake/consent";
 import { z } from "zod";
@@ -51,30 +54,57 @@ async function sampleCounters(services: MessengerServices): Promise<RateSample> 
   };
 }
 
-/** Reads the overview; each read also records a counter sample for the live rates. */
+/** The overview with every country (the live stream reads this once for all its listeners). */
+export type StackFigures = Omit<StackOverview, "otherCountries">;
+
+/** The overview as the procedure answers it: the top countries, the rest summed. */
+export function withTopCountries(figures: StackFigures, topCountries: number): StackOverview {
+  const rest = figures.countries.slice(topCountries);
+  return {
+    ...figures,
+    countries: figures.countries.slice(0, topCountries),
+    otherCountries: { countries: rest.length, accounts: rest.reduce((sum, c) => sum + c.accounts, 0) },
+  };
+}
+
+/** Reads the overview for the top `topCountries` countries. */
 export async function readStackOverview(services: MessengerServices, topCountries: number): Promise<StackOverview> {
+  return withTopCountries(await readStackFigures(services), topCountries);
+}
+
+/** Reads every figure; each read also records a counter sample for the live rates. */
+export async function readStackFigures(services: MessengerServices): Promise<StackFigures> {
   const { sql } = services;
   const sampler = services.rates;
   sampler.record(await sampleCounters(services));
   const [counts] = await sql<
-    { total: number; personal: number; business: number; shards: number; devices: number; depth: number; oldest: Date | null }[]
+    {
+      total: number;
+      personal: number;
+      business: number;
+      shards: number;
+      devices: number;
+      accepted: number;
+      unticked: number;
+      opted: number;
+      depth: number;
+      oldest: Date | null;
+    }[]
   >`
-    select (select count(*)::int from accounts) as total,
-           (select count(*)::int from accounts where kind = 'personal') as personal,
-           (select count(*)::int from accounts where kind = 'business') as business,
-           (select count(distinct shard)::int from accounts) as shards,
-           (select count(*)::int from devices) as devices,
+    select (select coalesce(sum(accounts), 0)::int from account_tallies) as total,
+           (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'personal') as personal,
+           (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'business') as business,
+           (select count(*)::int from shard_tallies where accounts > 0) as shards,
+           (select coalesce(sum(n), 0)::int from tallies where name = 'devices') as devices,
+           (select coalesce(sum(n), 0)::int from tallies where name = ${`consent:accepted:${SHARING_POLICY_VERSION}`}) as accepted,
+           (select coalesce(sum(n), 0)::int from tallies where name = 'consent:unticked') as unticked,
+           (select coalesce(sum(n), 0)::int from tallies where name = 'consent:opted-out') as opted,
            (select count(*)::int from envelopes) as depth,
            (select min(server_timestamp) from envelopes) as oldest`;
   const countries = await sql<{ country: string; accounts: number }[]>`
-    select country, count(*)::int as accounts from accounts group by country order by accounts desc, country`;
-  const [consent] = await sql<{ accepted: number; unticked: number; opted: number }[]>`
-    select count(distinct account_id) filter (where kind = 'terms-accepted' and policy_version = ${SHARING_POLICY_VERSION})::int as accepted,
-           count(distinct account_id) filter (where kind = 'terms-accepted' and share_with_facebook = false)::int as unticked,
-           count(distinct account_id) filter (where kind = 'share-opted-out')::int as opted
-    from consent_events`;
-  const top = countries.slice(0, topCountries);
-  const rest = countries.slice(topCountries);
+    select country, sum(accounts)::int as accounts from account_tallies
+    group by country having sum(accounts) > 0 order by accounts desc, country`;
+  const consent = counts!;
   const shipper = services.share.shipper ? await services.share.shipper.status() : null;
   const [pending] = shipper
     ? [{ n: shipper.pending }]
@@ -85,8 +115,7 @@ export async function readStackOverview(services: MessengerServices, topCountrie
     regime: services.regime.current,
     accounts: { total: counts!.total, personal: counts!.personal, business: counts!.business },
     shards: { withAccounts: counts!.shards, configured: services.shardCount },
-    countries: top,
-    otherCountries: { countries: rest.length, accounts: rest.reduce((sum, c) => sum + c.accounts, 0) },
+    countries,
     devices: { registered: counts!.devices, connected: services.bus.connectedDevices() },
     queue: { depth: counts!.depth, oldestAt: counts!.oldest?.toISOString() ?? null },
     rates: rates
@@ -97,7 +126,7 @@ export async function readStackOverview(services: MessengerServices, topCountrie
           writerOpsPerSecond: rates.writerOpsPerSecond,
         }
       : null,
-    consent: { accepted2016: consent!.accepted, boxUnticked: consent!.unticked, settingsOptOuts: consent!.opted },
+    consent: { accepted2016: consent.accepted, boxUnticked: consent.unticked, settingsOptOuts: consent.opted },
     share: shipper
       ? { ...shipper }
       : { state: "disabled", pending: pending?.n ?? 0, lagMs: 0, shipped: 0, consecutiveFailures: 0, lastError: "no FACEBOOK_URL configured" },
