@@ -15,6 +15,7 @@ import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consen
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
+import { LiveFigures } from "./dashboard/live-figures";
 import { SharePipeline } from "./share/pipeline";
 import { ShareShipper } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
@@ -116,6 +117,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     share,
     restrictions: new RestrictionStore(sql),
     rates: new RateSampler(),
+    liveOverview: new LiveFigures({ onError: (err: unknown) => logger.error({ err }, "dashboard figures could not be read") }),
   };
   await shipper?.start();
 

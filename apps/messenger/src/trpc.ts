@@ -21,6 +21,8 @@ import type { RateLimiter, RateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
 import type { RateSampler } from "./metrics/rate-sampler";
+import type { LiveFigures } from "./dashboard/live-figures";
+import type { StackFigures } from "./dashboard/stack-overview";
 import type { SharePipeline } from "./share/pipeline";
 import type { ConsentStore } from "./storage/consent";
 import type { RegimeHistory } from "./storage/regimes";
@@ -50,6 +52,8 @@ export interface MessengerServices {
   restrictions: RestrictionStore;
   /** Counter samples behind the dashboard's live rates. */
   rates: RateSampler;
+  /** The dashboard overview's figures, sampled once for every live listener. */
+  liveOverview: LiveFigures<StackFigures>;
 }
 
 export interface ContextInnerOptions {
