@@ -45,6 +45,8 @@ let webUrl: string;
 let reportsDir: string;
 let seededUsers: number;
 const consoleErrors: string[] = [];
+const sockets: string[] = [];
+const requests: string[] = [];
 const identity = sampleIdentity(spec);
 
 const messengerAs = (headers: Record<string, string>) =>
@@ -164,6 +166,8 @@ beforeAll(async () => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  page.on("websocket", (socket) => sockets.push(socket.url()));
+  page.on("request", (request) => requests.push(request.url()));
 }, 60_000);
 
 afterAll(async () => {
@@ -195,6 +199,13 @@ describe("the dashboard in Chromium", () => {
     expect(countries).toBeGreaterThan(0);
     // A second sample gives a live rate instead of "measuring…".
     await expect.poll(() => page.getByTestId("overview-stored-rate").textContent(), { timeout: 10_000 }).toMatch(/\/s$/);
+    // The messenger's figures arrive over its WebSocket (dashboard.live), not by polling
+    // dashboard.overview: a new account shows up without a request for it.
+    expect(sockets.filter((url) => new URL(url).pathname === "/api/messenger/trpc")).toHaveLength(1);
+    await messenger.server.services.sql`
+      insert into accounts (phone_number, country, shard, kind, created_at) values ('+919810099999', 'IN', 1, 'personal', ${SIM_START})`;
+    await expect.poll(() => accounts.textContent(), { timeout: 10_000 }).toBe((seededUsers + 1).toLocaleString("en-US"));
+    expect(requests.filter((url) => url.includes("dashboard.overview") && url.includes("/api/messenger/"))).toEqual([]);
     await screenshot("overview");
     await expectAccessible();
   });

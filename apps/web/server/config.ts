@@ -20,11 +20,13 @@ export interface DashboardOptions {
   reportsDir?: string;
 }
 
-/** Vite config: React, the API proxies (`/api/messenger`, `/api/facebook`), health and load reports. */
+/** Vite config: React, the API proxies (`/api/messenger`, `/api/facebook`, HTTP and WebSocket), health and load reports. */
 export function dashboardConfig(options: DashboardOptions): InlineConfig {
   const proxyTo = (prefix: string, port: number) => ({
     target: `http://127.0.0.1:${port}`,
     changeOrigin: true,
+    // The messenger's subscriptions (dashboard.live) come over a WebSocket on the same path.
+    ws: true,
     rewrite: (p: string) => p.slice(prefix.length),
   });
   return {
@@ -44,6 +46,6 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.
-    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "zod", "wouter"] },
+    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "@trpc/tanstack-react-query", "@tanstack/react-query", "zod", "wouter"] },
   };
 }

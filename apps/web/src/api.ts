@@ -1,13 +1,22 @@
 /**
- * Typed tRPC clients for both services, through the dev server's proxies, and the
- * admin token: taken once from the URL fragment (`#token=…`, what `pnpm dev`
- * prints), kept in sessionStorage, sent as `x-admin-token`.
+ * Typed tRPC clients for both services, through the dev server's proxies, bound to
+ * TanStack Query (@trpc/tanstack-react-query), and the admin token: taken once from
+ * the URL fragment (`#token=…`, what `pnpm dev` prints), kept in sessionStorage,
+ * sent as `x-admin-token` (HTTP) or `connectionParams.adminToken` (WebSocket).
+ *
+ * The messenger's subscriptions go over one WebSocket (wsLink), everything else
+ * over batched HTTP; the Facebook side has no stream and is HTTP only.
  */
-import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, TRPCClientError, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
 import type { AppRouter as FacebookRouter } from "@handshake/facebook";
 import type { AppRouter as MessengerRouter } from "@handshake/messenger";
 
 const TOKEN_KEY = "handshake.adminToken";
+
+/** How often figures without a stream are fetched again while shown. */
+export const REFRESH_MS = 2_000;
 
 /** Moves `#token=…` from the address bar into sessionStorage (and out of the visible URL). */
 export function adoptTokenFromFragment(): void {
@@ -37,8 +46,46 @@ const headers = () => {
   return token ? { "x-admin-token": token } : {};
 };
 
-export const messenger = createTRPCClient<MessengerRouter>({ links: [httpLink({ url: "/api/messenger/trpc", headers })] });
-export const facebook = createTRPCClient<FacebookRouter>({ links: [httpLink({ url: "/api/facebook/trpc", headers })] });
+/** The messenger's procedures as TanStack Query options (`useMessenger().dashboard.rollout.queryOptions(…)`). */
+export const { TRPCProvider: MessengerProvider, useTRPC: useMessenger } = createTRPCContext<MessengerRouter, { keyPrefix: true }>();
+/** The Facebook side's procedures as TanStack Query options. */
+export const { TRPCProvider: FacebookProvider, useTRPC: useFacebook } = createTRPCContext<FacebookRouter, { keyPrefix: true }>();
+
+export interface DashboardClients {
+  queryClient: QueryClient;
+  messenger: TRPCClient<MessengerRouter>;
+  facebook: TRPCClient<FacebookRouter>;
+}
+
+/** One query cache and a client per service, for the app's providers (and a test's). */
+export function createDashboardClients(): DashboardClients {
+  const queryClient = new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 1_000,
+        // A refused token will not be accepted on the second try.
+        retry: (failures, error) => !isAuthError(error) && failures < 2,
+      },
+    },
+  });
+  const wsClient = createWSClient({
+    url: `${window.location.protocol === "https:" ? "wss" : "ws"}://${window.location.host}/api/messenger/trpc`,
+    connectionParams: () => ({ adminToken: adminToken() ?? "" }),
+    // Connects when the first subscription starts, hangs up a little after the last ends.
+    lazy: { enabled: true, closeMs: 5_000 },
+  });
+  const messenger = createTRPCClient<MessengerRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({ url: "/api/messenger/trpc", headers }),
+      }),
+    ],
+  });
+  const facebook = createTRPCClient<FacebookRouter>({ links: [httpBatchLink({ url: "/api/facebook/trpc", headers })] });
+  return { queryClient, messenger, facebook };
+}
 
 /** True when a call failed because the admin token is missing or wrong. */
 export function isAuthError(error: unknown): boolean {

@@ -2,12 +2,12 @@
  * Two sides of one account: what the messenger holds (left) and what Facebook
  * holds and does not have (right), with a regime switcher to see the right side change.
  */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useLocation, useSearchParams } from "wouter";
 import { REGIMES } from "@handshake/consent";
-import { describeError, facebook, messenger } from "../api";
+import { describeError, REFRESH_MS, useFacebook, useMessenger } from "../api";
 import { count, simTime } from "../format";
-import { usePoll } from "../usePoll";
 import { ErrorNote, Stat } from "../widgets";
 
 type Filter = "any" | "opted-out" | "sharing" | "not-accepted";
@@ -35,18 +35,17 @@ function AccountSearch({ selected }: { selected: string | null }) {
   const [country, setCountry] = useState("");
   const [filter, setFilter] = useState<Filter>("any");
   const [submitted, setSubmitted] = useState({ query: "", country: "", filter: "any" as Filter });
-  const results = usePoll(
-    () =>
-      messenger.dashboard.findAccounts.query({
-        ...(submitted.query ? { query: submitted.query } : {}),
-        ...(submitted.country ? { country: submitted.country } : {}),
-        ...(submitted.filter === "opted-out" ? { optedOut: true } : submitted.filter === "sharing" ? { optedOut: false, accepted: true } : {}),
-        ...(submitted.filter === "not-accepted" ? { accepted: false } : {}),
-        limit: selected ? 5 : 12,
-      }),
-    `${JSON.stringify(submitted)}/${selected ? 5 : 12}`,
-    0,
-  );
+  const messenger = useMessenger();
+  const results = useQuery({
+    ...messenger.dashboard.findAccounts.queryOptions({
+      ...(submitted.query ? { query: submitted.query } : {}),
+      ...(submitted.country ? { country: submitted.country } : {}),
+      ...(submitted.filter === "opted-out" ? { optedOut: true } : submitted.filter === "sharing" ? { optedOut: false, accepted: true } : {}),
+      ...(submitted.filter === "not-accepted" ? { accepted: false } : {}),
+      limit: selected ? 5 : 12,
+    }),
+    placeholderData: keepPreviousData,
+  });
   const search = (event: FormEvent) => {
     event.preventDefault();
     setSubmitted({ query: query.trim(), country: country.trim().toUpperCase(), filter });
@@ -113,14 +112,16 @@ function AccountSearch({ selected }: { selected: string | null }) {
 }
 
 function TwoSides({ accountId }: { accountId: string }) {
-  const left = usePoll(() => messenger.dashboard.account.query({ accountId }), `m/${accountId}`);
-  const right = usePoll(() => facebook.accounts.view.query({ whatsappAccountId: accountId }), `f/${accountId}`);
+  const messenger = useMessenger();
+  const facebook = useFacebook();
+  const left = useQuery({ ...messenger.dashboard.account.queryOptions({ accountId }), refetchInterval: REFRESH_MS });
+  const right = useQuery({ ...facebook.accounts.view.queryOptions({ whatsappAccountId: accountId }), refetchInterval: REFRESH_MS });
   const m = left.data;
   const f = right.data;
   const adsUse = f ? f.fields.some((x) => x.purposes.includes("ads")) || f.uses.some((u) => u.purpose === "ads") : null;
   return (
     <>
-      <RegimeSwitcher current={m?.regime} onSwitched={() => { left.refresh(); right.refresh(); }} />
+      <RegimeSwitcher current={m?.regime} />
       <div className="two-sides">
         <section aria-labelledby="left-title" className="panel side" data-testid="messenger-side">
           <h2 id="left-title">What the messenger holds</h2>
@@ -271,22 +272,29 @@ function TwoSides({ accountId }: { accountId: string }) {
   );
 }
 
-function RegimeSwitcher({ current, onSwitched }: { current: unknown; onSwitched: () => void }) {
+/** Switches the regime in force; both sides' cached views of accounts are then stale. */
+function RegimeSwitcher({ current }: { current: unknown }) {
+  const messenger = useMessenger();
+  const facebook = useFacebook();
+  const queryClient = useQueryClient();
   const [choice, setChoice] = useState<(typeof REGIME_CHOICES)[number]>("historical-2016");
   const [status, setStatus] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const apply = async (event: FormEvent) => {
+  const switchRegime = useMutation(
+    messenger.share.setRegime.mutationOptions({
+      onSuccess: async (result, input) => {
+        setStatus(`Regime ${String(input.regime)} in force from ${simTime(result.at)}: ${count(result.events)} share events written; Facebook updates as they arrive.`);
+        await Promise.all([
+          queryClient.invalidateQueries({ queryKey: messenger.dashboard.pathKey() }),
+          queryClient.invalidateQueries({ queryKey: facebook.accounts.pathKey() }),
+        ]);
+      },
+      onError: (error) => setStatus(`Could not switch: ${describeError(error)}`),
+    }),
+  );
+  const busy = switchRegime.isPending;
+  const apply = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      const result = await messenger.share.setRegime.mutate({ regime: choice });
-      setStatus(`Regime ${choice} in force from ${simTime(result.at)}: ${count(result.events)} share events written; Facebook updates as they arrive.`);
-      onSwitched();
-    } catch (error) {
-      setStatus(`Could not switch: ${describeError(error)}`);
-    } finally {
-      setBusy(false);
-    }
+    switchRegime.mutate({ regime: choice });
   };
   return (
     <section aria-labelledby="regime-title" className="panel">
@@ -295,7 +303,7 @@ function RegimeSwitcher({ current, onSwitched }: { current: unknown; onSwitched:
         In force: <strong data-testid="regime-current">{typeof current === "string" ? current : current ? "custom" : "…"}</strong>. Switching it
         re-sends every accepted account&rsquo;s snapshot; Facebook deletes what it may no longer hold.
       </p>
-      <form onSubmit={(e) => void apply(e)} className="inline-form">
+      <form onSubmit={apply} className="inline-form">
         <label htmlFor="regime-select">Switch to</label>
         <select id="regime-select" value={choice} onChange={(e) => setChoice(e.target.value as typeof choice)}>
           {REGIME_CHOICES.map((r) => (

@@ -1,13 +1,18 @@
 /** Advertiser view: an advertiser's Custom Audiences exactly as it sees them — names and size ranges only. */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { facebook } from "../api";
+import { REFRESH_MS, useFacebook } from "../api";
 import { count, simTime } from "../format";
-import { usePoll } from "../usePoll";
 import { ErrorNote } from "../widgets";
 
 export function AdvertiserPage() {
   const [advertiserId, setAdvertiserId] = useState("");
-  const v = usePoll(() => facebook.dashboard.advertiserView.query(advertiserId ? { advertiserId } : {}), `adv/${advertiserId}`);
+  const facebook = useFacebook();
+  const v = useQuery({
+    ...facebook.dashboard.advertiserView.queryOptions(advertiserId ? { advertiserId } : {}),
+    refetchInterval: REFRESH_MS,
+    placeholderData: keepPreviousData,
+  });
   const data = v.data;
   return (
     <>

@@ -1,14 +1,18 @@
 /** Overview: the stack, the seeded sample, live rates, the share pipeline and the simulation clock. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState, type FormEvent } from "react";
-import { describeError, facebook, messenger } from "../api";
+import { describeError, REFRESH_MS, useFacebook, useMessenger } from "../api";
 import { count, duration, perSecond, simTime } from "../format";
-import { usePoll } from "../usePoll";
 import { ErrorNote, Stat } from "../widgets";
 
 export function OverviewPage() {
-  const m = usePoll(() => messenger.dashboard.overview.query({ topCountries: 8 }), "overview");
-  const f = usePoll(() => facebook.dashboard.overview.query(), "facebook-overview");
-  const o = m.data;
+  const messenger = useMessenger();
+  const facebook = useFacebook();
+  // The messenger streams its figures (dashboard.live over the WebSocket); the Facebook side is fetched.
+  const m = useSubscription(messenger.dashboard.live.subscriptionOptions({ topCountries: 8 }));
+  const f = useQuery({ ...facebook.dashboard.overview.queryOptions(), refetchInterval: REFRESH_MS });
+  const o = m.data?.data;
   const fb = f.data;
   return (
     <>
@@ -24,7 +28,7 @@ export function OverviewPage() {
             <Stat label="Consent regime" value={o ? (typeof o.regime === "string" ? o.regime : "custom") : "…"} testId="overview-regime" />
           </dl>
         </section>
-        <ClockPanel now={o?.now} onMoved={m.refresh} />
+        <ClockPanel now={o?.now} />
         <section aria-labelledby="sample-title" className="panel">
           <h2 id="sample-title">Seeded sample</h2>
           <dl className="stats">
@@ -125,27 +129,34 @@ export function OverviewPage() {
   );
 }
 
-/** The simulation clock and buttons to move it forward (it never goes back). */
-export function ClockPanel({ now, onMoved }: { now: string | undefined; onMoved: () => void }) {
+/**
+ * The simulation clock and buttons to move it forward (it never goes back). A move
+ * invalidates every cached view of both services: each depends on the simulated now.
+ */
+export function ClockPanel({ now }: { now: string | undefined }) {
+  const messenger = useMessenger();
+  const facebook = useFacebook();
+  const queryClient = useQueryClient();
   const [days, setDays] = useState("1");
-  const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const advance = async (input: { days?: number; ms?: number }) => {
-    setBusy(true);
-    try {
-      const moved = await messenger.admin.advanceClock.mutate(input);
-      setMessage(`Moved to ${simTime(moved.now)}.`);
-      onMoved();
-    } catch (error) {
-      setMessage(`Could not move the clock: ${describeError(error)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const move = useMutation(
+    messenger.admin.advanceClock.mutationOptions({
+      onSuccess: async (moved) => {
+        setMessage(`Moved to ${simTime(moved.now)}.`);
+        await Promise.all([
+          queryClient.invalidateQueries({ queryKey: messenger.pathKey() }),
+          queryClient.invalidateQueries({ queryKey: facebook.pathKey() }),
+        ]);
+      },
+      onError: (error) => setMessage(`Could not move the clock: ${describeError(error)}`),
+    }),
+  );
+  const busy = move.isPending;
+  const advance = (input: { days?: number; ms?: number }) => move.mutate(input);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const n = Number(days);
-    if (Number.isFinite(n) && n > 0) void advance({ days: n });
+    if (Number.isFinite(n) && n > 0) advance({ days: n });
   };
   return (
     <section aria-labelledby="clock-title" className="panel">
@@ -154,13 +165,13 @@ export function ClockPanel({ now, onMoved }: { now: string | undefined; onMoved:
         {now ? simTime(now) : "…"}
       </p>
       <div className="buttons">
-        <button type="button" disabled={busy} onClick={() => void advance({ ms: 3_600_000 })}>
+        <button type="button" disabled={busy} onClick={() => advance({ ms: 3_600_000 })}>
           +1 hour
         </button>
-        <button type="button" disabled={busy} onClick={() => void advance({ days: 1 })} data-testid="advance-day">
+        <button type="button" disabled={busy} onClick={() => advance({ days: 1 })} data-testid="advance-day">
           +1 day
         </button>
-        <button type="button" disabled={busy} onClick={() => void advance({ days: 7 })}>
+        <button type="button" disabled={busy} onClick={() => advance({ days: 7 })}>
           +7 days
         </button>
       </div>

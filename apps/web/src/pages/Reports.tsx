@@ -1,7 +1,7 @@
 /** Load reports: the runs `pnpm loadtest run` wrote, each report embedded or opened on its own. */
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { simTime } from "../format";
-import { usePoll } from "../usePoll";
 import { ErrorNote } from "../widgets";
 
 interface ReportEntry {
@@ -18,7 +18,7 @@ async function loadReports(): Promise<ReportEntry[]> {
 }
 
 export function ReportsPage() {
-  const reports = usePoll(loadReports, "reports", 10_000);
+  const reports = useQuery({ queryKey: ["reports"], queryFn: loadReports, refetchInterval: 10_000 });
   const [shown, setShown] = useState<string | null>(null);
   const list = reports.data;
   const current = list?.find((r) => r.id === shown) ?? list?.find((r) => r.files.includes("report.html"));

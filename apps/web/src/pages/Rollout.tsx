@@ -1,9 +1,9 @@
 /** Rollout: acceptances, unticked boxes, opt-outs and lock-outs over the 30 days, and what each regime lets serve ads. */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { messenger } from "../api";
+import { REFRESH_MS, useMessenger } from "../api";
 import { LineChart } from "../charts/LineChart";
 import { count, percent } from "../format";
-import { usePoll } from "../usePoll";
 import { ErrorNote } from "../widgets";
 import { ClockPanel } from "./Overview";
 
@@ -14,7 +14,13 @@ const COLOURS = ["#1f6feb", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e
 export function RolloutPage() {
   const [country, setCountry] = useState("");
   const [purpose, setPurpose] = useState<"ads" | "product">("ads");
-  const r = usePoll(() => messenger.dashboard.rollout.query(country ? { country } : {}), `rollout/${country}`);
+  const messenger = useMessenger();
+  const r = useQuery({
+    ...messenger.dashboard.rollout.queryOptions(country ? { country } : {}),
+    // Consent choices arrive from devices, not from this page: fetch again while shown.
+    refetchInterval: REFRESH_MS,
+    placeholderData: keepPreviousData,
+  });
   const data = r.data;
   const announced = data ? new Date(data.announcedAt).getTime() : Date.parse("2016-08-25T00:00:00Z");
   const xLabels = Array.from({ length: DAYS }, (_, i) => new Date(announced + i * DAY_MS).toISOString().slice(5, 10));
@@ -60,7 +66,7 @@ export function RolloutPage() {
             {last ? ` — ${count(last.accepted)} of ${count(last.existingUsers)} existing users accepted` : ""}
           </p>
         </section>
-        <ClockPanel now={data?.now} onMoved={r.refresh} />
+        <ClockPanel now={data?.now} />
       </div>
       <ErrorNote error={r.error} what="messenger" />
       <section aria-labelledby="choices-title" className="panel">
