@@ -211,6 +211,12 @@ describe("the dashboard in Chromium", () => {
   });
 
   it("draws the rollout, and the chart changes when the simulation clock advances", async () => {
+    // Before the new terms the chart is empty, and its y axis still reads in whole, distinct steps.
+    await page.goto(`${webUrl}/rollout`);
+    await expect.poll(() => page.getByTestId("rollout-days").textContent(), { timeout: 10_000 }).toMatch(/^0 of 31 days/);
+    const yTicks = () => page.getByTestId("rollout-chart").locator('g[aria-label="y-axis tick label"] text').allTextContents();
+    await expect.poll(yTicks).toEqual(["0", "1"]);
+
     const users = existingUsers(20);
     await admin.admin.setClock.mutate({ at: new Date(ANNOUNCED.getTime() + 3_600_000).toISOString() });
     for (const [k, i] of users.entries()) {
@@ -223,6 +229,12 @@ describe("the dashboard in Chromium", () => {
     const chart = page.getByTestId("rollout-chart");
     const before = Number(await chart.getAttribute("data-points"));
     expect(before).toBe(4);
+    expect(await yTicks()).toEqual(["0", "5", "10", "15", "20"]);
+    // Hovering a point shows its tooltip: the series, the day and the value.
+    await chart.locator('g[aria-label="dot"] circle').first().hover();
+    const tip = chart.locator('g[aria-label="tip"]');
+    await expect.poll(() => tip.textContent()).toContain("Accepted the 2016 terms");
+    expect(await tip.textContent()).toContain("08-25: 20");
 
     // Two days later, a few opt out in Settings; the chart gains the days.
     await page.getByTestId("advance-day").click();

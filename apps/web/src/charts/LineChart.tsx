@@ -1,8 +1,13 @@
 /**
- * A small line chart in SVG: a fixed x axis of labelled points, one line per
- * series (colour and dash pattern, so colour is not the only cue), a y axis with
- * round ticks, and an HTML legend.
+ * A line chart drawn by Observable Plot: one line per series over labelled days
+ * (colour and dash pattern, so colour is not the only cue), dots at the points, a
+ * y axis with round ticks (whole numbers only for counts, so an empty or tiny chart
+ * reads "0, 1" rather than "0, 0, 1, 1, 1"), a tooltip at the nearest point, and an
+ * HTML legend.
  */
+import * as Plot from "@observablehq/plot";
+import { useEffect, useRef } from "react";
+
 export interface Series {
   name: string;
   colour: string;
@@ -15,76 +20,81 @@ interface Props {
   description: string;
   xLabels: string[];
   series: Series[];
-  /** Top of the y axis (default: the largest value, rounded up). */
+  /** Top of the y axis (default: the largest value, made round by the scale). */
   yMax?: number;
   formatY?: (value: number) => string;
   testId?: string;
 }
 
+interface Point {
+  x: string;
+  y: number;
+  series: string;
+}
+
 const WIDTH = 720;
 const HEIGHT = 280;
-const PAD = { left: 56, right: 16, top: 12, bottom: 36 };
-const DASHES = ["", "6 4", "2 3", "10 3 2 3", "1 5", "12 6"];
+const DASHES = ["none", "6 4", "2 3", "10 3 2 3", "1 5", "12 6"];
+/** Labels shown on the x axis at most (the rest still have points and tooltips). */
+const X_TICKS = 8;
 
-function niceCeiling(value: number): number {
-  if (value <= 0) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+/**
+ * Tick count for the y axis: a hint of 5, but never more ticks than whole numbers
+ * in the range when every value is a whole number (so no tick repeats once rounded).
+ */
+export function yTickCount(top: number, wholeNumbers: boolean): number {
+  return wholeNumbers ? Math.max(1, Math.min(5, Math.ceil(top))) : 5;
 }
 
 export function LineChart({ title, description, xLabels, series, yMax, formatY = String, testId }: Props) {
-  const max = yMax ?? niceCeiling(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
-  const plotW = WIDTH - PAD.left - PAD.right;
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const x = (i: number) => PAD.left + (xLabels.length <= 1 ? 0 : (i / (xLabels.length - 1)) * plotW);
-  const y = (v: number) => PAD.top + plotH - (v / max) * plotH;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
-  const xEvery = Math.max(1, Math.ceil(xLabels.length / 8));
-  const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
-  const titleId = `${testId ?? title.replace(/\W+/g, "-")}-title`;
-  const descId = `${titleId}-desc`;
+  const holder = useRef<HTMLDivElement>(null);
+  const points: Point[] = series.flatMap((s) => s.values.flatMap((y, i) => (y === null ? [] : [{ x: xLabels[i]!, y, series: s.name }])));
+  const wholeNumbers = points.every((p) => Number.isInteger(p.y));
+  const top = yMax ?? Math.max(1, ...points.map((p) => p.y));
+  // Redraw only when what is drawn changes (refetches hand back equal data every few seconds).
+  const drawn = JSON.stringify({ xLabels, series, top });
+
+  useEffect(() => {
+    const every = Math.max(1, Math.ceil(xLabels.length / X_TICKS));
+    const chart = Plot.plot({
+      width: WIDTH,
+      height: HEIGHT,
+      marginLeft: 56,
+      marginBottom: 36,
+      ariaLabel: title,
+      ariaDescription: description,
+      style: { fontSize: "12px", background: "transparent" },
+      x: { type: "point", domain: xLabels, ticks: xLabels.filter((_, i) => i % every === 0), label: null, padding: 0.2 },
+      y: { domain: [0, top], nice: yMax === undefined, grid: true, label: null, ticks: yTickCount(top, wholeNumbers), tickFormat: formatY },
+      color: { domain: series.map((s) => s.name), range: series.map((s) => s.colour) },
+      marks: [
+        Plot.ruleY([0]),
+        ...series.map((s, k) =>
+          Plot.lineY(
+            points.filter((p) => p.series === s.name),
+            { x: "x", y: "y", stroke: s.colour, strokeWidth: 2.5, strokeDasharray: DASHES[k % DASHES.length] },
+          ),
+        ),
+        Plot.dot(points, { x: "x", y: "y", fill: "series", r: 3 }),
+        Plot.tip(
+          points,
+          Plot.pointer({
+            x: "x",
+            y: "y",
+            stroke: "series",
+            title: (p: Point) => `${p.series}\n${p.x}: ${formatY(p.y)}`,
+          }),
+        ),
+      ],
+    });
+    holder.current?.replaceChildren(chart);
+    return () => chart.remove();
+    // `drawn` stands for the inputs (xLabels, series, top); formatY is a fresh closure each render.
+  }, [drawn, title, description]);
 
   return (
     <figure className="chart">
-      <svg
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        role="img"
-        aria-labelledby={`${titleId} ${descId}`}
-        data-testid={testId}
-        data-points={points}
-      >
-        <title id={titleId}>{title}</title>
-        <desc id={descId}>{description}</desc>
-        {ticks.map((t) => (
-          <g key={t}>
-            <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(t)} y2={y(t)} className="gridline" />
-            <text x={PAD.left - 8} y={y(t) + 4} textAnchor="end" className="tick">
-              {formatY(t)}
-            </text>
-          </g>
-        ))}
-        {xLabels.map((label, i) =>
-          i % xEvery === 0 || (i === xLabels.length - 1 && i % xEvery >= xEvery / 2) ? (
-            <text key={label} x={x(i)} y={HEIGHT - PAD.bottom + 18} textAnchor="middle" className="tick">
-              {label}
-            </text>
-          ) : null,
-        )}
-        <line x1={PAD.left} x2={PAD.left} y1={PAD.top} y2={PAD.top + plotH} className="axis" />
-        <line x1={PAD.left} x2={WIDTH - PAD.right} y1={PAD.top + plotH} y2={PAD.top + plotH} className="axis" />
-        {series.map((s, k) => {
-          const defined = s.values.map((v, i) => (v === null ? null : ([x(i), y(v)] as const))).filter((p) => p !== null);
-          if (defined.length === 0) return null;
-          const d = defined.map(([px, py], i) => `${i === 0 ? "M" : "L"}${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
-          return (
-            <g key={s.name}>
-              <path d={d} fill="none" stroke={s.colour} strokeWidth={2.5} strokeDasharray={DASHES[k % DASHES.length]} />
-              {defined.length === 1 ? <circle cx={defined[0]![0]} cy={defined[0]![1]} r={4} fill={s.colour} /> : null}
-            </g>
-          );
-        })}
-      </svg>
+      <div ref={holder} data-testid={testId} data-points={points.length} className="chart-plot" />
       <figcaption>
         <ul className="legend">
           {series.map((s, k) => (
