@@ -46,6 +46,6 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.
-    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "@trpc/tanstack-react-query", "@tanstack/react-query", "zod", "wouter"] },
+    optimizeDeps: { include: ["react", "react-dom/client", "react/jsx-dev-runtime", "@trpc/client", "@trpc/tanstack-react-query", "@tanstack/react-query", "@observablehq/plot", "zod", "wouter"] },
   };
 }

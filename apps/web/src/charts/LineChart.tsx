@@ -5,7 +5,6 @@
  * reads "0, 1" rather than "0, 0, 1, 1, 1"), a tooltip at the nearest point, and an
  * HTML legend.
  */
-import * as Plot from "@observablehq/plot";
 import { useEffect, useRef } from "react";
 
 export interface Series {
@@ -55,40 +54,49 @@ export function LineChart({ title, description, xLabels, series, yMax, formatY =
   const drawn = JSON.stringify({ xLabels, series, top });
 
   useEffect(() => {
-    const every = Math.max(1, Math.ceil(xLabels.length / X_TICKS));
-    const chart = Plot.plot({
-      width: WIDTH,
-      height: HEIGHT,
-      marginLeft: 56,
-      marginBottom: 36,
-      ariaLabel: title,
-      ariaDescription: description,
-      style: { fontSize: "12px", background: "transparent" },
-      x: { type: "point", domain: xLabels, ticks: xLabels.filter((_, i) => i % every === 0), label: null, padding: 0.2 },
-      y: { domain: [0, top], nice: yMax === undefined, grid: true, label: null, ticks: yTickCount(top, wholeNumbers), tickFormat: formatY },
-      color: { domain: series.map((s) => s.name), range: series.map((s) => s.colour) },
-      marks: [
-        Plot.ruleY([0]),
-        ...series.map((s, k) =>
-          Plot.lineY(
-            points.filter((p) => p.series === s.name),
-            { x: "x", y: "y", stroke: s.colour, strokeWidth: 2.5, strokeDasharray: DASHES[k % DASHES.length] },
+    let chart: Element | null = null;
+    let cancelled = false;
+    // Plot (with d3) is most of the bundle and only the rollout draws: load it with the first chart.
+    void import("@observablehq/plot").then((Plot) => {
+      if (cancelled) return;
+      const every = Math.max(1, Math.ceil(xLabels.length / X_TICKS));
+      chart = Plot.plot({
+        width: WIDTH,
+        height: HEIGHT,
+        marginLeft: 56,
+        marginBottom: 36,
+        ariaLabel: title,
+        ariaDescription: description,
+        style: { fontSize: "12px", background: "transparent" },
+        x: { type: "point", domain: xLabels, ticks: xLabels.filter((_, i) => i % every === 0), label: null, padding: 0.2 },
+        y: { domain: [0, top], nice: yMax === undefined, grid: true, label: null, ticks: yTickCount(top, wholeNumbers), tickFormat: formatY },
+        color: { domain: series.map((s) => s.name), range: series.map((s) => s.colour) },
+        marks: [
+          Plot.ruleY([0]),
+          ...series.map((s, k) =>
+            Plot.lineY(
+              points.filter((p) => p.series === s.name),
+              { x: "x", y: "y", stroke: s.colour, strokeWidth: 2.5, strokeDasharray: DASHES[k % DASHES.length] },
+            ),
           ),
-        ),
-        Plot.dot(points, { x: "x", y: "y", fill: "series", r: 3 }),
-        Plot.tip(
-          points,
-          Plot.pointer({
-            x: "x",
-            y: "y",
-            stroke: "series",
-            title: (p: Point) => `${p.series}\n${p.x}: ${formatY(p.y)}`,
-          }),
-        ),
-      ],
+          Plot.dot(points, { x: "x", y: "y", fill: "series", r: 3 }),
+          Plot.tip(
+            points,
+            Plot.pointer({
+              x: "x",
+              y: "y",
+              stroke: "series",
+              title: (p: Point) => `${p.series}\n${p.x}: ${formatY(p.y)}`,
+            }),
+          ),
+        ],
+      });
+      holder.current?.replaceChildren(chart);
     });
-    holder.current?.replaceChildren(chart);
-    return () => chart.remove();
+    return () => {
+      cancelled = true;
+      chart?.remove();
+    };
     // `drawn` stands for the inputs (xLabels, series, top); formatY is a fresh closure each render.
   }, [drawn, title, description]);
 
