@@ -4,10 +4,13 @@
  * each other), a seeded population sample, and the dashboard's Vite dev server,
  * driven by headless Debian Chromium through playwright-core.
  *
- * Proves: the overview shows the seeded numbers; advancing the simulation clock
- * changes the rollout chart; the two-sides view of an opted-out account shows no
- * ads use (and a regime switch takes it away from an account that shared); every
- * page has one h1, labelled inputs and a nav reachable by Tab; no console errors.
+ * Proves: the overview shows the seeded numbers and follows them live over the
+ * messenger's WebSocket (dashboard.live, no overview request); advancing the
+ * simulation clock changes the rollout chart, whose y axis reads in whole distinct
+ * steps even when empty and whose points show a tooltip on hover; the two-sides view
+ * of an opted-out account shows no ads use (and a regime switch takes it away from an
+ * account that shared); header links navigate without a reload; every page has one
+ * h1, labelled inputs and a nav reachable by Tab; no console errors.
  * Screenshots of each page go to .artifacts/screenshots/.
  */
 import { createHash } from "node:crypto";

@@ -49,7 +49,7 @@ export const dashboardRouter = {
     .output(accountOutput.nullable())
     .query(({ ctx, input }) => readAccountView(ctx.services, input.accountId)),
 
-  /** Accounts by phone or id prefix, country and share choice (newest first, at most `limit`). */
+  /** Accounts by phone or id prefix, country and share choice (in id order, at most `limit`). */
   findAccounts: adminProcedure
     .input(findAccountsInput)
     .output(findAccountsOutput)
