@@ -13,6 +13,7 @@
  */
 import {
   AVERAGE_MESSAGES_PER_SECOND,
+  BUSINESS_SHARE_OF_MESSAGES,
   CONNECTED_SHARE_AT_PEAK,
   DIURNAL_PEAK_TO_MEAN,
   LISTS_PER_SECOND,
@@ -20,8 +21,10 @@ import {
   PEAK_MESSAGES_PER_SECOND,
   ROWS_PER_LIST,
 } from "./figures";
+import { type ConnectionDemand } from "./generators";
+import { HTTP_IN_FLIGHT_PER_VU, senderVus } from "./timeline";
 
-export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience"] as const;
+export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience", "breakpoint"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SampleSpec {
@@ -132,3 +135,29 @@ export function plan(spec: SampleSpec): Plan {
     audiences: audienceLoad(usersInSample / sample.population),
   };
 }
+
+/** assumption (packages/population spec.ts): 0.5% of users are businesses, each with up to 50 customers online. */
+const BUSINESS_CUSTOMERS_PER_USER = 0.005 * 50;
+
+/**
+ * Sockets a scenario holds towards the messenger at the load level run: the
+ * connected users' WebSockets plus the HTTP connections of the VUs that send.
+ */
+export function connectionDemand(scenario: ScenarioName, load: Load, usersInSample: number, usersPerVu: number): ConnectionDemand {
+  const senders = senderVus(load.messagesPerSecond).maxVUs;
+  switch (scenario) {
+    case "steady":
+    case "reconnect-storm":
+    case "breakpoint":
+      return { websockets: load.connected, http: scenario === "breakpoint" ? senders * BREAKPOINT_MAX_FACTOR : senders };
+    case "business-broadcast":
+      return { websockets: Math.round(usersInSample * BUSINESS_CUSTOMERS_PER_USER), http: senderVus(load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value).maxVUs };
+    case "rollout":
+      return { websockets: 0, http: Math.ceil(usersInSample / usersPerVu) * HTTP_IN_FLIGHT_PER_VU };
+    case "custom-audience":
+      return { websockets: 0, http: 20 };
+  }
+}
+
+/** The breakpoint scenario ramps its arrival rate from a quarter of the plan to this many times it. */
+export const BREAKPOINT_MAX_FACTOR = 4;
