@@ -21,7 +21,10 @@ import {
   PEAK_MESSAGES_PER_SECOND,
   ROWS_PER_LIST,
 } from "./figures";
+import { BREAKPOINT_MAX_FACTOR } from "./breakpoint";
 import { type ConnectionDemand } from "./generators";
+
+export { BREAKPOINT_MAX_FACTOR };
 import { HTTP_IN_FLIGHT_PER_VU, senderVus } from "./timeline";
 
 export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience", "breakpoint"] as const;
@@ -149,7 +152,7 @@ export function connectionDemand(scenario: ScenarioName, load: Load, usersInSamp
     case "steady":
     case "reconnect-storm":
     case "breakpoint":
-      return { websockets: load.connected, http: scenario === "breakpoint" ? senders * BREAKPOINT_MAX_FACTOR : senders };
+      return { websockets: load.connected, http: scenario === "breakpoint" ? senderVus(load.messagesPerSecond * BREAKPOINT_MAX_FACTOR).maxVUs : senders };
     case "business-broadcast":
       return { websockets: Math.round(usersInSample * BUSINESS_CUSTOMERS_PER_USER), http: senderVus(load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value).maxVUs };
     case "rollout":
@@ -158,6 +161,3 @@ export function connectionDemand(scenario: ScenarioName, load: Load, usersInSamp
       return { websockets: 0, http: 20 };
   }
 }
-
-/** The breakpoint scenario ramps its arrival rate from a quarter of the plan to this many times it. */
-export const BREAKPOINT_MAX_FACTOR = 4;
