@@ -14,7 +14,8 @@ const metricSchema = z.object({
   type: z.enum(["counter", "gauge", "rate", "trend"]),
   contains: z.string(),
   values: z.record(z.string(), z.number()),
-  thresholds: z.record(z.string(), z.object({ ok: z.boolean() })).optional(),
+  // `note` is ours: the merge of N runs says when it could only bound a value.
+  thresholds: z.record(z.string(), z.object({ ok: z.boolean(), note: z.string().optional() })).optional(),
 });
 export const summarySchema = z.looseObject({
   metrics: z.record(z.string(), metricSchema),
@@ -39,7 +40,7 @@ export function thresholdsOf(summary: K6Summary): ThresholdResult[] {
     for (const [expression, result] of Object.entries(thresholds ?? {})) {
       const stat = expression.match(/^\s*([a-z]+(?:\([0-9.]+\))?)\s*[<>=!]/)?.[1] ?? "";
       const key = stat === "p(50)" && values["p(50)"] === undefined ? "med" : stat;
-      out.push({ metric, expression, ok: result.ok, observed: typeof values[key] === "number" ? values[key] : null });
+      out.push({ metric, expression, ok: result.ok, observed: typeof values[key] === "number" ? values[key] : null, ...(result.note ? { note: result.note } : {}) });
     }
   }
   return out;

@@ -18,6 +18,8 @@ export interface ProjectionInput extends SampleSpec {
   plannedMessagesPerSecond: number;
   achievedMessagesPerSecond: number;
   thresholdsPassed: boolean;
+  /** The load generator could not keep up (dropped iterations, late timers, CPU): nothing was measured about the server. */
+  generatorSaturated?: boolean;
   /** Target population (default 1e9). */
   target?: number;
 }
@@ -39,7 +41,7 @@ export function project(input: ProjectionInput): Projection {
   const delivered = input.plannedMessagesPerSecond > 0 ? Math.min(1, input.achievedMessagesPerSecond / input.plannedMessagesPerSecond) : 0;
   // Within 2% of the plan counts as the plan (Poisson arrivals over a finite run).
   const ratio = delivered >= 0.98 ? 1 : delivered;
-  const sustainedShards = input.thresholdsPassed ? p.sample.shards * ratio : 0;
+  const sustainedShards = input.thresholdsPassed && !input.generatorSaturated ? p.sample.shards * ratio : 0;
   const run = loadOf(p, input.level);
   const nodesAt = (level: Level): number | null => {
     if (sustainedShards <= 0) return null;
@@ -48,7 +50,9 @@ export function project(input: ProjectionInput): Projection {
     const shardsNeeded = p.sample.shardCount * (target / p.sample.population) * factor;
     return Math.ceil(shardsNeeded / sustainedShards - 1e-9);
   };
-  const explanation = !input.thresholdsPassed
+  const explanation = input.generatorSaturated
+    ? "the load generator was saturated, so the run says nothing about the node: rerun split over more generators"
+    : !input.thresholdsPassed
     ? `thresholds failed at ${p.sample.shards} shards: rerun with fewer --shards to find what one node sustains`
     : ratio < 1
       ? `the run reached ${(delivered * 100).toFixed(1)}% of the planned rate, so one node sustained ${sustainedShards.toFixed(2)} shards`

@@ -1,0 +1,69 @@
+/**
+ * `pnpm loadtest merge`: one report from N generators' run directories, each holding
+ * the summary.json its handleSummary wrote and, ideally, its k6 JSON output
+ * (metrics.json[.gz]) so trend percentiles are exact (see merge.ts).
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { plan, type ScenarioName } from "../model/workload";
+import { summarySchema, type TimeSeries } from "./k6-results";
+import { mergeSummaries, type RunData } from "./merge";
+import { rateSpec } from "./rate";
+import { buildReport, writeReport, type Report } from "./report";
+
+export interface MergeRequest {
+  scenario: ScenarioName;
+  shards: number;
+  shardCount: number;
+  peak: boolean;
+  durationSeconds: number;
+  outageSeconds?: number;
+  listsPerMinute?: number;
+  out: string;
+  runs: string[];
+}
+
+export async function readRun(dir: string): Promise<RunData> {
+  const file = path.join(dir, "summary.json");
+  if (!existsSync(file)) throw new Error(`${dir}: no summary.json (written by the scripts' handleSummary)`);
+  const summary = summarySchema.parse(JSON.parse(await readFile(file, "utf8")));
+  const metricsFile = ["metrics.json.gz", "metrics.json"].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  return { summary, metricsFile };
+}
+
+export async function mergeRuns(request: MergeRequest): Promise<Report> {
+  const runs = await Promise.all(request.runs.map(readRun));
+  const merged = await mergeSummaries(runs);
+  const sample = plan({ shards: request.shards, shardCount: request.shardCount });
+  const load = request.peak ? sample.peak : sample.average;
+  const series: TimeSeries = { startedAt: null, seconds: [] };
+  const report = buildReport(
+    {
+      scenario: request.scenario,
+      shards: request.shards,
+      shardCount: request.shardCount,
+      population: sample.sample.population,
+      level: request.peak ? "peak" : "average",
+      rate: rateSpec(request.scenario, {
+        load,
+        durationSeconds: request.durationSeconds,
+        outageSeconds: request.outageSeconds ?? 10,
+        listsPerMinute: request.listsPerMinute ?? sample.audiences.listsPerMinute,
+      }),
+      durationSeconds: request.durationSeconds,
+      target: `${runs.length} generators`,
+      // Each generator's own verdict is replaced by the thresholds on the merged data.
+      k6ExitCode: null,
+      startedAt: new Date(),
+      generators: runs.length,
+    },
+    merged,
+    series,
+  );
+  await mkdir(request.out, { recursive: true });
+  await writeFile(path.join(request.out, "summary.json"), JSON.stringify(merged, null, 1));
+  await writeReport(request.out, report);
+  console.log(`${report.markdown}\nreport: ${path.join(request.out, "report.html")}`);
+  return report;
+}
