@@ -5,12 +5,16 @@
  * teardown(), then handleSummary with the summary k6 would give it. A smoke for CI,
  * not a load generator: arrival-rate scenarios get a dozen iterations spread over
  * their duration, per-VU scenarios at most `maxVus` VUs.
+ *
+ * `segment` runs one generator's share, as `k6 run --execution-segment i/n:(i+1)/n`
+ * would: every n-th VU and every n-th arrival, setup() run again (as each k6-operator
+ * runner does), its samples kept apart and its files written to `outDir`.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { checkOptions } from "./k6-options";
 import { summaryData, writeJsonOutput } from "./k6-summary";
-import { iterationScope, registry, type IterationContext } from "./registry";
+import { iterationScope, registry, type IterationContext, type Sample } from "./registry";
 
 interface ScenarioOptions {
   executor: string;
@@ -42,10 +46,25 @@ export interface SmokeRun {
   summary: Record<string, unknown>;
 }
 
-export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arrivalIterations = 12 } = {}): Promise<SmokeRun> {
+export interface HarnessOptions {
+  maxVus?: number;
+  arrivalIterations?: number;
+  segment?: { index: number; count: number };
+  /** Where handleSummary's files go (default: where it says). */
+  outDir?: string;
+}
+
+export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arrivalIterations = 12, segment, outDir }: HarnessOptions = {}): Promise<SmokeRun> {
   checkOptions(mod.options as Record<string, unknown>, registry.metrics);
+  const sink: Sample[] = segment ? [] : registry.samples;
+  const mine = (i: number) => !segment || i % segment.count === segment.index;
   const testStart = Date.now();
-  const data = mod.setup ? await mod.setup() : undefined;
+  const setupContext: IterationContext = {
+    sink,
+    scenario: { name: "", executor: "", iterationInTest: 0, iterationInInstance: 0, startTime: testStart, progress: 0 },
+    vu: { idInTest: 0, idInInstance: 0, iterationInScenario: 0, iterationInInstance: 0, tags: {}, metrics: { tags: {}, metadata: {} } },
+  };
+  const data = mod.setup ? await iterationScope.run(setupContext, () => mod.setup!()) : undefined;
   const runs: Promise<unknown>[] = [];
   const ran: string[] = [];
   for (const [name, scenario] of Object.entries(mod.options.scenarios)) {
@@ -63,12 +82,17 @@ export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arriv
         const startTime = Date.now();
         const iterations: Promise<unknown>[] = [];
         for (let i = 0; i < count; i++) {
+          if (!mine(i)) {
+            if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+            continue;
+          }
           const context: IterationContext = {
+            sink,
             scenario: { name, executor: scenario.executor, iterationInTest: i, iterationInInstance: i, startTime, progress: 0 },
             vu: { idInTest: i + 1, idInInstance: i + 1, iterationInScenario: arrival ? 0 : 0, iterationInInstance: 0, tags: {}, metrics: { tags: {}, metadata: {} } },
           };
           iterations.push(iterationScope.run(context, () => (fn as (d: unknown) => Promise<unknown>)(data)));
-          if (arrival) registry.add("iterations", 1, { scenario: name });
+          if (arrival) iterationScope.run(context, () => registry.add("iterations", 1));
           if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
         }
         await Promise.all(iterations);
@@ -77,14 +101,15 @@ export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arriv
   }
   await Promise.all(runs);
   if (mod.teardown) await mod.teardown(data);
-  const summary = summaryData(mod.options, Date.now() - testStart, data);
+  const summary = summaryData(mod.options, Date.now() - testStart, data, sink);
   if (mod.handleSummary) {
     const files = mod.handleSummary(summary);
-    for (const [file, content] of Object.entries(files)) {
-      if (file === "stdout" || file === "stderr") continue;
+    for (const [returned, content] of Object.entries(files)) {
+      if (returned === "stdout" || returned === "stderr") continue;
+      const file = outDir ? path.join(outDir, path.basename(returned)) : returned;
       await writeFile(file, content);
       // Beside the summary, the samples as `--out json` writes them (what the merge reads).
-      await writeJsonOutput(path.join(path.dirname(file), "metrics.json"));
+      await writeJsonOutput(path.join(path.dirname(file), "metrics.json"), sink);
     }
   }
   return { ran, summary };

@@ -5,7 +5,7 @@
  * files a real run does, which the report and the merge of N runs read.
  */
 import { writeFile } from "node:fs/promises";
-import { BUILTIN_METRICS, registry } from "./registry";
+import { BUILTIN_METRICS, registry, type Sample } from "./registry";
 import { holds, matchesTags, parseMetricKey, parseThreshold, valuesOf } from "../src/report/thresholds";
 
 const DEFAULT_TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)"];
@@ -15,16 +15,16 @@ interface Options {
   summaryTrendStats?: string[];
 }
 
-export function summaryData(options: Options, durationMs: number, setupData: unknown): Record<string, unknown> {
+export function summaryData(options: Options, durationMs: number, setupData: unknown, samples: Sample[] = registry.samples): Record<string, unknown> {
   const trendStats = options.summaryTrendStats ?? DEFAULT_TREND_STATS;
   const typeOf = (name: string) => registry.metrics.get(name) ?? BUILTIN_METRICS[name];
-  const keys = new Set<string>([...new Set(registry.samples.map((s) => s.metric))].filter((m) => typeOf(m)));
+  const keys = new Set<string>([...new Set(samples.map((s) => s.metric))].filter((m) => typeOf(m)));
   for (const key of Object.keys(options.thresholds ?? {})) keys.add(key);
   const metrics: Record<string, unknown> = {};
   for (const key of keys) {
     const { name, tags } = parseMetricKey(key);
     const type = typeOf(name)!;
-    const values = valuesOf(type.type, registry.samples.filter((s) => s.metric === name && matchesTags(tags, s.tags)).map((s) => s.value), durationMs, trendStats);
+    const values = valuesOf(type.type, samples.filter((s) => s.metric === name && matchesTags(tags, s.tags)).map((s) => s.value), durationMs, trendStats);
     const expressions = (options.thresholds?.[key] ?? []).map((t) => (typeof t === "string" ? t : t.threshold));
     metrics[key] = {
       type: type.type,
@@ -43,12 +43,12 @@ export function summaryData(options: Options, durationMs: number, setupData: unk
 }
 
 /** The recorded samples in k6's JSON output format (`Metric` lines, then `Point` lines). */
-export async function writeJsonOutput(file: string): Promise<void> {
+export async function writeJsonOutput(file: string, samples: Sample[] = registry.samples): Promise<void> {
   const lines: string[] = [];
-  for (const name of new Set(registry.samples.map((s) => s.metric))) {
+  for (const name of new Set(samples.map((s) => s.metric))) {
     const type = registry.metrics.get(name) ?? BUILTIN_METRICS[name];
     if (type) lines.push(JSON.stringify({ type: "Metric", data: { type: type.type, contains: type.contains, thresholds: [], submetrics: null }, metric: name }));
   }
-  for (const s of registry.samples) lines.push(JSON.stringify({ type: "Point", data: { time: new Date(s.time).toISOString(), value: s.value, tags: s.tags }, metric: s.metric }));
+  for (const s of samples) lines.push(JSON.stringify({ type: "Point", data: { time: new Date(s.time).toISOString(), value: s.value, tags: s.tags }, metric: s.metric }));
   await writeFile(file, `${lines.join("\n")}\n`);
 }

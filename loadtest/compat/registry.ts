@@ -32,6 +32,8 @@ interface Registry {
 
 /** The iteration a shim call belongs to (k6 knows it per VU; here it follows async calls). */
 export interface IterationContext {
+  /** Where this run's samples go (one per simulated generator); the registry's own list by default. */
+  sink?: Sample[];
   scenario: { name: string; executor: string; iterationInTest: number; iterationInInstance: number; startTime: number; progress: number };
   vu: { idInTest: number; idInInstance: number; iterationInScenario: number; iterationInInstance: number; tags: Record<string, string>; metrics: { tags: Record<string, string>; metadata: Record<string, string> } };
 }
@@ -51,10 +53,11 @@ const fresh: Registry = {
     this.metrics = new Map();
   },
   add(metric, value, tags = {}) {
-    const scenario = iterationScope.getStore()?.scenario.name;
+    const store = iterationScope.getStore();
+    const scenario = store?.scenario.name;
     const stringTags: Record<string, string> = scenario ? { scenario } : {};
     for (const [k, v] of Object.entries(tags)) stringTags[k] = String(v);
-    this.samples.push({ metric, value, time: Date.now(), tags: stringTags });
+    (store?.sink ?? this.samples).push({ metric, value, time: Date.now(), tags: stringTags });
   },
   failedChecks(): string[] {
     return [...new Set(this.checks.filter((c) => !c.ok).map((c) => c.name))];
