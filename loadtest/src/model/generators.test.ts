@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -6,8 +8,16 @@ import { countLocalIps, executionSegments, generatorPlan } from "./generators";
 import { connectionDemand, plan } from "./workload";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** A stand-in k6 that only answers `k6 version` (real k6 cannot be installed here); any run would fail loudly. */
+function fakeK6(version: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "handshake-fake-k6-")), "k6");
+  writeFileSync(file, `#!/bin/sh\nif [ "$1" = version ]; then echo "k6 ${version} (commit/0000000, go1.25.0, linux/amd64)"; exit 0; fi\necho "fake k6 must not run tests" >&2; exit 42\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, K6: fakeK6("v1.6.1") } });
 
 describe("how many generators a run needs", () => {
   it("steady at 4 shards holds 93,668 WebSockets: more than one source address's ephemeral ports", () => {
