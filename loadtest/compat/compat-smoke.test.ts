@@ -94,7 +94,8 @@ describe("k6 compat smoke (not a load measurement): each scenario's iterations r
     registry.reset();
     installK6Globals({ ...baseEnv(target(), fixtures), SUMMARY_PATH: "summary.json" });
     vi.resetModules();
-    const mod = await import(/* @vite-ignore */ "../scenarios/steady.ts");
+    const steady = "../scenarios/steady.ts"; // not a literal: the k6 files are type-checked with k6's types, not here
+    const mod = await import(/* @vite-ignore */ steady);
     const dirs = await Promise.all([0, 1].map(() => mkdtemp(path.join(tmpdir(), "handshake-compat-generator-"))));
     // Both generators at once, as k6-operator's runners start together.
     const runs = await Promise.all(dirs.map((outDir, index) => runScenarioModule(mod, { segment: { index, count: 2 }, outDir })));

@@ -32,7 +32,8 @@ function program(extra: string[] = []) {
 /** A name used as a value or type on its own (not `x.name`, not a property key). */
 function isFreeName(node: ts.Identifier): boolean {
   const parent = node.parent;
-  if ((ts.isPropertyAccessExpression(parent) || ts.isQualifiedName(parent)) && parent.name === node) return false;
+  if (ts.isPropertyAccessExpression(parent) && parent.name === node) return false;
+  if (ts.isQualifiedName(parent) && parent.right === node) return false;
   if ((ts.isPropertyAssignment(parent) || ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent)) && parent.name === node) return false;
   return !ts.isTypeReferenceNode(parent) && !ts.isExpressionWithTypeArguments(parent);
 }

@@ -16,6 +16,7 @@ import { rateSpec } from "../report/rate";
 import { findK6, k6Args, k6Env } from "./k6";
 import { readFixtureMeta, seedSample } from "./fixtures";
 import { sampleCpu } from "./generator-cpu";
+import { childEnv } from "../env";
 
 const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -120,7 +121,7 @@ export async function runScenario(options: RunOptions): Promise<Report> {
     console.log(`k6 ${args.join(" ")}`);
     let generatorCpu: { peakCores: number; cores: number } | null = null;
     const exitCode = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(k6, args, { stdio: "inherit", env: { ...process.env, ...k6Env(outDir, k6Options) } });
+      const child = spawn(k6, args, { stdio: "inherit", env: childEnv(k6Env(outDir, k6Options)) });
       const cpu = child.pid === undefined ? null : sampleCpu(child.pid);
       child.once("error", reject);
       child.once("exit", (code) => {

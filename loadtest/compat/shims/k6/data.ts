@@ -13,6 +13,9 @@ const deepFreeze = (value: unknown): unknown => {
 const built = new Map<string, string[]>();
 
 export class SharedArray<T> {
+  readonly [index: number]: T;
+  declare readonly length: number;
+
   constructor(name: string, build: () => T[]) {
     if (!name) throw new Error("empty name provided to SharedArray's constructor");
     if (typeof build !== "function") throw new Error("a function is expected as the second argument of SharedArray's constructor");
