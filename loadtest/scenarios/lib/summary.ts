@@ -4,7 +4,13 @@
  * `values` and `thresholds: { "<expr>": { ok } }`). Writes it as JSON to SUMMARY_PATH
  * (the runner sets it; the merge of N runs reads these) and prints a short text summary
  * instead of k6's (a returned `stdout` replaces it: internal/js/summary-wrapper.js).
+ *
+ * With N generators sharing one results volume (k6-operator), SUMMARY_PATH may hold
+ * `{segment}`: it is replaced by this instance's execution segment ("1/4:2/4" ->
+ * "1-4_2-4"), read from exec.test.options (the consolidated options: grafana/k6
+ * internal/js/modules/k6/execution/execution.go optionsAsObject).
  */
+import exec from "k6/execution";
 
 export interface SummaryMetric {
   type: "counter" | "gauge" | "rate" | "trend";
@@ -48,6 +54,16 @@ function text(data: SummaryData): string {
   return `\nthresholds${failed.length > 0 ? ` (${failed.length} FAILED)` : ""}:\n${lines.join("\n")}\n\n`;
 }
 
+function segmentName(): string {
+  try {
+    const segment = exec.test.options.executionSegment;
+    return segment ? String(segment).replace(/\//g, "-").replace(/:/g, "_") : "all";
+  } catch {
+    return "all"; // no test options here (e.g. the compat shims): one instance
+  }
+}
+
 export function handleSummary(data: SummaryData): Record<string, string> {
-  return { [__ENV.SUMMARY_PATH || "summary.json"]: JSON.stringify(data, null, 1), stdout: text(data) };
+  const path = (__ENV.SUMMARY_PATH || "summary.json").replace("{segment}", segmentName());
+  return { [path]: JSON.stringify(data, null, 1), stdout: text(data) };
 }

@@ -24,11 +24,16 @@ export interface MergeRequest {
   runs: string[];
 }
 
-export async function readRun(dir: string): Promise<RunData> {
-  const file = path.join(dir, "summary.json");
-  if (!existsSync(file)) throw new Error(`${dir}: no summary.json (written by the scripts' handleSummary)`);
+/**
+ * One generator's output: a directory with summary.json (and metrics.json[.gz]), or a
+ * `<prefix>summary.json` file with `<prefix>metrics.json[.gz]` beside it (k8s/testrun-steady.yaml).
+ */
+export async function readRun(where: string): Promise<RunData> {
+  const file = where.endsWith("summary.json") ? where : path.join(where, "summary.json");
+  if (!existsSync(file)) throw new Error(`${where}: no summary.json (written by the scripts' handleSummary)`);
   const summary = summarySchema.parse(JSON.parse(await readFile(file, "utf8")));
-  const metricsFile = ["metrics.json.gz", "metrics.json"].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  const prefix = file.slice(0, -"summary.json".length);
+  const metricsFile = ["metrics.json.gz", "metrics.json"].map((f) => prefix + f).find((f) => existsSync(f));
   return { summary, metricsFile };
 }
 
