@@ -1,7 +1,8 @@
 /**
  * Who holds a connection and which holder VU holds whom. Built once per k6 process:
  * a SharedArray's builder runs once and its elements are shared; reading an element
- * parses and deep-freezes it (grafana/k6 internal/js/modules/k6/data/share.go, Get),
+ * parses and deep-freezes it (grafana/k6 internal/js/modules/k6/data/data.go: the
+ * builder is "executed once for a given name"; share.go Get parses and freezes),
  * so a VU reads a small index once and then only the groups it needs.
  */
 import { SharedArray } from "k6/data";

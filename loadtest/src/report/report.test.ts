@@ -171,3 +171,35 @@ describe("a saturated generator (point 7)", () => {
     expect(report.markdown).toMatch(/\*\*The generator was saturated\*\* \(k6 dropped 37 iterations/);
   });
 });
+
+describe("breakpoint: the node's capacity from the ramp (point 12)", () => {
+  it("is the highest 5 s mean send rate whose delivery p99 stayed under 500 ms, above the plan if the node carried more", () => {
+    const planned = one.average.messagesPerSecond; // 48.6 msg/s for one shard
+    // The ramp: 10 s at 40/s (fast), 10 s at 100/s (fast), then 10 s at 160/s where latency explodes.
+    const seconds = Array.from({ length: 30 }, (_, second) => {
+      const sent = second < 10 ? 40 : second < 20 ? 100 : 160;
+      const latency = second < 20 ? 30 : 2000;
+      return { second, sent, received: sent, latencies: Array.from({ length: 20 }, () => latency), errors: 0 };
+    });
+    const summary = summaryOf({
+      messages_sent: ["counter", { count: 3000 }],
+      "delivery_latency{scenario:breakpoint_holders}": ["trend", { "p(99)": 2000 }, { "p(99)<500": false }],
+      "dropped_iterations{scenario:breakpoint}": ["counter", { count: 40 }, { "count<10": false }],
+      dropped_iterations: ["counter", { count: 40 }],
+      "connections_ok{scenario:breakpoint_holders}": ["rate", { rate: 1, passes: 4, fails: 0 }, { "rate>0.99": true }],
+    });
+    // k6 exits 99 after the abortOnFail threshold stopped it: that is how a breakpoint run ends.
+    const report = buildReport(facts("breakpoint", 99), summary, { startedAt: new Date(0), seconds });
+    expect(report.achievedMessagesPerSecond).toBe(100);
+    expect(report.generator.saturated).toBe(false);
+    expect(report.projection.sustainedShards).toBeCloseTo(100 / planned, 9);
+    expect(report.markdown).toContain("capacity 100.0 msg/s: the highest 5 s mean send rate with delivery p99 < 500 ms; the plan for these shards is 48.6");
+  });
+
+  it("a breakpoint run that broke something else (sockets) projects nothing", () => {
+    const seconds = Array.from({ length: 10 }, (_, second) => ({ second, sent: 50, received: 50, latencies: [20], errors: 0 }));
+    const summary = summaryOf({ "connections_ok{scenario:breakpoint_holders}": ["rate", { rate: 0.5, passes: 2, fails: 2 }, { "rate>0.99": false }] });
+    const report = buildReport(facts("breakpoint", 99), summary, { startedAt: new Date(0), seconds });
+    expect(report.projection.sustainedShards).toBe(0);
+  });
+});

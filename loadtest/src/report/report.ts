@@ -41,12 +41,12 @@ export interface GeneratorHealth {
 const SATURATION = { loopLagP99Ms: 100, cpuShare: 0.8 } as const;
 
 /** Whether the load generator kept up: iterations k6 could not start, late timers, CPU. */
-export function generatorHealth(summary: K6Summary, cpu: RunFacts["generatorCpu"]): GeneratorHealth {
+export function generatorHealth(summary: K6Summary, cpu: RunFacts["generatorCpu"], droppedMeanOverload = false): GeneratorHealth {
   const droppedIterations = stat(summary, "dropped_iterations", "count") ?? 0;
   const loopLagP99 = stat(summary, "generator_loop_lag", "p(99)");
   const cpuShare = cpu && cpu.cores > 0 ? cpu.peakCores / cpu.cores : null;
   const reasons: string[] = [];
-  if (droppedIterations > 0) reasons.push(`k6 dropped ${droppedIterations} iterations (no free VU: the offered rate was not offered)`);
+  if (droppedIterations > 0 && !droppedMeanOverload) reasons.push(`k6 dropped ${droppedIterations} iterations (no free VU: the offered rate was not offered)`);
   if (loopLagP99 !== null && loopLagP99 > SATURATION.loopLagP99Ms) reasons.push(`VU timers fired ${Math.round(loopLagP99)} ms late (p99): frames were read late`);
   if (cpuShare !== null && cpuShare > SATURATION.cpuShare) reasons.push(`k6 used ${(cpuShare * 100).toFixed(0)}% of the generator's CPU at its peak`);
   return { droppedIterations, loopLagP99, cpuShare, saturated: reasons.length > 0, reasons };
@@ -67,14 +67,46 @@ export interface Report {
 const fmt = (v: number | null, unit = "") =>
   v === null ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v < 1 && v > 0 ? v.toPrecision(4) : v.toFixed(1)}${unit}`;
 
+/**
+ * breakpoint: the highest send rate the node carried while delivery stayed within the
+ * threshold — the best mean over `windowSeconds` consecutive seconds whose delivery p99
+ * was under `limitMs` (from the JSON output's per-second buckets). null without data.
+ */
+export function breakpointCapacity(series: TimeSeries, limitMs = BREAKPOINT_P99_MS, windowSeconds = 5): number | null {
+  let best: number | null = null;
+  const seconds = series.seconds;
+  for (let i = 0; i + windowSeconds <= seconds.length; i++) {
+    const window = seconds.slice(i, i + windowSeconds);
+    const p99 = percentile(window.flatMap((b) => b.latencies), 99);
+    if (p99 === null || p99 >= limitMs) continue;
+    const rate = window.reduce((a, b) => a + b.sent, 0) / windowSeconds;
+    best = Math.max(best ?? 0, rate);
+  }
+  return best;
+}
+
+/** The breakpoint scenario's delivery threshold (scenarios/breakpoint.ts: p(99)<500). */
+const BREAKPOINT_P99_MS = 500;
+/** The breakpoint's abortOnFail thresholds: crossing them is how it ends, not a failure. */
+const BREAKING = ["delivery_latency{scenario:breakpoint_holders}", "dropped_iterations{scenario:breakpoint}", "http_req_failed{scenario:breakpoint}"];
+
 export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: TimeSeries): Report {
   const summary = withDerivedMetrics(rawSummary);
   const thresholds = thresholdsOf(summary);
   // k6 exits 99 when a threshold failed; any other non-zero exit is a failed run too.
   const passed = thresholds.every((t) => t.ok) && (facts.k6ExitCode === null || facts.k6ExitCode === 0);
-  const generator = generatorHealth(summary, facts.generatorCpu);
+  const breakpoint = facts.scenario === "breakpoint";
+  // In a breakpoint run, dropped iterations are how the server's overload shows (VUs pile up waiting): not the generator's.
+  const generator = generatorHealth(summary, facts.generatorCpu, breakpoint);
   const counted = facts.rate ? stat(summary, facts.rate.metric, "count") : null;
-  const achievedMessagesPerSecond = facts.rate ? (counted !== null && facts.rate.windowSeconds > 0 ? counted / facts.rate.windowSeconds : 0) : null;
+  // A breakpoint run ramps past the plan until it breaks: what counts is the rate it carried, not its mean.
+  const achievedMessagesPerSecond = !facts.rate
+    ? null
+    : breakpoint
+      ? (breakpointCapacity(series) ?? 0)
+      : counted !== null && facts.rate.windowSeconds > 0
+        ? counted / facts.rate.windowSeconds
+        : 0;
   const projection = project({
     shards: facts.shards,
     shardCount: facts.shardCount,
@@ -83,8 +115,10 @@ export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: Time
     // No planned rate (rollout): the node sustained the sample if the thresholds held.
     plannedMessagesPerSecond: facts.rate?.planned ?? 1,
     achievedMessagesPerSecond: achievedMessagesPerSecond ?? 1,
-    thresholdsPassed: passed,
+    // The breakpoint aborts by design when it crosses a threshold; its capacity is what it carried before.
+    thresholdsPassed: breakpoint ? achievedMessagesPerSecond! > 0 && thresholds.every((t) => t.ok || BREAKING.includes(t.metric)) : passed,
     generatorSaturated: generator.saturated,
+    abovePlan: breakpoint,
   });
   const report = { facts, thresholds, passed, generator, achievedMessagesPerSecond, projection };
   return { ...report, markdown: markdown(report, summary), html: html(report, summary, series) };
@@ -100,6 +134,9 @@ function rateLine(r: Core, summary: K6Summary): string {
     return `no planned rate (users act on their fixture's days)${calls === null ? "" : `; ${fmt(calls)} consent calls`}`;
   }
   const digits = rate.planned < 1 ? 3 : 1;
+  if (r.facts.scenario === "breakpoint") {
+    return `capacity ${r.achievedMessagesPerSecond.toFixed(digits)} ${rate.unit}: the highest 5 s mean send rate with delivery p99 < ${BREAKPOINT_P99_MS} ms; the plan for these shards is ${rate.planned.toFixed(digits)}`;
+  }
   return `${rate.planned.toFixed(digits)} ${rate.unit} planned, ${r.achievedMessagesPerSecond.toFixed(digits)} achieved over ${rate.windowSeconds.toFixed(0)} s of sending`;
 }
 
