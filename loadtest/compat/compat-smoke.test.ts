@@ -113,6 +113,8 @@ describe("k6 compat smoke (not a load measurement): each scenario's iterations r
     // merged counters pair every expected receipt with the one that came back.
     expect(merged.metrics.receipts!.values.count).toBe(merged.metrics.receipts_expected!.values.count);
     expect(report.thresholds.find((t) => t.metric === "delivered")).toMatchObject({ ok: true, observed: 1 });
+    // Both runs' time series on one clock feed the merged report's charts.
+    expect(report.html).toMatch(/<path d="M[\d.]+,[\d.]+ L/);
 
     // Percentiles are recomputed from both runs' raw samples, as k6 computes them.
     const key = { name: "delivery_latency", tags: { scenario: "steady_holders" } };

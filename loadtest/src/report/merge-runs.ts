@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { plan, type ScenarioName } from "../model/workload";
-import { summarySchema, type TimeSeries } from "./k6-results";
+import { readTimeSeries, summarySchema, type SecondBucket, type TimeSeries } from "./k6-results";
 import { mergeSummaries, type RunData } from "./merge";
 import { rateSpec } from "./rate";
 import { buildReport, writeReport, type Report } from "./report";
@@ -37,12 +37,34 @@ export async function readRun(where: string): Promise<RunData> {
   return { summary, metricsFile };
 }
 
+/** The runs' per-second buckets on one clock (each run's seconds shifted to the earliest start). */
+export async function mergedSeries(runs: RunData[]): Promise<TimeSeries> {
+  const all = await Promise.all(runs.filter((r) => r.metricsFile).map((r) => readTimeSeries(r.metricsFile!)));
+  const starts = all.map((s) => s.startedAt?.getTime()).filter((t): t is number => t !== undefined);
+  if (starts.length === 0) return { startedAt: null, seconds: [] };
+  const start = Math.min(...starts);
+  const buckets = new Map<number, SecondBucket>();
+  for (const series of all) {
+    const shift = Math.floor(((series.startedAt?.getTime() ?? start) - start) / 1000);
+    for (const b of series.seconds) {
+      const second = b.second + shift;
+      const into = buckets.get(second) ?? { second, sent: 0, received: 0, latencies: [], errors: 0 };
+      into.sent += b.sent;
+      into.received += b.received;
+      into.errors += b.errors;
+      into.latencies.push(...b.latencies);
+      buckets.set(second, into);
+    }
+  }
+  return { startedAt: new Date(start), seconds: [...buckets.values()].sort((a, b) => a.second - b.second) };
+}
+
 export async function mergeRuns(request: MergeRequest): Promise<Report> {
   const runs = await Promise.all(request.runs.map(readRun));
   const merged = await mergeSummaries(runs);
   const sample = plan({ shards: request.shards, shardCount: request.shardCount });
   const load = request.peak ? sample.peak : sample.average;
-  const series: TimeSeries = { startedAt: null, seconds: [] };
+  const series = await mergedSeries(runs);
   const report = buildReport(
     {
       scenario: request.scenario,
