@@ -103,7 +103,8 @@ interface AudienceView {
   size: Size;
 }
 
-const facebook = (extra: CallOptions = {}): CallOptions => ({ baseUrl: config.facebookTrpcUrl, ...extra });
+/** Facebook-side calls; a budget refusal (429) is an expected answer, counted apart, not an http_req_failed. */
+const facebook = (extra: CallOptions = {}): CallOptions => ({ baseUrl: config.facebookTrpcUrl, expect: [429], ...extra });
 
 /** Creates this generator's own advertisers: safe when every generator runs setup() (each gets its own). */
 export async function setup(): Promise<SetupData> {
