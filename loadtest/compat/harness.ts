@@ -89,7 +89,7 @@ export async function runScenarioModule(mod: ScenarioModule, { maxVus = 4, arriv
           const context: IterationContext = {
             sink,
             scenario: { name, executor: scenario.executor, iterationInTest: i, iterationInInstance: i, startTime, progress: 0 },
-            vu: { idInTest: i + 1, idInInstance: i + 1, iterationInScenario: arrival ? 0 : 0, iterationInInstance: 0, tags: {}, metrics: { tags: {}, metadata: {} } },
+            vu: { idInTest: i + 1, idInInstance: i + 1, iterationInScenario: 0, iterationInInstance: 0, tags: {}, metrics: { tags: {}, metadata: {} } },
           };
           iterations.push(iterationScope.run(context, () => (fn as (d: unknown) => Promise<unknown>)(data)));
           if (arrival) iterationScope.run(context, () => registry.add("iterations", 1));
