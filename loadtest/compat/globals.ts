@@ -1,4 +1,5 @@
-// The k6 globals the scenarios use in their init context: open() and __ENV.
+// The k6 globals the scenarios use: open() and __ENV (init context), crypto.randomUUID
+// (Node's own global crypto has it, as k6's Web Crypto does).
 import { readFileSync } from "node:fs";
 
 export function installK6Globals(env: Record<string, string>): void {

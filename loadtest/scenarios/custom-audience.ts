@@ -18,15 +18,16 @@
  * not as an error.
  */
 import { check, fail } from "k6";
-import crypto from "k6/crypto";
+import k6crypto from "k6/crypto";
 import exec from "k6/execution";
 import { Counter, Rate, Trend } from "k6/metrics";
 import type { Options } from "k6/options";
 import { config } from "./lib/config.ts";
-import { sleepMs } from "./lib/connected-users.ts";
+import { sleepMs } from "./lib/pacing.ts";
 import { users } from "./lib/fixtures.ts";
 import { leaksIn } from "./lib/leaks.ts";
-import { errors } from "./lib/metrics.ts";
+import { errors, transportErrors } from "./lib/metrics.ts";
+import { baseOptions, invariant, senderThresholds } from "./lib/options.ts";
 import { mutate, query, type CallOptions, type TrpcResult } from "./lib/trpc-http.ts";
 
 /** The Facebook side's most rows per `audiences.upload` call. */
@@ -53,13 +54,16 @@ const budgetRefusals = new Counter("audience_budget_refusals");
 /** One sample per finished list: true when a size range was shown (false: "too small"). */
 const sizeShown = new Rate("audience_size_shown");
 
+export { handleSummary } from "./lib/summary.ts";
+
 export const options: Options = {
+  ...baseOptions,
   scenarios: {
     custom_audience: {
       executor: "constant-arrival-rate",
       exec: "customerList",
       rate: config.listsPerMinute,
-      timeUnit: "1m",
+      timeUnit: "1m", // LISTS_PER_MINUTE is a whole number of lists a minute (at least one)
       duration: `${config.durationSeconds}s`,
       // A list takes a few seconds (uploads of 10,000 rows take 1-3 s on the Facebook side).
       preAllocatedVUs: Math.max(2, Math.ceil((config.listsPerMinute * (CALLS_PER_LIST * 3 + 4)) / 60)),
@@ -71,7 +75,10 @@ export const options: Options = {
     "audience_upload_latency{scenario:custom_audience}": ["p(50)<1500", "p(95)<3000", "p(99)<5000"],
     // README: audiences.get 30-270 ms (a count and the list digest).
     "audience_size_latency{scenario:custom_audience}": ["p(95)<500", "p(99)<1000"],
-    "audience_leaks{scenario:custom_audience}": ["count==0"],
+    // An invariant: the first leaked phone, hash or profile stops the run.
+    "audience_leaks{scenario:custom_audience}": [invariant("count==0")],
+    "audience_lists{scenario:custom_audience}": ["count>0"],
+    ...senderThresholds("custom_audience"),
     "errors{scenario:custom_audience}": ["rate<0.01"],
     "checks{scenario:custom_audience}": ["rate>0.99"],
   },
@@ -96,8 +103,10 @@ interface AudienceView {
   size: Size;
 }
 
-const facebook = (extra: CallOptions = {}): CallOptions => ({ baseUrl: config.facebookTrpcUrl, ...extra });
+/** Facebook-side calls; a budget refusal (429) is an expected answer, counted apart, not an http_req_failed. */
+const facebook = (extra: CallOptions = {}): CallOptions => ({ baseUrl: config.facebookTrpcUrl, expect: [429], ...extra });
 
+/** Creates this generator's own advertisers: safe when every generator runs setup() (each gets its own). */
 export async function setup(): Promise<SetupData> {
   if (!config.facebookTarget) fail("custom-audience drives the Facebook side: set FACEBOOK_TARGET (e.g. http://127.0.0.1:4200)");
   if (!config.facebookAdminToken) fail("custom-audience creates advertisers: set FACEBOOK_ADMIN_TOKEN (or ADMIN_TOKEN)");
@@ -133,6 +142,7 @@ function outcome(result: TrpcResult<unknown>, what: string): "ok" | "budget" | "
     return "budget";
   }
   errors.add(true, { what });
+  if (result.error.code === "NETWORK") transportErrors.add(1, { what });
   console.warn(`custom-audience: ${what} failed: ${result.error.code} ${result.error.message}`);
   return "error";
 }
@@ -140,7 +150,7 @@ function outcome(result: TrpcResult<unknown>, what: string): "ok" | "budget" | "
 // --- the lists --------------------------------------------------------------------------
 
 /** sha256 of the E.164 digits without '+', lowercase hex: the row format. */
-const rowOf = (e164: string) => crypto.sha256(e164.replace(/^\+/, ""), "hex");
+const rowOf = (e164: string) => k6crypto.sha256(e164.replace(/^\+/, ""), "hex");
 
 /** A number nobody has: country code 999 is unassigned. */
 const stranger = () => `999${String(Math.floor(Math.random() * 1e10)).padStart(10, "0")}`;

@@ -9,3 +9,6 @@ const envSchema = z.object({
 });
 
 export const env = envSchema.parse(process.env);
+
+/** This process's environment plus `extra`, for a child process (k6) that needs both. */
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...extra });

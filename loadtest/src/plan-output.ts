@@ -1,6 +1,7 @@
 /** `pnpm loadtest plan`: what a run will drive, as a table for people. */
 import { BUSINESS_SHARE_OF_MESSAGES, LISTS_PER_SECOND } from "./model/figures";
-import { ROWS_PER_UPLOAD_CALL, type Load, type Plan, type ScenarioName } from "./model/workload";
+import { executionSegments, type GeneratorPlan } from "./model/generators";
+import { BREAKPOINT_MAX_FACTOR, ROWS_PER_UPLOAD_CALL, type Load, type Plan, type ScenarioName } from "./model/workload";
 
 const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(x >= 10 ? 1 : 2));
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.001 ? 4 : 1)}%`;
@@ -17,6 +18,10 @@ const scenarioNotes: Record<ScenarioName, (load: Load, plan: Plan) => string[]> 
   ],
   "business-broadcast": (load) => [
     `business messages: ${n(load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value)}/s (${pct(BUSINESS_SHARE_OF_MESSAGES.value)} of messages, assumption)`,
+  ],
+  breakpoint: (load) => [
+    `holders connect as in steady; the send rate ramps (ramping-arrival-rate) from ${n(load.messagesPerSecond / 4)} to ${n(load.messagesPerSecond * BREAKPOINT_MAX_FACTOR)} msg/s`,
+    "and the run aborts when delivery p99 or dropped iterations cross their thresholds: the rate reached then is the node's capacity",
   ],
   "custom-audience": (_load, plan) => {
     const a = plan.audiences;
@@ -54,4 +59,36 @@ export function formatPlan(scenario: ScenarioName, plan: Plan, peak: boolean): s
     ...scenarioNotes[scenario](peak ? plan.peak : plan.average, plan),
   ];
   return lines.join("\n");
+}
+
+/** The generator section of `plan`: sockets, what one k6 process can hold, how many are needed and their segments. */
+export function formatGenerators(g: GeneratorPlan, generators: number): string {
+  const total = g.demand.websockets + g.demand.http;
+  const lines = [
+    "",
+    `generators: ${n(total)} sockets to the messenger (${n(g.demand.websockets)} WebSockets + ${n(g.demand.http)} HTTP)`,
+    `  one generator holds ${n(g.perGenerator)} (${g.limits.localIps} source address${g.limits.localIps === 1 ? "" : "es"} × ${n(g.limits.portsPerAddress)} ephemeral ports, ` +
+      `${n(g.limits.openFiles)} open files; limited by ${g.limitedBy})`,
+    `  generators needed: ${Number.isFinite(g.needed) ? g.needed : "∞ (no sockets at all)"}${generators > 1 ? `, given: ${generators}` : ""}`,
+  ];
+  if (generators > 1) {
+    const { segments, sequence } = executionSegments(generators);
+    lines.push(`  run one k6 per generator (same script, same FIXTURES path, same -e values):`);
+    segments.forEach((segment, i) => lines.push(`    generator ${i + 1}: k6 run --execution-segment ${segment} --execution-segment-sequence ${sequence} …`));
+  }
+  return lines.join("\n");
+}
+
+/** Why one generator (or the given number) cannot hold the plan, or null when it can. */
+export function generatorRefusal(g: GeneratorPlan, generators: number): string | null {
+  if (g.needed <= generators) return null;
+  const total = g.demand.websockets + g.demand.http;
+  const ips = Math.ceil(total / g.limits.portsPerAddress);
+  return (
+    `${generators === 1 ? "one generator" : `${generators} generators`} cannot hold ${n(total)} sockets (${n(g.perGenerator)} each, limited by ${g.limitedBy}): ` +
+    (g.limitedBy === "ephemeral ports"
+      ? `add source addresses (--local-ips 127.0.0.2-127.0.0.${1 + ips} with loopback aliases, see README) or `
+      : "raise the hard open-files limit or ") +
+    `split the run over --generators ${g.needed}`
+  );
 }

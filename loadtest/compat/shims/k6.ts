@@ -1,7 +1,8 @@
 // Compat shim for `k6`: check, group, sleep, fail (smoke only, see ../README section).
 import { registry } from "../registry";
 
-export function check<T>(value: T, sets: Record<string, (v: T) => boolean>): boolean {
+/** Records each check as k6 does: a `checks` Rate sample tagged with the check's name. */
+export function check<T>(value: T, sets: Record<string, (v: T) => boolean>, tags?: Record<string, string>): boolean {
   let all = true;
   for (const [name, predicate] of Object.entries(sets)) {
     let ok = false;
@@ -11,6 +12,7 @@ export function check<T>(value: T, sets: Record<string, (v: T) => boolean>): boo
       ok = false;
     }
     registry.checks.push({ name, ok });
+    registry.add("checks", ok ? 1 : 0, { check: name, ...tags });
     all &&= ok;
   }
   return all;

@@ -32,11 +32,26 @@ export function sentAtOf(content: string): number | null {
   return Number.isFinite(at) && at > 1e12 ? at : null;
 }
 
-/** A random (version 4) UUID for client-chosen message ids. */
+/** A random (version 4) UUID from k6's Web Crypto. */
 export function uuid(): string {
-  const b = new Uint8Array(randomBytes(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return crypto.randomUUID();
+}
+
+/**
+ * A message id that carries its send time: a UUIDv7 (RFC 9562: 48-bit Unix time in
+ * ms, version 7, then random bits, here taken from crypto.randomUUID()). The delivery
+ * receipt echoes the message id, so whichever VU holds the sender's socket can time
+ * send -> receipt without sharing memory with the VU that sent.
+ */
+export function messageIdAt(sentAtMs: number): string {
+  const random = crypto.randomUUID().replace(/-/g, "");
+  const hex = Math.floor(sentAtMs).toString(16).padStart(12, "0").slice(-12) + "7" + random.slice(13);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The send time in a UUIDv7 message id (ms), or null for any other id. */
+export function sentAtOfMessageId(id: string): number | null {
+  if (id.length !== 36 || id[14] !== "7") return null;
+  const at = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Number.isFinite(at) && at > 1e12 ? at : null;
 }

@@ -14,7 +14,8 @@
  */
 import { setTimeout, clearTimeout } from "k6/timers";
 import { config } from "./config.ts";
-import { WebSocket, type MessageEvent } from "./websocket.ts";
+import { CONNECT_TIMEOUT_SECONDS } from "../../src/model/timeline.ts";
+import { OPEN, WebSocket, type MessageEvent } from "./websocket.ts";
 
 export interface Envelope {
   id: string;
@@ -30,7 +31,8 @@ export interface Envelope {
 export interface InboxHandlers {
   /** The subscription is live (backlog follows first). */
   onStarted?(): void;
-  onEnvelope(envelope: Envelope): void;
+  /** `receivedAt`: when k6 read the frame off the socket (MessageEvent.timestamp, ms), not when this callback ran. */
+  onEnvelope(envelope: Envelope, receivedAt: number): void;
   /** A frame answered with an error (subscription or mutation), or the socket failed. */
   onError?(what: string, error: { code?: string; message?: string; reason?: string }): void;
   onClose?(): void;
@@ -66,18 +68,39 @@ export class InboxConnection {
   closing = false;
   readonly openedAt = Date.now();
   startedAt = 0;
+  /** No "started" within CONNECT_TIMEOUT: counted as failed; closed as soon as it opens, if it ever does. */
+  timedOut = false;
+  private connectTimer: number | null = null;
 
   constructor(
     credential: string,
     private readonly handlers: InboxHandlers,
-    options: { lastEventId?: string | null; ackDelayMs?: number } = {},
+    options: { lastEventId?: string | null; ackDelayMs?: number; connectTimeoutMs?: number } = {},
   ) {
     this.lastEventId = options.lastEventId ?? null;
     this.ackDelayMs = options.ackDelayMs ?? 50;
-    this.ws = new WebSocket(`${config.wsUrl}?connectionParams=1`);
+    // One time series for all inbox sockets (the URL is the same for all anyway).
+    this.ws = new WebSocket(`${config.wsUrl}?connectionParams=1`, null, { tags: { name: "inbox.stream" } });
+    // k6's dialer gives up only after its fixed 60 s handshake timeout (grafana/k6
+    // internal/js/modules/k6/websockets/websockets.go: HandshakeTimeout 60 s, "TODO
+    // configurable"), so the script keeps its own. It must not close() a socket that is
+    // still CONNECTING: close() writes to an unbuffered channel that only the write
+    // loop started after the handshake drains (same file, close() and writeQueueCh),
+    // which would block the VU's event loop. It is closed when it opens instead.
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null;
+      if (this.started || this.closed) return;
+      this.timedOut = true;
+      this.handlers.onError?.("connect-timeout", { message: `no subscription within ${CONNECT_TIMEOUT_SECONDS} s` });
+      if (this.ws.readyState === OPEN) this.close();
+    }, (options.connectTimeoutMs ?? CONNECT_TIMEOUT_SECONDS * 1000)) as unknown as number;
     this.ws.onopen = () => {
-      this.ws.send(JSON.stringify({ method: "connectionParams", data: { token: credential } }));
-      this.ws.send(
+      if (this.timedOut) {
+        this.close();
+        return;
+      }
+      this.send(JSON.stringify({ method: "connectionParams", data: { token: credential } }));
+      this.send(
         JSON.stringify({
           id: SUBSCRIPTION_ID,
           method: "subscription",
@@ -91,6 +114,7 @@ export class InboxConnection {
     };
     this.ws.onclose = () => {
       this.closed = true;
+      if (this.connectTimer !== null) clearTimeout(this.connectTimer);
       for (const resolve of this.pending.values()) resolve({ ok: false, error: { message: "connection closed" } });
       this.pending.clear();
       if (this.ackTimer !== null) clearTimeout(this.ackTimer);
@@ -100,11 +124,22 @@ export class InboxConnection {
 
   private readonly ackDelayMs: number;
 
+  /**
+   * k6 throws InvalidStateError from send() on a socket that is not OPEN (websockets.go
+   * assertStateOpen), e.g. between the server closing it and onclose running: frames
+   * for a socket that is going away are dropped here instead.
+   */
+  private send(frame: string): boolean {
+    if (this.ws.readyState !== OPEN) return false;
+    this.ws.send(frame);
+    return true;
+  }
+
   private receive(event: MessageEvent | undefined) {
     const raw = event?.data;
     if (typeof raw !== "string") return;
     if (raw === "PING") {
-      this.ws.send("PONG");
+      this.send("PONG");
       return;
     }
     if (raw === "PONG") return;
@@ -116,13 +151,15 @@ export class InboxConnection {
         return;
       }
       if (frame.result?.type === "started") {
+        if (this.timedOut) return;
         this.started = true;
-        this.startedAt = Date.now();
+        this.startedAt = event?.timestamp ?? Date.now();
+        if (this.connectTimer !== null) clearTimeout(this.connectTimer);
         this.handlers.onStarted?.();
       } else if (frame.result?.type === "data") {
         const tracked = frame.result.data as { id: string; data: Envelope };
         this.lastEventId = frame.result.id ?? tracked.id;
-        this.handlers.onEnvelope(tracked.data);
+        this.handlers.onEnvelope(tracked.data, event?.timestamp ?? Date.now());
       }
       return;
     }
@@ -142,7 +179,10 @@ export class InboxConnection {
         return;
       }
       this.pending.set(id, (r) => resolve(r.ok ? { ok: true, data: r.data as T } : { ok: false, error: errorOf(r.error ?? {}) }));
-      this.ws.send(JSON.stringify({ id, method: "mutation", params: { path, input } }));
+      if (!this.send(JSON.stringify({ id, method: "mutation", params: { path, input } }))) {
+        this.pending.delete(id);
+        resolve({ ok: false, error: { message: "connection not open" } });
+      }
     });
   }
 
@@ -176,8 +216,13 @@ export class InboxConnection {
     return [...this.acksInFlight, ...this.ackQueue];
   }
 
+  /** Hangs up (acks queued so far go first). A socket still CONNECTING is closed once it opens (see the constructor). */
   close(): void {
     if (this.closed || this.closing) return;
+    if (this.ws.readyState !== OPEN) {
+      this.timedOut = true;
+      return;
+    }
     this.flushAcks();
     this.closing = true;
     this.ws.close();

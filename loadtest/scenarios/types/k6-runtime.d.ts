@@ -1,11 +1,9 @@
-// What k6 1.x provides that the pinned @types/k6 (2.3.0) does not declare.
+// What k6 (>= 1.6) provides that the pinned @types/k6 (2.3.0) does not declare.
 // A script file (no top-level import/export), so these are ambient declarations.
 
 // k6 has a console (log, info, warn, error) in every context.
 declare const console: { log(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
 
-// k6 1.x ships the event-loop WebSocket as `k6/experimental/websockets` (promoted to
-// `k6/websockets` later; @types/k6 2.x types only the promoted name, same API).
-declare module "k6/experimental/websockets" {
-  export * from "k6/websockets";
-}
+// k6's global Web Crypto object (grafana/k6 internal/js/modules/k6/webcrypto/module.go sets
+// the global `crypto`, with randomUUID: crypto.go RandomUUID). Only what the scripts use.
+declare const crypto: { randomUUID(): string };

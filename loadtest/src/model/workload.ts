@@ -13,6 +13,7 @@
  */
 import {
   AVERAGE_MESSAGES_PER_SECOND,
+  BUSINESS_SHARE_OF_MESSAGES,
   CONNECTED_SHARE_AT_PEAK,
   DIURNAL_PEAK_TO_MEAN,
   LISTS_PER_SECOND,
@@ -20,8 +21,13 @@ import {
   PEAK_MESSAGES_PER_SECOND,
   ROWS_PER_LIST,
 } from "./figures";
+import { BREAKPOINT_MAX_FACTOR } from "./breakpoint";
+import { type ConnectionDemand } from "./generators";
 
-export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience"] as const;
+export { BREAKPOINT_MAX_FACTOR };
+import { HTTP_IN_FLIGHT_PER_VU, senderVus } from "./timeline";
+
+export const SCENARIOS = ["steady", "reconnect-storm", "rollout", "business-broadcast", "custom-audience", "breakpoint"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface SampleSpec {
@@ -131,4 +137,27 @@ export function plan(spec: SampleSpec): Plan {
     peak: loadAt(PEAK_MESSAGES_PER_SECOND, sample, usersInSample),
     audiences: audienceLoad(usersInSample / sample.population),
   };
+}
+
+/** assumption (packages/population spec.ts): 0.5% of users are businesses, each with up to 50 customers online. */
+const BUSINESS_CUSTOMERS_PER_USER = 0.005 * 50;
+
+/**
+ * Sockets a scenario holds towards the messenger at the load level run: the
+ * connected users' WebSockets plus the HTTP connections of the VUs that send.
+ */
+export function connectionDemand(scenario: ScenarioName, load: Load, usersInSample: number, usersPerVu: number): ConnectionDemand {
+  const senders = senderVus(load.messagesPerSecond).maxVUs;
+  switch (scenario) {
+    case "steady":
+    case "reconnect-storm":
+    case "breakpoint":
+      return { websockets: load.connected, http: scenario === "breakpoint" ? senderVus(load.messagesPerSecond * BREAKPOINT_MAX_FACTOR).maxVUs : senders };
+    case "business-broadcast":
+      return { websockets: Math.round(usersInSample * BUSINESS_CUSTOMERS_PER_USER), http: senderVus(load.messagesPerSecond * BUSINESS_SHARE_OF_MESSAGES.value).maxVUs };
+    case "rollout":
+      return { websockets: 0, http: Math.ceil(usersInSample / usersPerVu) * HTTP_IN_FLIGHT_PER_VU };
+    case "custom-audience":
+      return { websockets: 0, http: 20 };
+  }
 }

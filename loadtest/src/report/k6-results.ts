@@ -1,19 +1,28 @@
 /**
- * Reading what k6 wrote: the end-of-test summary (`--summary-export`, documented
- * JSON) and the time series (`--out json=…`, one JSON object a line: `Metric`
- * declarations and `Point` samples; gzipped when the file name ends in .gz).
- *
- * In the summary export, a threshold's boolean is true when it FAILED (a known
- * quirk of that format, grafana/k6#1498).
+ * Reading what k6 wrote: the end-of-test summary the scripts' handleSummary writes
+ * (the data k6 passes to it: grafana/k6 internal/js/summary.go summarizeMetricsToObject,
+ * per metric `type`, `contains`, `values` and `thresholds: { expr: { ok } }`) and the
+ * time series (`--out json=…`, one JSON object a line: `Metric` declarations and
+ * `Point` samples; gzipped when the file name ends in .gz).
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { z } from "zod";
 
-const metricSchema = z.record(z.string(), z.union([z.number(), z.record(z.string(), z.boolean())]));
-export const summarySchema = z.object({ metrics: z.record(z.string(), metricSchema) });
+const metricSchema = z.object({
+  type: z.enum(["counter", "gauge", "rate", "trend"]),
+  contains: z.string(),
+  values: z.record(z.string(), z.number()),
+  // `note` is ours: the merge of N runs says when it could only bound a value.
+  thresholds: z.record(z.string(), z.object({ ok: z.boolean(), note: z.string().optional() })).optional(),
+});
+export const summarySchema = z.looseObject({
+  metrics: z.record(z.string(), metricSchema),
+  state: z.looseObject({ testRunDurationMs: z.number().optional() }).optional(),
+});
 export type K6Summary = z.infer<typeof summarySchema>;
+export type K6Metric = z.infer<typeof metricSchema>;
 
 export interface ThresholdResult {
   metric: string;
@@ -21,18 +30,17 @@ export interface ThresholdResult {
   ok: boolean;
   /** The value the expression is about (e.g. p(99) for "p(99)<500"), when the summary has it. */
   observed: number | null;
+  /** Set when the merge could only bound the value (a trend without raw samples): see merge.ts. */
+  note?: string;
 }
 
 export function thresholdsOf(summary: K6Summary): ThresholdResult[] {
   const out: ThresholdResult[] = [];
-  for (const [metric, values] of Object.entries(summary.metrics)) {
-    const thresholds = values.thresholds;
-    if (!thresholds || typeof thresholds === "number") continue;
-    for (const [expression, failed] of Object.entries(thresholds)) {
-      const stat = expression.match(/^([a-z]+(?:\([0-9.]+\))?)\s*[<>=!]/)?.[1] ?? "";
-      const key = stat === "rate" ? "value" : stat === "p(50)" ? "med" : stat;
-      const observed = typeof values[key] === "number" ? (values[key] as number) : null;
-      out.push({ metric, expression, ok: !failed, observed });
+  for (const [metric, { values, thresholds }] of Object.entries(summary.metrics)) {
+    for (const [expression, result] of Object.entries(thresholds ?? {})) {
+      const stat = expression.match(/^\s*([a-z]+(?:\([0-9.]+\))?)\s*[<>=!]/)?.[1] ?? "";
+      const key = stat === "p(50)" && values["p(50)"] === undefined ? "med" : stat;
+      out.push({ metric, expression, ok: result.ok, observed: typeof values[key] === "number" ? values[key] : null, ...(result.note ? { note: result.note } : {}) });
     }
   }
   return out;
@@ -40,8 +48,8 @@ export function thresholdsOf(summary: K6Summary): ThresholdResult[] {
 
 /** A metric's statistic; when only tagged submetrics exist (`name{scenario:x}`), the first of them. */
 export function stat(summary: K6Summary, metric: string, key: string): number | null {
-  const values = summary.metrics[metric] ?? Object.entries(summary.metrics).find(([name]) => name.startsWith(`${metric}{`))?.[1];
-  const value = values?.[key];
+  const found = summary.metrics[metric] ?? Object.entries(summary.metrics).find(([name]) => name.startsWith(`${metric}{`))?.[1];
+  const value = found?.values[key];
   return typeof value === "number" ? value : null;
 }
 
@@ -64,10 +72,29 @@ const pointSchema = z.object({
   data: z.object({ time: z.string(), value: z.number(), tags: z.record(z.string(), z.string()).nullable().optional() }),
 });
 
-/** Per-second throughput, latencies and errors from k6's JSON output. */
-export async function readTimeSeries(file: string): Promise<TimeSeries> {
+export interface Point {
+  metric: string;
+  /** Epoch ms. */
+  time: number;
+  value: number;
+  tags: Record<string, string>;
+}
+
+/** Streams the `Point` samples of k6's JSON output (gzipped when the name ends in .gz). */
+export async function* readPoints(file: string): AsyncGenerator<Point> {
   const stream = file.endsWith(".gz") ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"Point"')) continue;
+    const parsed = pointSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) continue;
+    const { metric, data } = parsed.data;
+    yield { metric, time: Date.parse(data.time), value: data.value, tags: data.tags ?? {} };
+  }
+}
+
+/** Per-second throughput, latencies and errors from k6's JSON output. */
+export async function readTimeSeries(file: string): Promise<TimeSeries> {
   const buckets = new Map<number, SecondBucket>();
   let start: number | null = null;
   const bucket = (at: number) => {
@@ -77,12 +104,8 @@ export async function readTimeSeries(file: string): Promise<TimeSeries> {
     if (!b) buckets.set(second, (b = { second, sent: 0, received: 0, latencies: [], errors: 0 }));
     return b;
   };
-  for await (const line of lines) {
-    if (!line.includes('"Point"')) continue;
-    const parsed = pointSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) continue;
-    const { metric, data } = parsed.data;
-    const at = Date.parse(data.time);
+  for await (const { metric, time: at, value } of readPoints(file)) {
+    const data = { value };
     if (metric === "messages_sent") bucket(at).sent += data.value;
     else if (metric === "messages_received") bucket(at).received += data.value;
     else if (metric === "delivery_latency") bucket(at).latencies.push(data.value);

@@ -1,12 +1,15 @@
 /**
- * The report of one run: loadtest/reports/<time>-<scenario>/ with k6's summary
- * (summary.json), the time series (metrics.json.gz), report.md and report.html.
+ * The report of one run (or of N generators' runs merged): loadtest/reports/<time>-<scenario>/
+ * with the summary handleSummary wrote (summary.json), the time series
+ * (metrics.json.gz), report.md and report.html.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { lineChart } from "./charts";
+import { withDerivedMetrics } from "./derived";
 import { percentile, stat, thresholdsOf, type K6Summary, type ThresholdResult, type TimeSeries } from "./k6-results";
 import { project, type Level, type Projection } from "./projection";
+import type { RateSpec } from "./rate";
 
 export interface RunFacts {
   scenario: string;
@@ -14,21 +17,48 @@ export interface RunFacts {
   shardCount: number;
   population: number;
   level: Level;
-  /** Planned rate of the run's unit (`rate`): messages/s, or lists/s for custom-audience. */
-  plannedMessagesPerSecond: number;
-  /** The counter that measures the achieved rate, and its unit (default messages_sent, msg/s). */
-  rate?: { metric: string; unit: string };
+  /** What the achieved rate is measured in and against (rate.ts); null when the scenario plans no rate (rollout). */
+  rate: RateSpec | null;
   durationSeconds: number;
+  /** The k6 process's CPU (the runner samples it): peak cores used, of how many. */
+  generatorCpu?: { peakCores: number; cores: number } | null;
+  /** Generators whose runs this report merges (1 for a single run). */
+  generators?: number;
   target: string;
   k6ExitCode: number | null;
   startedAt: Date;
+}
+
+export interface GeneratorHealth {
+  droppedIterations: number;
+  loopLagP99: number | null;
+  cpuShare: number | null;
+  saturated: boolean;
+  reasons: string[];
+}
+
+/** Above these the generator, not the server, set the numbers (k6's own advice: keep CPU below ~80%). */
+const SATURATION = { loopLagP99Ms: 100, cpuShare: 0.8 } as const;
+
+/** Whether the load generator kept up: iterations k6 could not start, late timers, CPU. */
+export function generatorHealth(summary: K6Summary, cpu: RunFacts["generatorCpu"], droppedMeanOverload = false): GeneratorHealth {
+  const droppedIterations = stat(summary, "dropped_iterations", "count") ?? 0;
+  const loopLagP99 = stat(summary, "generator_loop_lag", "p(99)");
+  const cpuShare = cpu && cpu.cores > 0 ? cpu.peakCores / cpu.cores : null;
+  const reasons: string[] = [];
+  if (droppedIterations > 0 && !droppedMeanOverload) reasons.push(`k6 dropped ${droppedIterations} iterations (no free VU: the offered rate was not offered)`);
+  if (loopLagP99 !== null && loopLagP99 > SATURATION.loopLagP99Ms) reasons.push(`VU timers fired ${Math.round(loopLagP99)} ms late (p99): frames were read late`);
+  if (cpuShare !== null && cpuShare > SATURATION.cpuShare) reasons.push(`k6 used ${(cpuShare * 100).toFixed(0)}% of the generator's CPU at its peak`);
+  return { droppedIterations, loopLagP99, cpuShare, saturated: reasons.length > 0, reasons };
 }
 
 export interface Report {
   facts: RunFacts;
   thresholds: ThresholdResult[];
   passed: boolean;
-  achievedMessagesPerSecond: number;
+  generator: GeneratorHealth;
+  /** In the rate spec's unit; null when the scenario plans no rate. */
+  achievedMessagesPerSecond: number | null;
   projection: Projection;
   markdown: string;
   html: string;
@@ -37,35 +67,93 @@ export interface Report {
 const fmt = (v: number | null, unit = "") =>
   v === null ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v < 1 && v > 0 ? v.toPrecision(4) : v.toFixed(1)}${unit}`;
 
-export function buildReport(facts: RunFacts, summary: K6Summary, series: TimeSeries): Report {
+/**
+ * breakpoint: the highest send rate the node carried while delivery stayed within the
+ * threshold — the best mean over `windowSeconds` consecutive seconds whose delivery p99
+ * was under `limitMs` (from the JSON output's per-second buckets). null without data.
+ */
+export function breakpointCapacity(series: TimeSeries, limitMs = BREAKPOINT_P99_MS, windowSeconds = 5): number | null {
+  let best: number | null = null;
+  const seconds = series.seconds;
+  for (let i = 0; i + windowSeconds <= seconds.length; i++) {
+    const window = seconds.slice(i, i + windowSeconds);
+    const p99 = percentile(window.flatMap((b) => b.latencies), 99);
+    if (p99 === null || p99 >= limitMs) continue;
+    const rate = window.reduce((a, b) => a + b.sent, 0) / windowSeconds;
+    best = Math.max(best ?? 0, rate);
+  }
+  return best;
+}
+
+/** The breakpoint scenario's delivery threshold (scenarios/breakpoint.ts: p(99)<500). */
+const BREAKPOINT_P99_MS = 500;
+/** The breakpoint's abortOnFail thresholds: crossing them is how it ends, not a failure. */
+const BREAKING = ["delivery_latency{scenario:breakpoint_holders}", "dropped_iterations{scenario:breakpoint}", "http_req_failed{scenario:breakpoint}"];
+
+export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: TimeSeries): Report {
+  const summary = withDerivedMetrics(rawSummary);
   const thresholds = thresholdsOf(summary);
   // k6 exits 99 when a threshold failed; any other non-zero exit is a failed run too.
   const passed = thresholds.every((t) => t.ok) && (facts.k6ExitCode === null || facts.k6ExitCode === 0);
-  const sent = stat(summary, facts.rate?.metric ?? "messages_sent", "count");
-  const achievedMessagesPerSecond = sent !== null && facts.durationSeconds > 0 ? sent / facts.durationSeconds : 0;
+  const breakpoint = facts.scenario === "breakpoint";
+  // In a breakpoint run, dropped iterations are how the server's overload shows (VUs pile up waiting): not the generator's.
+  const generator = generatorHealth(summary, facts.generatorCpu, breakpoint);
+  const counted = facts.rate ? stat(summary, facts.rate.metric, "count") : null;
+  // A breakpoint run ramps past the plan until it breaks: what counts is the rate it carried, not its mean.
+  const achievedMessagesPerSecond = !facts.rate
+    ? null
+    : breakpoint
+      ? (breakpointCapacity(series) ?? 0)
+      : counted !== null && facts.rate.windowSeconds > 0
+        ? counted / facts.rate.windowSeconds
+        : 0;
   const projection = project({
     shards: facts.shards,
     shardCount: facts.shardCount,
     population: facts.population,
     level: facts.level,
-    plannedMessagesPerSecond: facts.plannedMessagesPerSecond,
-    achievedMessagesPerSecond,
-    thresholdsPassed: passed,
+    // No planned rate (rollout): the node sustained the sample if the thresholds held.
+    plannedMessagesPerSecond: facts.rate?.planned ?? 1,
+    achievedMessagesPerSecond: achievedMessagesPerSecond ?? 1,
+    // The breakpoint aborts by design when it crosses a threshold; its capacity is what it carried before.
+    thresholdsPassed: breakpoint ? achievedMessagesPerSecond! > 0 && thresholds.every((t) => t.ok || BREAKING.includes(t.metric)) : passed,
+    generatorSaturated: generator.saturated,
+    abovePlan: breakpoint,
   });
-  const report = { facts, thresholds, passed, achievedMessagesPerSecond, projection };
+  const report = { facts, thresholds, passed, generator, achievedMessagesPerSecond, projection };
   return { ...report, markdown: markdown(report, summary), html: html(report, summary, series) };
 }
 
 type Core = Omit<Report, "markdown" | "html">;
 
-const unitOf = (facts: RunFacts) => facts.rate?.unit ?? "msg/s";
+/** "194.3 msg/s planned, 190.1 achieved (over 60 s of sending)", or what a scenario without a planned rate did. */
+function rateLine(r: Core, summary: K6Summary): string {
+  const rate = r.facts.rate;
+  if (!rate || r.achievedMessagesPerSecond === null) {
+    const calls = stat(summary, "consent_calls", "count");
+    return `no planned rate (users act on their fixture's days)${calls === null ? "" : `; ${fmt(calls)} consent calls`}`;
+  }
+  const digits = rate.planned < 1 ? 3 : 1;
+  if (r.facts.scenario === "breakpoint") {
+    return `capacity ${r.achievedMessagesPerSecond.toFixed(digits)} ${rate.unit}: the highest 5 s mean send rate with delivery p99 < ${BREAKPOINT_P99_MS} ms; the plan for these shards is ${rate.planned.toFixed(digits)}`;
+  }
+  return `${rate.planned.toFixed(digits)} ${rate.unit} planned, ${r.achievedMessagesPerSecond.toFixed(digits)} achieved over ${rate.windowSeconds.toFixed(0)} s of sending`;
+}
+
+function generatorLines(r: Core): string[] {
+  const g = r.generator;
+  const facts = [`dropped iterations ${g.droppedIterations}`, `VU timer lag p99 ${fmt(g.loopLagP99, " ms")}`, `k6 CPU peak ${g.cpuShare === null ? "–" : `${(g.cpuShare * 100).toFixed(0)}%`}`];
+  return g.saturated
+    ? [`**The generator was saturated** (${g.reasons.join("; ")}): these numbers describe the generator, not the server. Split the run over more generators (\`pnpm loadtest plan … --generators n\`).`, facts.join(", ") + "."]
+    : [`The generator kept up: ${facts.join(", ")}.`];
+}
 
 /** Rows for metrics only some scenarios record (shown when the run has them). */
 function scenarioNumbers(summary: K6Summary): Array<[string, string]> {
   const trio = (metric: string) => ["med", "p(95)", "p(99)"].map((k) => fmt(stat(summary, metric, k), " ms")).join(" / ");
   const rows: Array<[string, string | null]> = [
     ["share pipeline lag p50 / p95 / p99", stat(summary, "share_pipeline_lag", "med") === null ? null : trio("share_pipeline_lag")],
-    ["share pipeline: followed changes that arrived", stat(summary, "share_pipeline_arrived", "value") === null ? null : fmt(percentOf(stat(summary, "share_pipeline_arrived", "value")), " %")],
+    ["share pipeline: followed changes that arrived", stat(summary, "share_pipeline_arrived", "rate") === null ? null : fmt(percentOf(stat(summary, "share_pipeline_arrived", "rate")), " %")],
     ["share outbox pending (last / max)", stat(summary, "share_outbox_pending", "value") === null ? null : `${fmt(stat(summary, "share_outbox_pending", "value"))} / ${fmt(stat(summary, "share_outbox_pending", "max"))}`],
     ["audience lists / upload calls", stat(summary, "audience_lists", "count") === null ? null : `${fmt(stat(summary, "audience_lists", "count"))} / ${fmt(stat(summary, "audience_uploads", "count"))}`],
     ["audience upload latency p50 / p95 / p99", stat(summary, "audience_upload_latency", "med") === null ? null : trio("audience_upload_latency")],
@@ -83,8 +171,9 @@ function keyNumbers(summary: K6Summary): Array<[string, string]> {
     ["messages received", fmt(stat(summary, "messages_received", "count"))],
     ["delivery latency p50 / p95 / p99", ["med", "p(95)", "p(99)"].map((k) => fmt(stat(summary, "delivery_latency", k), " ms")).join(" / ")],
     ["receipt latency p99", fmt(stat(summary, "receipt_latency", "p(99)"), " ms")],
-    ["delivered ratio", fmt(percentOf(stat(summary, "delivered", "value")), " %")],
-    ["error rate", fmt(percentOf(stat(summary, "errors", "value")), " %")],
+    ["delivered (receipts / receipts expected)", fmt(percentOf(stat(summary, "delivered", "rate")), " %")],
+    ["error rate", fmt(percentOf(stat(summary, "errors", "rate")), " %")],
+    ["transport errors (no HTTP answer)", fmt(stat(summary, "transport_errors", "count") ?? 0)],
     ["HTTP p99", fmt(stat(summary, "http_req_duration", "p(99)"), " ms")],
   ];
 }
@@ -106,14 +195,18 @@ function markdown(r: Core, summary: K6Summary): string {
     `# ${f.scenario}: ${r.passed ? "PASSED" : "FAILED"}`,
     "",
     `${f.shards} of ${f.shardCount} shards of ${f.population.toLocaleString("en-US")} users, ${f.level === "peak" ? "NYE 2016 peak" : "average day"} rate ` +
-      `(${r.facts.plannedMessagesPerSecond.toFixed(r.facts.plannedMessagesPerSecond < 1 ? 3 : 1)} ${unitOf(f)} planned, ${r.achievedMessagesPerSecond.toFixed(r.facts.plannedMessagesPerSecond < 1 ? 3 : 1)} achieved), ${f.durationSeconds} s against ${f.target}. ` +
-      `Started ${f.startedAt.toISOString()}; k6 exit code ${f.k6ExitCode ?? "n/a"}.`,
+      `(${rateLine(r, summary)}), ${f.durationSeconds} s against ${f.target}` +
+      `${(f.generators ?? 1) > 1 ? `, ${f.generators} generators merged` : ""}. Started ${f.startedAt.toISOString()}; k6 exit code ${f.k6ExitCode ?? "n/a"}.`,
+    "",
+    "## Generator",
+    "",
+    ...generatorLines(r),
     "",
     "## Thresholds",
     "",
     "| metric | threshold | observed | result |",
     "| --- | --- | --- | --- |",
-    ...r.thresholds.map((t) => `| \`${t.metric}\` | \`${t.expression}\` | ${fmt(t.observed)} | ${t.ok ? "ok" : "**FAILED**"} |`),
+    ...r.thresholds.map((t) => `| \`${t.metric}\` | \`${t.expression}\` | ${fmt(t.observed)}${t.note ? ` (${t.note})` : ""} | ${t.ok ? "ok" : "**FAILED**"} |`),
     "",
     "## Key numbers",
     "",
@@ -125,12 +218,13 @@ function markdown(r: Core, summary: K6Summary): string {
     "",
     ...projectionLines(r),
     "",
-    "Charts: report.html. Raw data: summary.json (k6 summary export), metrics.json.gz (k6 JSON output).",
+    "Charts: report.html. Raw data: summary.json (what k6 gave handleSummary), metrics.json.gz (k6 JSON output).",
     "",
   ].join("\n");
 }
 
 function html(r: Core, summary: K6Summary, series: TimeSeries): string {
+  const inlineText = (s: string) => s.replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c]!).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>").replace(/`(.+?)`/g, "<code>$1</code>");
   const seconds = series.seconds;
   const throughput = lineChart("Throughput", "messages per second", [
     { name: "sent", colour: "#1f77b4", points: seconds.map((b) => [b.second, b.sent]) },
@@ -150,7 +244,9 @@ function html(r: Core, summary: K6Summary, series: TimeSeries): string {
 <style>body{font:14px/1.4 system-ui,sans-serif;max-width:800px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px}.bad{background:#fdd}.ok{background:#efe}figure{margin:1.5em 0}figcaption{font-weight:600}</style>
 </head><body>
 <h1>${r.facts.scenario}: ${r.passed ? "passed" : "FAILED"}</h1>
-<p>${r.facts.shards} of ${r.facts.shardCount} shards, ${r.facts.level === "peak" ? "NYE 2016 peak" : "average day"} rate: ${r.facts.plannedMessagesPerSecond.toFixed(1)} ${unitOf(r.facts)} planned, ${r.achievedMessagesPerSecond.toFixed(1)} achieved; ${r.facts.durationSeconds} s.</p>
+<p>${r.facts.shards} of ${r.facts.shardCount} shards, ${r.facts.level === "peak" ? "NYE 2016 peak" : "average day"} rate: ${inlineText(rateLine(r, summary))}; ${r.facts.durationSeconds} s.</p>
+<h2>Generator</h2>
+${generatorLines(r).map((l) => `<p>${inlineText(l)}</p>`).join("\n")}
 <h2>Projection</h2>
 ${projectionLines(r).map((l) => `<p>${inline(l)}</p>`).join("\n")}
 <h2>Over time</h2>

@@ -12,8 +12,11 @@ import { BUSINESS_SHARE_OF_MESSAGES } from "../model/figures";
 import { plan, type ScenarioName } from "../model/workload";
 import { readTimeSeries, summarySchema } from "../report/k6-results";
 import { buildReport, writeReport, type Report } from "../report/report";
-import { findK6, k6Args } from "./k6";
+import { rateSpec } from "../report/rate";
+import { findK6, k6Args, k6Env } from "./k6";
 import { readFixtureMeta, seedSample } from "./fixtures";
+import { sampleCpu } from "./generator-cpu";
+import { childEnv } from "../env";
 
 const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -34,18 +37,22 @@ export interface RunOptions {
   listsPerMinute?: number | undefined;
   /** rollout: share of consent changes followed to the Facebook side. */
   lagSample: number;
+  /** k6 --local-ips: source addresses for the generator (see README: loopback aliases). */
+  localIps?: string | undefined;
+  /** Export k6's web dashboard beside the report. */
+  webDashboard?: boolean;
 }
+
+/** Seconds every connection stays down in the reconnect storm. */
+const OUTAGE_SECONDS = 10;
 
 export async function runScenario(options: RunOptions): Promise<Report> {
   const k6 = findK6(); // before anything starts: no k6, no run
   const sample = plan({ shards: options.shards, shardCount: options.shardCount });
   const load = options.peak ? sample.peak : sample.average;
   const listsPerMinute = options.listsPerMinute ?? sample.audiences.listsPerMinute;
-  // What the report compares achieved against: lists for custom-audience, messages otherwise.
-  const rate =
-    options.scenario === "custom-audience"
-      ? { metric: "audience_lists", unit: "lists/s", planned: listsPerMinute / 60 }
-      : { metric: "messages_sent", unit: "msg/s", planned: load.messagesPerSecond };
+  // What the report compares achieved against, over the window the scenario actually sends.
+  const rate = rateSpec(options.scenario, { load, durationSeconds: options.durationSeconds, outageSeconds: OUTAGE_SECONDS, listsPerMinute });
 
   let stack: RunningStack | null = null;
   let scratch: string | null = null;
@@ -95,6 +102,7 @@ export async function runScenario(options: RunOptions): Promise<Report> {
       FIXTURES: path.resolve(fixtures),
       ADMIN_TOKEN: adminToken ?? "",
       DURATION: String(options.durationSeconds),
+      OUTAGE: String(OUTAGE_SECONDS),
       RATE: load.messagesPerSecond.toFixed(3),
       CONNECTED: String(Math.min(meta.users, load.connected)),
       DELIVERED_SHARE: load.connectedShare.toFixed(4),
@@ -108,14 +116,21 @@ export async function runScenario(options: RunOptions): Promise<Report> {
       LAG_SAMPLE: String(options.lagSample),
     };
     const script = path.join(loadtestDir, "scenarios", `${options.scenario}.ts`);
-    console.log(`k6 ${k6Args(script, outDir, vars).join(" ")}`);
+    const k6Options = { localIps: options.localIps, webDashboard: options.webDashboard ?? false };
+    const args = k6Args(script, outDir, vars, k6Options);
+    console.log(`k6 ${args.join(" ")}`);
+    let generatorCpu: { peakCores: number; cores: number } | null = null;
     const exitCode = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(k6, k6Args(script, outDir, vars), { stdio: "inherit" });
+      const child = spawn(k6, args, { stdio: "inherit", env: childEnv(k6Env(outDir, k6Options)) });
+      const cpu = child.pid === undefined ? null : sampleCpu(child.pid);
       child.once("error", reject);
-      child.once("exit", (code) => resolve(code));
+      child.once("exit", (code) => {
+        generatorCpu = cpu?.stop() ?? null;
+        resolve(code);
+      });
     });
     const summaryFile = path.join(outDir, "summary.json");
-    if (!existsSync(summaryFile)) throw new Error(`k6 exited with ${exitCode} and wrote no summary (${summaryFile})`);
+    if (!existsSync(summaryFile)) throw new Error(`k6 exited with ${exitCode} and its handleSummary wrote no summary (${summaryFile})`);
     const summary = summarySchema.parse(JSON.parse(await readFile(summaryFile, "utf8")));
     const series = await readTimeSeries(path.join(outDir, "metrics.json.gz"));
     const report = buildReport(
@@ -125,9 +140,9 @@ export async function runScenario(options: RunOptions): Promise<Report> {
         shardCount: options.shardCount,
         population: sample.sample.population,
         level: options.peak ? "peak" : "average",
-        plannedMessagesPerSecond: rate.planned,
-        rate: { metric: rate.metric, unit: rate.unit },
+        rate,
         durationSeconds: options.durationSeconds,
+        generatorCpu,
         target,
         k6ExitCode: exitCode,
         startedAt,

@@ -1,4 +1,5 @@
-// Compat shim for `k6/timers`: Node's timers (numbers in k6, handles in Node).
+// Compat shim for `k6/timers`: Node's timers (k6 returns numbers, Node handles: the
+// scripts only pass them back to clearTimeout).
 export const setTimeout = globalThis.setTimeout;
 export const clearTimeout = globalThis.clearTimeout;
 export const setInterval = globalThis.setInterval;
