@@ -14,7 +14,8 @@ import { systemClock, type Clock } from "./clock";
 import { createLogger, type Logger } from "./log";
 import { appRouter } from "./root";
 import { SpamNotifier } from "./spam/notifier";
-import { createContext, type FacebookServices } from "./trpc";
+import { RefusalCounter } from "./storage/api-refusals";
+import { createContext, MAX_BATCH_CALLS, type FacebookServices } from "./trpc";
 
 /** Largest request: 10,000 hex hashes (650 KB) in one audience upload, with room to spare. */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
@@ -65,6 +66,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
     audienceMinimum: options.audienceMinimum ?? 100,
     estimateKey: options.estimateKey ?? randomBytes(32),
     audienceBudget: new AudienceBudget({ ...audienceBudgetCatalogue, ...options.audienceBudget }),
+    refusals: new RefusalCounter(sql, logger),
   };
   notifier?.kick(); // signals left undelivered by a previous run
 
@@ -72,6 +74,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_REQUEST_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");
@@ -110,6 +113,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
           http.closeAllConnections();
         });
         await notifier?.stop();
+        await services.refusals.close();
         await closeDb();
       })()),
   };

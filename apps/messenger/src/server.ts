@@ -25,7 +25,7 @@ import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate
 import { LocalInboxBus } from "./relay/bus";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter } from "./storage/queue";
-import { createContext, type MessengerServices } from "./trpc";
+import { createContext, MAX_BATCH_CALLS, type MessengerServices } from "./trpc";
 
 /** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -126,6 +126,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_REQUEST_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     onError,
   });
@@ -146,6 +147,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError,

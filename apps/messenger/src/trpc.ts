@@ -114,14 +114,25 @@ export async function createContext(
   });
 }
 
+/**
+ * Most calls in one tRPC batch (HTTP `?batch=1`, or an array in one WebSocket
+ * frame), passed to both adapters as `maxBatchSize`: each call authenticates and
+ * queries on its own, so an unbounded batch turns one request into thousands.
+ */
+export const MAX_BATCH_CALLS = 50;
+
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const isInputError = error.code === "BAD_REQUEST" && cause instanceof ZodError;
     return {
       ...shape,
-      // A readable sentence instead of a JSON dump of zod issues.
-      message: isInputError ? `invalid input: ${describeIssues(cause)}` : shape.message,
+      // A readable sentence instead of a JSON dump of zod issues; tRPC's batch refusal does not say the cap.
+      message: isInputError
+        ? `invalid input: ${describeIssues(cause)}`
+        : error.message === "Batch call exceeds maximum size"
+          ? `a batch may hold at most ${MAX_BATCH_CALLS} calls; split it into several requests`
+          : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
