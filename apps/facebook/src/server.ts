@@ -3,7 +3,6 @@
  * an HTTP server for tRPC. `main.ts` wires it to the environment; tests build
  * one on port 0.
  */
-import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -15,6 +14,7 @@ import { createLogger, type Logger } from "./log";
 import { appRouter } from "./root";
 import { SpamNotifier } from "./spam/notifier";
 import { RefusalCounter } from "./storage/api-refusals";
+import { ESTIMATE_KEY_SECRET, serviceSecret } from "./storage/service-secrets";
 import { createContext, MAX_BATCH_CALLS, type FacebookServices } from "./trpc";
 
 /** Largest request: 10,000 hex hashes (650 KB) in one audience upload, with room to spare. */
@@ -31,7 +31,10 @@ export interface FacebookServerOptions {
   spamThrottlePerDay?: number;
   spamSuspendPerDay?: number;
   audienceMinimum?: number;
-  /** Keys the noise of audience size estimates; random per process when omitted. */
+  /**
+   * Keys the noise of audience size estimates. Default: a key generated once per
+   * database and kept (`service_secrets`), so restarts and nodes answer alike.
+   */
   estimateKey?: Buffer;
   /** Overrides of the audience budget catalogue (tests raise it). */
   audienceBudget?: Partial<AudienceBudgetCatalogue>;
@@ -64,11 +67,15 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
       notifier,
     },
     audienceMinimum: options.audienceMinimum ?? 100,
-    estimateKey: options.estimateKey ?? randomBytes(32),
-    audienceBudget: new AudienceBudget({ ...audienceBudgetCatalogue, ...options.audienceBudget }),
+    estimateKey: options.estimateKey ?? (await serviceSecret(sql, ESTIMATE_KEY_SECRET)),
+    audienceBudget: new AudienceBudget(sql, { ...audienceBudgetCatalogue, ...options.audienceBudget }),
     refusals: new RefusalCounter(sql, logger),
   };
   notifier?.kick(); // signals left undelivered by a previous run
+  const budgetSweep = setInterval(() => {
+    services.audienceBudget.sweep().catch((err: unknown) => logger.warn({ err }, "budget sweep failed"));
+  }, 10 * 60_000);
+  budgetSweep.unref();
 
   const handler = createHTTPHandler({
     router: appRouter,
@@ -112,6 +119,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        clearInterval(budgetSweep);
         await notifier?.stop();
         await services.refusals.close();
         await closeDb();
