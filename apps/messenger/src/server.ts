@@ -21,7 +21,7 @@ import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
 import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
-import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
+import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus } from "./relay/bus";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter } from "./storage/queue";
@@ -92,10 +92,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     await share.switchRegime(configuredRegime, clock.now());
   }
   const bus = new LocalInboxBus();
-  const limiter =
-    options.rateLimits === false
-      ? new RateLimiter(rateLimitCatalogue, false)
-      : new RateLimiter({ ...rateLimitCatalogue, ...options.rateLimits });
+  const limiter = options.rateLimits === false ? new RateLimiter(sql, {}, false) : new RateLimiter(sql, options.rateLimits);
   const services: MessengerServices = {
     db,
     sql,
@@ -154,6 +151,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   });
 
   const expiry = setInterval(() => {
+    limiter.sweepShared().catch((err: unknown) => logger.warn({ err }, "rate-limit sweep failed"));
     expireOld(sql, clock.now())
       .then((n) => {
         if (n.envelopes > 0 || n.accepted > 0) logger.info(n, "expired envelopes removed");

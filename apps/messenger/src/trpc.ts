@@ -17,7 +17,7 @@ import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
-import type { RateLimiter, RateLimitName } from "./rate-limits";
+import type { NodeRateLimitName, RateLimiter, SharedRateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
 import type { RateSampler } from "./metrics/rate-sampler";
@@ -240,7 +240,12 @@ export async function checkSendRestrictions(ctx: Context & { device: { accountId
   ctx.services.limiter.consume("sendThrottled", `${ctx.device.accountId}:${ctx.device.deviceId}`);
 }
 
-/** Consumes one token of a catalogue limit keyed by `key`, or refuses the call. */
-export function limit(ctx: Context, name: RateLimitName, key: string, cost = 1): void {
+/** Consumes one token of a per-node catalogue limit keyed by `key`, or refuses the call. */
+export function limit(ctx: Context, name: NodeRateLimitName, key: string, cost = 1): void {
   ctx.services.limiter.consume(name, key, cost);
+}
+
+/** Consumes one token of a shared (database) catalogue limit keyed by `key`, or refuses the call. */
+export function limitShared(ctx: Context, name: SharedRateLimitName, key: string, cost = 1): Promise<void> {
+  return ctx.services.limiter.consumeShared(name, key, cost);
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { issueCredential } from "../auth/credentials";
 import { normalisePhone, shardOfPhone } from "../phone";
 import { createAccount, PhoneNumberTaken } from "../storage/accounts";
-import { limit, publicProcedure } from "../trpc";
+import { limitShared, publicProcedure } from "../trpc";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -40,7 +40,7 @@ export const accountRouter = {
    * once: the server keeps only its hash.
    */
   register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
-    limit(ctx, "registerPerAddress", ctx.remoteAddress);
+    await limitShared(ctx, "registerPerAddress", ctx.remoteAddress);
     const normalised = normalisePhone(input.phoneNumber, input.defaultCountry);
     if (!normalised.ok) {
       throw new TRPCError({
@@ -49,7 +49,7 @@ export const accountRouter = {
       });
     }
     const { e164, country } = normalised.phone;
-    limit(ctx, "registerPerPhone", e164);
+    await limitShared(ctx, "registerPerPhone", e164);
     let credential = "";
     try {
       const createdAt = ctx.services.clock.now();

@@ -4,3 +4,4 @@ export * from "./keys";
 export * from "./envelopes";
 export * from "./consent";
 export * from "./sharing";
+export * from "./limits";
