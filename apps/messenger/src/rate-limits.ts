@@ -30,8 +30,22 @@ export const rateLimitCatalogue = {
   sendThrottled: { store: "node", capacity: 5, refillPerSecond: 1 / 60, description: "messages from a throttled account" },
   /** Key uploads per device. */
   keysUpload: { store: "node", capacity: 20, refillPerSecond: 1 / 10, description: "prekey uploads by this device" },
-  /** Bundle fetches per requesting device (each consumes someone's one-time prekey). */
+  /** Bundle fetches per requesting device (each may consume someone's one-time prekey). */
   keysBundle: { store: "node", capacity: 100, refillPerSecond: 5, description: "prekey bundle fetches by this device" },
+  /**
+   * Bundle fetches per (requesting device, target device): Signal-Server's `prekeys`
+   * limiter (6, leaking 6 per 10 minutes, keyed `<requester>__<target>`). A client
+   * needs one bundle per session; one device draining another's keys is refused.
+   */
+  prekeysPerPair: { store: "shared", capacity: 6, refillPerSecond: 6 / 600, description: "bundle fetches by this device for that device" },
+  /**
+   * One-time prekeys handed out per target device, from every requester together.
+   * Past it a bundle comes without one-time prekeys (signed prekey and last-resort
+   * Kyber key only, as Signal serves when one-time keys run out) rather than being
+   * refused: refusing would let anyone stop everyone from starting sessions with
+   * the target.
+   */
+  prekeysPerTarget: { store: "shared", capacity: 50, refillPerSecond: 1 / 36, description: "one-time prekeys handed out for this device" },
 } satisfies Record<string, RateLimit>;
 
 type Catalogue = typeof rateLimitCatalogue;
@@ -74,6 +88,12 @@ export class RateLimiter {
   async consumeShared(name: SharedRateLimitName, key: string, cost = 1): Promise<void> {
     if (!this.enabled && !ALWAYS_ENFORCED.has(name)) return;
     this.refuseUnless(name, await this.shared.take(`${name}:${key}`, this.limits[name], cost));
+  }
+
+  /** Takes `cost` tokens of a shared limit if there are; false instead of refusing (for limits that degrade, not refuse). */
+  async tryShared(name: SharedRateLimitName, key: string, cost = 1): Promise<boolean> {
+    if (!this.enabled && !ALWAYS_ENFORCED.has(name)) return true;
+    return (await this.shared.take(`${name}:${key}`, this.limits[name], cost)).allowed;
   }
 
   private refuseUnless(name: RateLimitName, decision: Decision): void {

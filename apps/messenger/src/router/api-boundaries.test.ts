@@ -231,9 +231,10 @@ describe("message.send input", () => {
 describe("keys", () => {
   it("50 concurrent bundle requests never hand out the same one-time prekey twice", async () => {
     const bob = await registerAccount(messenger.url, { keys: 40 });
-    const requesters = await Promise.all(Array.from({ length: 5 }, () => registerAccount(messenger.url)));
+    // Ten requesters, five each: within the per-pair limit (prekeysPerPair, 6).
+    const requesters = await Promise.all(Array.from({ length: 10 }, () => registerAccount(messenger.url)));
     const bundles = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => requesters[i % 5]!.api.keys.bundle.query({ accountId: bob.accountId })),
+      Array.from({ length: 50 }, (_, i) => requesters[i % 10]!.api.keys.bundle.query({ accountId: bob.accountId })),
     );
     const handedOut = bundles.map((b) => b.oneTimePreKey?.keyId).filter((id) => id !== undefined);
     expect(handedOut).toHaveLength(40);
