@@ -20,10 +20,19 @@ export interface RateLimit extends TokenBucketLimit {
 }
 
 export const rateLimitCatalogue = {
-  /** Registrations per phone number (a real server also limits SMS codes). */
+  /**
+   * Verification codes sent to one number (Signal-Server: `smsDestination`,
+   * `voxDestination`): codes cost money and annoy the number's owner.
+   */
+  codePerPhone: { store: "shared", capacity: 3, refillPerSecond: 1 / 60, description: "verification codes sent to this phone number" },
+  /** Verification codes requested from one client address (Signal-Server: `smsVoiceIp`). */
+  codePerAddress: { store: "shared", capacity: 20, refillPerSecond: 1 / 6, description: "verification codes requested from this address" },
+  /** Verification codes sent by the whole service: a ceiling on SMS pumping from many addresses. */
+  codeGlobal: { store: "shared", capacity: 2_000, refillPerSecond: 200, description: "verification codes sent by the service" },
+  /** Code attempts (`account.register`) from one client address (Signal-Server: `verify`). */
+  registerPerAddress: { store: "shared", capacity: 20, refillPerSecond: 1 / 6, description: "registration attempts from this address" },
+  /** Registrations (verified) of one phone number. */
   registerPerPhone: { store: "shared", capacity: 5, refillPerSecond: 1 / 60, description: "registrations for this phone number" },
-  /** Registrations per client address. */
-  registerPerAddress: { store: "shared", capacity: 200, refillPerSecond: 20, description: "registrations from this address" },
   /** Messages sent per device. */
   send: { store: "node", capacity: 200, refillPerSecond: 50, description: "messages sent by this device" },
   /** Messages per device while a spam signal throttles the account. */

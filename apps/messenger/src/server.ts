@@ -11,6 +11,9 @@ import { WebSocketServer } from "ws";
 import { createMessengerDb } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { Authenticator } from "./auth/authenticate";
+import { DeviceSockets } from "./auth/device-sockets";
+import { SimulatedPhoneCarrier } from "./auth/phone-carrier";
+import { expireVerifications } from "./storage/verification";
 import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
@@ -56,6 +59,12 @@ export interface MessengerServerOptions {
   shardCount?: number;
   /** Connections per database pool. */
   poolSize?: number;
+  /**
+   * How verification codes reach phones: `simulated` (default) delivers into the
+   * simulated phone network that `phoneSimulator.readCode` reads (dev/test only);
+   * `none` configures no carrier, so nobody can register.
+   */
+  phoneCarrier?: "simulated" | "none";
   /** How often expired envelopes are swept (real time). */
   expiryIntervalMs?: number;
 }
@@ -103,6 +112,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     }),
     limiter,
     authenticator: new Authenticator(sql),
+    deviceSockets: new DeviceSockets(),
+    carrier: options.phoneCarrier === "none" ? null : new SimulatedPhoneCarrier(sql),
     logger,
     shardCount: options.shardCount ?? 10_000,
     consent,
@@ -152,6 +163,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
 
   const expiry = setInterval(() => {
     limiter.sweepShared().catch((err: unknown) => logger.warn({ err }, "rate-limit sweep failed"));
+    expireVerifications(sql).catch((err: unknown) => logger.warn({ err }, "verification sweep failed"));
     expireOld(sql, clock.now())
       .then((n) => {
         if (n.envelopes > 0 || n.accepted > 0) logger.info(n, "expired envelopes removed");

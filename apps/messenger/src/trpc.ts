@@ -15,6 +15,8 @@ import { timingSafeEqual } from "node:crypto";
 import { serviceRefusal, type Refusal, type Timeline } from "@handshake/consent";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
+import type { DeviceSockets } from "./auth/device-sockets";
+import type { PhoneCarrier } from "./auth/phone-carrier";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
 import type { NodeRateLimitName, RateLimiter, SharedRateLimitName } from "./rate-limits";
@@ -36,6 +38,10 @@ export interface MessengerServices {
   writer: QueueWriter;
   limiter: RateLimiter;
   authenticator: Authenticator;
+  /** This node's WebSockets per device (a replaced device is disconnected). */
+  deviceSockets: DeviceSockets;
+  /** Delivers verification codes; null when none is configured (no registration then). */
+  carrier: PhoneCarrier | null;
   logger: Logger;
   shardCount: number;
   consent: ConsentStore;
@@ -104,6 +110,7 @@ export async function createContext(
     serviceToken = typeof service === "string" ? service : undefined;
   }
   const auth = await services.authenticator.authenticate(credential);
+  if (isWebSocket && auth.ok) services.deviceSockets.track(auth.device, opts.res as WebSocket);
   return createContextInner({
     services,
     auth,
