@@ -13,6 +13,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { androidDevice, httpApi, phone, registerAccount, sendOpaque, verifyAndRegister, wsApi } from "../../test/helpers";
+import { readEnv } from "../env";
 import { rateLimitCatalogue } from "../rate-limits";
 import { MAX_CODE_ATTEMPTS } from "../storage/verification";
 
@@ -161,6 +162,30 @@ describe("registration limits", () => {
       }
     } finally {
       await first.close();
+    }
+  });
+});
+
+describe("the simulated phone network (dev and test only)", () => {
+  it("is the default outside production, off by default in production, and refused there", () => {
+    expect(readEnv({}).PHONE_CARRIER).toBe("simulated");
+    expect(readEnv({ NODE_ENV: "production" }).PHONE_CARRIER).toBe("none");
+    expect(() => readEnv({ NODE_ENV: "production", PHONE_CARRIER: "simulated" })).toThrow(/PHONE_CARRIER=simulated .* refused with NODE_ENV=production/);
+  });
+
+  it("answers an unknown session with NOT_FOUND, and without a carrier refuses codes and reads with a clear error", async () => {
+    expect(codeOf(await httpApi(messenger.url).phoneSimulator.readCode.query({ sessionId: randomUUID() }).catch((e: unknown) => e))).toBe("NOT_FOUND");
+    const noCarrier = await startTestMessenger({ phoneCarrier: "none" });
+    try {
+      const api = httpApi(noCarrier.url);
+      const refused = await failure(api.account.requestCode.mutate({ phoneNumber: phone("2") }));
+      expect(codeOf(refused)).toBe("PRECONDITION_FAILED");
+      expect(refused.message).toMatch(/no phone carrier/);
+      const read = await failure(api.phoneSimulator.readCode.query({ sessionId: randomUUID() }));
+      expect(codeOf(read)).toBe("FORBIDDEN");
+      expect(read.message).toMatch(/simulated phone network is off/);
+    } finally {
+      await noCarrier.close();
     }
   });
 });
