@@ -24,16 +24,24 @@ interface Client {
   acks: string[];
 }
 
+async function call<T>(path: string, input: unknown, method: "GET" | "POST" = "POST"): Promise<T> {
+  const response =
+    method === "GET"
+      ? await fetch(`${trpcUrl}/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
+      : await fetch(`${trpcUrl}/${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
+  const body = (await response.json()) as { result?: { data: T }; error?: unknown };
+  if (!body.result) throw new Error(`${path}: ${JSON.stringify(body.error)}`);
+  return body.result.data;
+}
+
+/** Registration proves possession: request a code, read it from the simulated phone network, present it. */
 async function register(n: number): Promise<Client> {
-  const phone = `+49151${String(n).padStart(8, "0")}`;
-  const response = await fetch(`${trpcUrl}/account.register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ phoneNumber: phone, device: { os: "android", osVersion: "6", appVersion: "2.16", model: "bench" } }),
-  });
-  const body = (await response.json()) as { result?: { data: { accountId: string; credential: string } }; error?: unknown };
-  if (!body.result) throw new Error(`register ${phone}: ${JSON.stringify(body.error)}`);
-  return { ...body.result.data, nextId: 2, acks: [] };
+  const phoneNumber = `+49151${String(n).padStart(8, "0")}`;
+  const { sessionId } = await call<{ sessionId: string }>("account.requestCode", { phoneNumber });
+  const { code } = await call<{ code: string }>("phoneSimulator.readCode", { sessionId }, "GET");
+  const device = { os: "android", osVersion: "6", appVersion: "2.16", model: "bench" };
+  const registered = await call<{ accountId: string; credential: string }>("account.register", { sessionId, code, device });
+  return { accountId: registered.accountId, credential: registered.credential, nextId: 2, acks: [] };
 }
 
 async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {

@@ -11,20 +11,28 @@ const device = { os: "android", osVersion: "6.0.1", appVersion: "2.16.260", mode
 
 let counter = 0;
 
+async function call<T>(trpcUrl: string, path: string, input: unknown, method: "GET" | "POST" = "POST"): Promise<T> {
+  const response =
+    method === "GET"
+      ? await fetch(`${trpcUrl}/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
+      : await fetch(`${trpcUrl}/${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
+  const body = (await response.json()) as { result?: { data: T } };
+  if (!body.result) throw new Error(`${path} failed: ${JSON.stringify(body)}`);
+  return body.result.data;
+}
+
+/** Registration proves possession: request a code, read it from the simulated phone network, present it. */
 async function register(trpcUrl: string, business?: string) {
   counter += 1;
-  const response = await fetch(`${trpcUrl}/account.register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      phoneNumber: `+491577${String(process.pid % 100).padStart(2, "0")}${String(counter).padStart(5, "0")}`,
-      device,
-      ...(business ? { kind: "business", displayName: business } : {}),
-    }),
+  const phoneNumber = `+491577${String(process.pid % 100).padStart(2, "0")}${String(counter).padStart(5, "0")}`;
+  const { sessionId } = await call<{ sessionId: string }>(trpcUrl, "account.requestCode", { phoneNumber });
+  const { code } = await call<{ code: string }>(trpcUrl, "phoneSimulator.readCode", { sessionId }, "GET");
+  return call<{ accountId: string; deviceId: number; credential: string; phoneNumber: string }>(trpcUrl, "account.register", {
+    sessionId,
+    code,
+    device,
+    ...(business ? { kind: "business", displayName: business } : {}),
   });
-  const body = (await response.json()) as { result?: { data: { accountId: string; deviceId: number; credential: string; phoneNumber: string } } };
-  if (!body.result) throw new Error(`register failed: ${JSON.stringify(body)}`);
-  return body.result.data;
 }
 
 const behaviours = [

@@ -3,7 +3,6 @@
  * an HTTP server for tRPC. `main.ts` wires it to the environment; tests build
  * one on port 0.
  */
-import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -14,7 +13,9 @@ import { systemClock, type Clock } from "./clock";
 import { createLogger, type Logger } from "./log";
 import { appRouter } from "./root";
 import { SpamNotifier } from "./spam/notifier";
-import { createContext, type FacebookServices } from "./trpc";
+import { RefusalCounter } from "./storage/api-refusals";
+import { ESTIMATE_KEY_SECRET, serviceSecret } from "./storage/service-secrets";
+import { createContext, MAX_BATCH_CALLS, type FacebookServices } from "./trpc";
 
 /** Largest request: 10,000 hex hashes (650 KB) in one audience upload, with room to spare. */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
@@ -30,7 +31,10 @@ export interface FacebookServerOptions {
   spamThrottlePerDay?: number;
   spamSuspendPerDay?: number;
   audienceMinimum?: number;
-  /** Keys the noise of audience size estimates; random per process when omitted. */
+  /**
+   * Keys the noise of audience size estimates. Default: a key generated once per
+   * database and kept (`service_secrets`), so restarts and nodes answer alike.
+   */
   estimateKey?: Buffer;
   /** Overrides of the audience budget catalogue (tests raise it). */
   audienceBudget?: Partial<AudienceBudgetCatalogue>;
@@ -63,15 +67,21 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
       notifier,
     },
     audienceMinimum: options.audienceMinimum ?? 100,
-    estimateKey: options.estimateKey ?? randomBytes(32),
-    audienceBudget: new AudienceBudget({ ...audienceBudgetCatalogue, ...options.audienceBudget }),
+    estimateKey: options.estimateKey ?? (await serviceSecret(sql, ESTIMATE_KEY_SECRET)),
+    audienceBudget: new AudienceBudget(sql, { ...audienceBudgetCatalogue, ...options.audienceBudget }),
+    refusals: new RefusalCounter(sql, logger),
   };
   notifier?.kick(); // signals left undelivered by a previous run
+  const budgetSweep = setInterval(() => {
+    services.audienceBudget.sweep().catch((err: unknown) => logger.warn({ err }, "budget sweep failed"));
+  }, 10 * 60_000);
+  budgetSweep.unref();
 
   const handler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_REQUEST_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");
@@ -109,7 +119,9 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        clearInterval(budgetSweep);
         await notifier?.stop();
+        await services.refusals.close();
         await closeDb();
       })()),
   };

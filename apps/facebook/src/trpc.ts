@@ -15,6 +15,7 @@ import type { AudienceBudget } from "./audiences/budget";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
 import type { SpamNotifier } from "./spam/notifier";
+import type { RefusalCounter } from "./storage/api-refusals";
 
 export interface FacebookServices {
   db: FacebookDatabase;
@@ -30,6 +31,8 @@ export interface FacebookServices {
   estimateKey: Buffer;
   /** Per-advertiser budget on audiences and size estimates. */
   audienceBudget: AudienceBudget;
+  /** Refused advertiser calls, counted rather than logged one row each. */
+  refusals: RefusalCounter;
 }
 
 export interface ContextInnerOptions {
@@ -54,13 +57,23 @@ export function createContext(services: FacebookServices, opts: CreateHTTPContex
   });
 }
 
+/**
+ * Most calls in one tRPC batch (HTTP `?batch=1`), passed to the adapter as
+ * `maxBatchSize`: each call runs its own middleware and queries, so an unbounded
+ * batch turns one request into thousands of database round trips.
+ */
+export const MAX_BATCH_CALLS = 50;
+
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const isInputError = error.code === "BAD_REQUEST" && cause instanceof ZodError;
     return {
       ...shape,
-      message: isInputError
+      // tRPC's own sentence does not say what the cap is.
+      message: error.message === "Batch call exceeds maximum size"
+        ? `a batch may hold at most ${MAX_BATCH_CALLS} calls; split it into several requests`
+        : isInputError
         ? `invalid input: ${cause.issues
             .slice(0, 5)
             .map((i) => `${i.path.map(String).join(".") || "(input)"}: ${i.message}`)
@@ -104,10 +117,16 @@ export function hashSecret(secret: string): Buffer {
   return createHash("sha256").update(secret).digest();
 }
 
+/** Refusals carry a fixed sentence of ours and no data: they are counted, not logged row by row. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set(["UNAUTHORIZED", "TOO_MANY_REQUESTS"]);
+
 /**
- * An advertiser, by its credential. Every response it receives — data or error —
- * is written to `advertiser_api_log` as sent, so the privacy audit can prove none
- * carries a phone number, a hash or a profile id.
+ * An advertiser, by its credential. Every response it receives with data or an
+ * error about its request is written to `advertiser_api_log` as sent, so the
+ * privacy audit can prove none carries a phone number, a hash or a profile id.
+ * Refusals (no or a wrong credential, an exhausted budget) are only counted
+ * (storage/api-refusals.ts): otherwise anyone without a credential could write
+ * rows here at will.
  */
 export const advertiserProcedure = t.procedure.use(async ({ ctx, next, path }) => {
   const match = ctx.bearer ? ADVERTISER_CREDENTIAL.exec(ctx.bearer) : null;
@@ -119,15 +138,17 @@ export const advertiserProcedure = t.procedure.use(async ({ ctx, next, path }) =
       advertiserId = match[1]!;
     }
   }
-  const record = (response: unknown) =>
-    ctx.sql`insert into advertiser_api_log (advertiser_id, path, response)
-            values (${advertiserId}, ${path}, ${ctx.sql.json(response as never)})`;
   if (!advertiserId) {
-    const error = new TRPCError({ code: "UNAUTHORIZED", message: "advertiser credential required (Authorization: Bearer adv.<id>.<secret>)" });
-    await record({ error: { code: error.code, message: error.message } });
-    throw error;
+    ctx.refusals.record(path, "UNAUTHORIZED", null);
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "advertiser credential required (Authorization: Bearer adv.<id>.<secret>)" });
   }
   const result = await next({ ctx: { ...ctx, advertiserId } });
-  await record(result.ok ? { data: result.data } : { error: { code: result.error.code, message: result.error.message } });
+  if (!result.ok && REFUSAL_CODES.has(result.error.code)) {
+    ctx.refusals.record(path, result.error.code, advertiserId);
+    return result;
+  }
+  const response = result.ok ? { data: result.data } : { error: { code: result.error.code, message: result.error.message } };
+  await ctx.sql`insert into advertiser_api_log (advertiser_id, path, response)
+                values (${advertiserId}, ${path}, ${ctx.sql.json(response as never)})`;
   return result;
 });

@@ -26,14 +26,27 @@ const envSchema = z.object({
   FACEBOOK_URL: z.url().optional(),
   /** Shared secret between messenger and Facebook side (ingest, spam signals). */
   SERVICE_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+  /**
+   * How verification codes reach phones: "simulated" (the simulated phone network,
+   * readable through phoneSimulator.readCode: dev and test only) or "none".
+   * Default: simulated, except with NODE_ENV=production, where it is refused.
+   */
+  PHONE_CARRIER: z.enum(["simulated", "none"]).optional(),
+  NODE_ENV: z.string().optional(),
   ACCEPTANCE_DAYS: z.coerce.number().min(0).max(365).default(30),
   OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = z.infer<typeof envSchema> & { PHONE_CARRIER: "simulated" | "none" };
 
 export function readEnv(source: Record<string, string | undefined> = process.env): Env {
-  const parsed = envSchema.safeParse(source);
+  const parsed = envSchema
+    .refine((env) => !(env.NODE_ENV === "production" && env.PHONE_CARRIER === "simulated"), {
+      message: "PHONE_CARRIER=simulated lets anyone read verification codes: it is refused with NODE_ENV=production",
+      path: ["PHONE_CARRIER"],
+    })
+    .transform((env) => ({ ...env, PHONE_CARRIER: env.PHONE_CARRIER ?? (env.NODE_ENV === "production" ? "none" : "simulated") }))
+    .safeParse(source);
   if (!parsed.success) {
     throw new Error(`invalid messenger environment:\n${z.prettifyError(parsed.error)}`);
   }

@@ -25,6 +25,7 @@ const server = await createMessengerServer({
   facebookUrl: env.FACEBOOK_URL ?? null,
   simStart: new Date(env.SIM_CLOCK_START),
   regime: env.CONSENT_REGIME,
+  phoneCarrier: env.PHONE_CARRIER,
   timeline: makeTimeline({ acceptanceDays: env.ACCEPTANCE_DAYS, optOutWindowDays: env.OPT_OUT_WINDOW_DAYS }),
 });
 const { url, wsUrl } = await server.listen(env.PORT, env.HOST);

@@ -10,6 +10,7 @@ import { termsRouter } from "./router/terms";
 import { inboxRouter } from "./router/inbox";
 import { keysRouter } from "./router/keys";
 import { messageRouter } from "./router/message";
+import { phoneSimulatorRouter } from "./router/phone-simulator";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -25,6 +26,7 @@ export const appRouter = createTRPCRouter({
   share: shareRouter,
   abuse: abuseRouter,
   dashboard: dashboardRouter,
+  phoneSimulator: phoneSimulatorRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,6 +11,9 @@ import { WebSocketServer } from "ws";
 import { createMessengerDb } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { Authenticator } from "./auth/authenticate";
+import { DeviceSockets } from "./auth/device-sockets";
+import { SimulatedPhoneCarrier } from "./auth/phone-carrier";
+import { expireVerifications } from "./storage/verification";
 import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
@@ -22,11 +25,11 @@ import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
 import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
-import { rateLimitCatalogue, RateLimiter, type RateLimitCatalogue } from "./rate-limits";
+import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus } from "./relay/bus";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter } from "./storage/queue";
-import { createContext, type MessengerServices } from "./trpc";
+import { createContext, MAX_BATCH_CALLS, type MessengerServices } from "./trpc";
 
 /** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -57,6 +60,12 @@ export interface MessengerServerOptions {
   shardCount?: number;
   /** Connections per database pool. */
   poolSize?: number;
+  /**
+   * How verification codes reach phones: `simulated` (default) delivers into the
+   * simulated phone network that `phoneSimulator.readCode` reads (dev/test only);
+   * `none` configures no carrier, so nobody can register.
+   */
+  phoneCarrier?: "simulated" | "none";
   /** How often expired envelopes are swept (real time). */
   expiryIntervalMs?: number;
 }
@@ -93,10 +102,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     await share.switchRegime(configuredRegime, clock.now());
   }
   const bus = new LocalInboxBus();
-  const limiter =
-    options.rateLimits === false
-      ? new RateLimiter(rateLimitCatalogue, false)
-      : new RateLimiter({ ...rateLimitCatalogue, ...options.rateLimits });
+  const limiter = options.rateLimits === false ? new RateLimiter(sql, {}, false) : new RateLimiter(sql, options.rateLimits);
   const services: MessengerServices = {
     db,
     sql,
@@ -107,6 +113,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     }),
     limiter,
     authenticator: new Authenticator(sql),
+    deviceSockets: new DeviceSockets(),
+    carrier: options.phoneCarrier === "none" ? null : new SimulatedPhoneCarrier(sql),
     logger,
     shardCount: options.shardCount ?? 10_000,
     consent,
@@ -128,6 +136,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_REQUEST_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     onError,
   });
@@ -148,12 +157,15 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError,
   });
 
   const expiry = setInterval(() => {
+    limiter.sweepShared().catch((err: unknown) => logger.warn({ err }, "rate-limit sweep failed"));
+    expireVerifications(sql).catch((err: unknown) => logger.warn({ err }, "verification sweep failed"));
     expireOld(sql, clock.now())
       .then((n) => {
         if (n.envelopes > 0 || n.accepted > 0) logger.info(n, "expired envelopes removed");

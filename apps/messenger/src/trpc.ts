@@ -15,9 +15,11 @@ import { timingSafeEqual } from "node:crypto";
 import { serviceRefusal, type Refusal, type Timeline } from "@handshake/consent";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { authFailureMessages, type Authenticator, type AuthResult } from "./auth/authenticate";
+import type { DeviceSockets } from "./auth/device-sockets";
+import type { PhoneCarrier } from "./auth/phone-carrier";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
-import type { RateLimiter, RateLimitName } from "./rate-limits";
+import type { NodeRateLimitName, RateLimiter, SharedRateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
 import type { RateSampler } from "./metrics/rate-sampler";
@@ -38,6 +40,10 @@ export interface MessengerServices {
   writer: QueueWriter;
   limiter: RateLimiter;
   authenticator: Authenticator;
+  /** This node's WebSockets per device (a replaced device is disconnected). */
+  deviceSockets: DeviceSockets;
+  /** Delivers verification codes; null when none is configured (no registration then). */
+  carrier: PhoneCarrier | null;
   logger: Logger;
   shardCount: number;
   consent: ConsentStore;
@@ -108,6 +114,7 @@ export async function createContext(
     serviceToken = typeof service === "string" ? service : undefined;
   }
   const auth = await services.authenticator.authenticate(credential);
+  if (isWebSocket && auth.ok) services.deviceSockets.track(auth.device, opts.res as WebSocket);
   return createContextInner({
     services,
     auth,
@@ -118,14 +125,25 @@ export async function createContext(
   });
 }
 
+/**
+ * Most calls in one tRPC batch (HTTP `?batch=1`, or an array in one WebSocket
+ * frame), passed to both adapters as `maxBatchSize`: each call authenticates and
+ * queries on its own, so an unbounded batch turns one request into thousands.
+ */
+export const MAX_BATCH_CALLS = 50;
+
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const isInputError = error.code === "BAD_REQUEST" && cause instanceof ZodError;
     return {
       ...shape,
-      // A readable sentence instead of a JSON dump of zod issues.
-      message: isInputError ? `invalid input: ${describeIssues(cause)}` : shape.message,
+      // A readable sentence instead of a JSON dump of zod issues; tRPC's batch refusal does not say the cap.
+      message: isInputError
+        ? `invalid input: ${describeIssues(cause)}`
+        : error.message === "Batch call exceeds maximum size"
+          ? `a batch may hold at most ${MAX_BATCH_CALLS} calls; split it into several requests`
+          : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -233,7 +251,12 @@ export async function checkSendRestrictions(ctx: Context & { device: { accountId
   ctx.services.limiter.consume("sendThrottled", `${ctx.device.accountId}:${ctx.device.deviceId}`);
 }
 
-/** Consumes one token of a catalogue limit keyed by `key`, or refuses the call. */
-export function limit(ctx: Context, name: RateLimitName, key: string, cost = 1): void {
+/** Consumes one token of a per-node catalogue limit keyed by `key`, or refuses the call. */
+export function limit(ctx: Context, name: NodeRateLimitName, key: string, cost = 1): void {
   ctx.services.limiter.consume(name, key, cost);
+}
+
+/** Consumes one token of a shared (database) catalogue limit keyed by `key`, or refuses the call. */
+export function limitShared(ctx: Context, name: SharedRateLimitName, key: string, cost = 1): Promise<void> {
+  return ctx.services.limiter.consumeShared(name, key, cost);
 }

@@ -49,13 +49,40 @@ export interface TestAccount {
   signal: SignalDevice;
 }
 
+export interface RegistrationRequest {
+  phoneNumber: string;
+  defaultCountry?: string;
+  kind?: "personal" | "business";
+  displayName?: string;
+  device?: { os: "android" | "ios" | "other"; osVersion: string; appVersion: string; model: string };
+}
+
+/**
+ * The whole registration over HTTP: request a code, read it from the simulated
+ * phone network (as the phone would), present it.
+ */
+export async function verifyAndRegister(url: string, request: RegistrationRequest) {
+  const api = httpApi(url);
+  const { sessionId } = await api.account.requestCode.mutate({
+    phoneNumber: request.phoneNumber,
+    ...(request.defaultCountry ? { defaultCountry: request.defaultCountry } : {}),
+  });
+  const { code } = await api.phoneSimulator.readCode.query({ sessionId });
+  return api.account.register.mutate({
+    sessionId,
+    code,
+    device: request.device ?? androidDevice,
+    ...(request.kind ? { kind: request.kind } : {}),
+    ...(request.displayName ? { displayName: request.displayName } : {}),
+  });
+}
+
 export async function registerAccount(
   url: string,
   options: { keys?: number; phoneNumber?: string; business?: string } = {},
 ): Promise<TestAccount> {
-  const registered = await httpApi(url).account.register.mutate({
+  const registered = await verifyAndRegister(url, {
     phoneNumber: options.phoneNumber ?? phone(),
-    device: androidDevice,
     ...(options.business ? { kind: "business" as const, displayName: options.business } : {}),
   });
   const api = httpApi(url, registered.credential);

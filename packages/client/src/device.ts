@@ -1,6 +1,7 @@
 /** One simulated phone: account, keys, connection, encrypted conversation. */
 import { randomUUID } from "node:crypto";
 import { EnvelopeType, SignalDevice, type DeliveredEnvelope } from "@handshake/crypto";
+import { verifyAndRegister } from "./registration";
 import { createMessengerClient, type MessengerClient } from "./trpc-client";
 
 export interface DeviceInfo {
@@ -36,6 +37,13 @@ export interface RegisterOptions {
   displayName?: string;
   /** One-time prekeys to publish right after registering (0 to skip key upload). */
   oneTimePreKeys?: number;
+  /** How the code is delivered (default sms). */
+  transport?: "sms" | "voice";
+  /**
+   * Reads the verification code the phone received for a session. Default: the
+   * messenger's simulated phone network (`phoneSimulator.readCode`, dev/test only).
+   */
+  readCode?: (sessionId: string) => Promise<string>;
 }
 
 const defaultDevice: DeviceInfo = { os: "android", osVersion: "6.0.1", appVersion: "2.16.260", model: "Samsung SM-G920F" };
@@ -115,14 +123,20 @@ export class HandshakeDevice {
     return { accountId: this.accountId, deviceId: this.deviceId };
   }
 
-  /** Registers a new account and (by default) publishes 20 one-time prekeys. */
+  /**
+   * Registers the phone number (request a code, read it as the phone would,
+   * present it) and (by default) publishes 20 one-time prekeys. A number that is
+   * already registered is taken over by this device, as on WhatsApp.
+   */
   static async register(options: RegisterOptions): Promise<HandshakeDevice> {
     const anonymous = createMessengerClient({ url: options.url }).client;
-    const registered = await anonymous.account.register.mutate({
+    const registered = await verifyAndRegister(anonymous, {
       phoneNumber: options.phoneNumber,
       kind: options.kind ?? "personal",
       ...(options.displayName ? { displayName: options.displayName } : {}),
+      ...(options.transport ? { transport: options.transport } : {}),
       device: { ...defaultDevice, ...options.device },
+      ...(options.readCode ? { readCode: options.readCode } : {}),
     });
     const signal = await SignalDevice.create({
       address: { accountId: registered.accountId, deviceId: registered.deviceId },

@@ -74,8 +74,13 @@ export async function startPipeline(options: {
       pipeline.facebook = null;
     },
     async register(phoneNumber) {
-      const registered = await messengerApi(messenger.url).account.register.mutate({
-        phoneNumber,
+      // Possession first: a code to the phone, read from the simulated phone network.
+      const anonymous = messengerApi(messenger.url);
+      const { sessionId } = await anonymous.account.requestCode.mutate({ phoneNumber });
+      const { code } = await anonymous.phoneSimulator.readCode.query({ sessionId });
+      const registered = await anonymous.account.register.mutate({
+        sessionId,
+        code,
         device: { os: "android", osVersion: "6.0.1", appVersion: "2.16.260", model: "SM-G920F" },
       });
       return { accountId: registered.accountId, api: messengerApi(messenger.url, { authorization: `Bearer ${registered.credential}` }) };

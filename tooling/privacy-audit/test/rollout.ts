@@ -104,7 +104,11 @@ export async function runRollout(): Promise<Rollout> {
     const apis = {} as Record<Person, MessengerApi>;
     const accounts = {} as Record<Person, string>;
     const register = async (person: Person) => {
-      const registered = await messengerClient(messenger.url, {}).account.register.mutate({ phoneNumber: PEOPLE[person].phone, device });
+      // Possession first: a code to the phone, read from the simulated phone network.
+      const anonymous = messengerClient(messenger.url, {});
+      const { sessionId } = await anonymous.account.requestCode.mutate({ phoneNumber: PEOPLE[person].phone });
+      const { code } = await anonymous.phoneSimulator.readCode.query({ sessionId });
+      const registered = await anonymous.account.register.mutate({ sessionId, code, device });
       accounts[person] = registered.accountId;
       apis[person] = messengerClient(messenger.url, { authorization: `Bearer ${registered.credential}` });
     };

@@ -5,20 +5,16 @@
  * estimate; an attacker who averages many such estimates (see estimate.ts) needs
  * thousands per target, and this budget is what makes that slow.
  *
- * Buckets live in memory per process, on real monotonic time (advancing the
- * simulation clock refills nothing). A restart refills them: a production
- * deployment keeps them in the database, keyed the same way.
+ * Buckets live in the database (`rate_limit_buckets`, @handshake/rate-limit's
+ * PostgresTokenBuckets), on wall-clock time: a restart or a second node changes
+ * nothing (a budget kept in memory was refilled by every restart), and advancing
+ * the simulation clock refills nothing.
  */
 import { TRPCError } from "@trpc/server";
+import type postgres from "postgres";
+import { PostgresTokenBuckets, type TokenBucketLimit } from "@handshake/rate-limit";
 
-export interface BudgetLimit {
-  /** Bucket size: how many may burst. */
-  capacity: number;
-  /** Tokens added per second. */
-  refillPerSecond: number;
-  /** What is being limited, for the error message. */
-  description: string;
-}
+export type BudgetLimit = TokenBucketLimit;
 
 const PER_DAY = 1 / 86_400;
 
@@ -32,35 +28,30 @@ export const audienceBudgetCatalogue = {
 export type AudienceBudgetName = keyof typeof audienceBudgetCatalogue;
 export type AudienceBudgetCatalogue = Record<AudienceBudgetName, BudgetLimit>;
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 export class AudienceBudget {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: PostgresTokenBuckets;
 
   constructor(
+    sql: postgres.Sql,
     private readonly catalogue: AudienceBudgetCatalogue = audienceBudgetCatalogue,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    now: () => number = () => Date.now(),
+  ) {
+    this.buckets = new PostgresTokenBuckets(sql, now);
+  }
 
   /** Takes one token for this advertiser or throws TOO_MANY_REQUESTS saying when to retry. */
-  spend(name: AudienceBudgetName, advertiserId: string): void {
+  async spend(name: AudienceBudgetName, advertiserId: string): Promise<void> {
     const limit = this.catalogue[name];
-    const id = `${name}:${advertiserId}`;
-    const now = this.now();
-    const bucket = this.buckets.get(id) ?? { tokens: limit.capacity, updatedAt: now };
-    bucket.tokens = Math.min(limit.capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.refillPerSecond);
-    bucket.updatedAt = now;
-    this.buckets.set(id, bucket);
-    if (bucket.tokens < 1) {
-      const retryAfterSeconds = Math.ceil((1 - bucket.tokens) / limit.refillPerSecond);
-      throw new TRPCError({
-        code: "TOO_MANY_REQUESTS",
-        message: `budget "${name}" exhausted (${limit.capacity} ${limit.description} per ${Math.round(limit.capacity / limit.refillPerSecond / 3600)} h); retry in ${retryAfterSeconds} s`,
-      });
-    }
-    bucket.tokens -= 1;
+    const decision = await this.buckets.take(`${name}:${advertiserId}`, limit);
+    if (decision.allowed) return;
+    throw new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: `budget "${name}" exhausted (${limit.capacity} ${limit.description} per ${Math.round(limit.capacity / limit.refillPerSecond / 3600)} h); retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+    });
+  }
+
+  /** Deletes buckets that are full again (run now and then; they carry no information). */
+  sweep(): Promise<number> {
+    return this.buckets.sweep();
   }
 }

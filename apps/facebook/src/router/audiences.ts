@@ -19,7 +19,7 @@ const notFound = () => new TRPCError({ code: "NOT_FOUND", message: "no such audi
 export const audiencesRouter = {
   /** A new, empty Custom Audience (spends the advertiser's audience budget). */
   create: advertiserProcedure.input(z.object({ name: z.string().trim().min(1).max(200) })).mutation(async ({ ctx, input }) => {
-    ctx.audienceBudget.spend("audienceCreate", ctx.advertiserId);
+    await ctx.audienceBudget.spend("audienceCreate", ctx.advertiserId);
     return { audienceId: await createAudience(ctx.sql, ctx.advertiserId, input.name) };
   }),
 
@@ -42,7 +42,7 @@ export const audiencesRouter = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      ctx.audienceBudget.spend("audienceUpload", ctx.advertiserId);
+      await ctx.audienceBudget.spend("audienceUpload", ctx.advertiserId);
       const outcome = await uploadHashes(ctx.sql, ctx.advertiserId, input.audienceId, input.hashes, ctx.clock.now());
       if (!outcome) throw notFound();
       ctx.logger.debug({ audienceId: input.audienceId, rows: input.hashes.length, ...outcome }, "audience uploaded and matched");

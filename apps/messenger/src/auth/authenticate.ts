@@ -1,9 +1,14 @@
 /**
- * Turns a presented credential into a device identity. Verified credentials are
- * cached briefly (by the SHA-256 of the whole credential, never the credential
- * itself) so an HTTP client sending many messages does not cost a query each.
+ * Turns a presented credential into a device identity. Verified devices are
+ * cached (lru-cache: least recently used evicted past 100k, never all at once) by
+ * device address, holding the stored hash of the device's secret, so an HTTP
+ * client sending many messages does not cost a query each.
+ *
+ * Staleness bound: `revoke(device)` drops the entry at once on this node (the
+ * registration that replaces a device calls it); on other nodes an old credential
+ * is accepted for at most `CREDENTIAL_CACHE_TTL_MS` after it was replaced.
  */
-import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type postgres from "postgres";
 import type { DeviceAddress } from "../relay/bus";
 import { findCredentialHash } from "../storage/accounts";
@@ -13,29 +18,54 @@ export type AuthResult =
   | { ok: true; device: DeviceAddress }
   | { ok: false; reason: "missing" | "malformed" | "unknown-device" | "wrong-secret" };
 
-const CACHE_TTL_MS = 60_000;
+/** How long another node may still accept a replaced credential. */
+export const CREDENTIAL_CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 100_000;
 
-export class Authenticator {
-  private readonly cache = new Map<string, { device: DeviceAddress; expiresAt: number }>();
+const keyOf = (device: DeviceAddress) => `${device.accountId}.${device.deviceId}`;
 
-  constructor(private readonly sql: postgres.Sql) {}
+export class Authenticator {
+  private readonly cache: LRUCache<string, Buffer>;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    options: { ttlMs?: number; max?: number; now?: () => number } = {},
+  ) {
+    this.cache = new LRUCache<string, Buffer>({
+      max: options.max ?? CACHE_MAX,
+      ttl: options.ttlMs ?? CREDENTIAL_CACHE_TTL_MS,
+      // Refreshing the TTL on reads would let a busy client keep a revoked credential alive.
+      updateAgeOnGet: false,
+      ttlResolution: 0,
+      ...(options.now ? { perf: { now: options.now } } : {}),
+    });
+  }
 
   async authenticate(credential: string | null | undefined): Promise<AuthResult> {
     if (!credential) return { ok: false, reason: "missing" };
     const parsed = parseCredential(credential);
     if (!parsed) return { ok: false, reason: "malformed" };
-    const cacheKey = createHash("sha256").update(credential).digest("base64");
-    const cached = this.cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return { ok: true, device: cached.device };
+    const device = { accountId: parsed.accountId, deviceId: parsed.deviceId };
+    const cached = this.cache.get(keyOf(device));
+    if (cached && secretMatches(parsed.secret, cached)) return { ok: true, device };
+    // A miss, or a secret that does not match what is cached (it may have been replaced
+    // through another node): the database decides, and its answer replaces the entry.
 
     const stored = await findCredentialHash(this.sql, parsed);
     if (!stored) return { ok: false, reason: "unknown-device" };
+    this.cache.set(keyOf(device), stored);
     if (!secretMatches(parsed.secret, stored)) return { ok: false, reason: "wrong-secret" };
-    const device = { accountId: parsed.accountId, deviceId: parsed.deviceId };
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(cacheKey, { device, expiresAt: Date.now() + CACHE_TTL_MS });
     return { ok: true, device };
+  }
+
+  /** Forgets a device's credential at once (it was replaced or removed). */
+  revoke(device: DeviceAddress): void {
+    this.cache.delete(keyOf(device));
+  }
+
+  /** Entries held (for tests and metrics). */
+  get size(): number {
+    return this.cache.size;
   }
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { verifyPreKeyUpload } from "@handshake/crypto";
 import { preKeyBundleSchema, preKeyUploadSchema } from "@handshake/crypto/wire";
 import { countKeys, storeKeys, takeBundle } from "../storage/keys";
-import { deviceProcedure, limit } from "../trpc";
+import { deviceProcedure, limit, limitShared } from "../trpc";
 
 const bytes = (b64: string) => Buffer.from(b64, "base64");
 
@@ -36,14 +36,22 @@ export const keysRouter = {
 
   /**
    * A prekey bundle for starting a session with a device. Each one-time prekey is
-   * handed out exactly once; when they run out the bundle comes without one.
+   * handed out exactly once. A requester gets few bundles per target
+   * (`prekeysPerPair`), and a target hands out few one-time prekeys per hour to
+   * everyone together (`prekeysPerTarget`); past that, or when they run out, the
+   * bundle has no one-time prekeys and carries the last-resort Kyber key.
    */
   bundle: deviceProcedure
     .input(z.object({ accountId: z.uuid(), deviceId: z.number().int().min(1).max(127).default(1) }))
     .output(preKeyBundleSchema)
     .query(async ({ ctx, input }) => {
-      limit(ctx, "keysBundle", `${ctx.device.accountId}:${ctx.device.deviceId}`);
-      const bundle = await takeBundle(ctx.services.sql, input);
+      const requester = `${ctx.device.accountId}.${ctx.device.deviceId}`;
+      const target = `${input.accountId}.${input.deviceId}`;
+      limit(ctx, "keysBundle", requester);
+      await limitShared(ctx, "prekeysPerPair", `${requester}__${target}`);
+      const withOneTimeKeys = await ctx.services.limiter.tryShared("prekeysPerTarget", target);
+      const bundle = await takeBundle(ctx.services.sql, input, { withOneTimeKeys });
+      if (!withOneTimeKeys) ctx.services.logger.debug({ target }, "one-time prekey budget spent: last-resort bundle");
       if (!bundle) {
         throw new TRPCError({ code: "NOT_FOUND", message: "no such device, or it has not uploaded keys" });
       }

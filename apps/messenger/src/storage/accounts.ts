@@ -15,18 +15,28 @@ export interface NewAccount {
   createdAt: Date;
 }
 
-export class PhoneNumberTaken extends Error {
-  constructor() {
-    super("phone number already registered");
-  }
+export interface Registration {
+  accountId: string;
+  deviceId: number;
+  /** The number was registered before: a new device took it over. */
+  reregistered: boolean;
+  /** Devices of the account that were removed (their credentials are void). */
+  replacedDevices: number[];
 }
 
 /**
- * Creates the account and its primary device (id 1) in one transaction.
- * `credentialHashFor` is called once the account id is known; `afterCreate`
- * runs inside the same transaction (the share pipeline writes its event there).
+ * Registers a verified phone number with its primary device (id 1), in one
+ * transaction. A new number gets a new account; `afterCreate` runs in the same
+ * transaction (the share pipeline writes its event there).
+ *
+ * A number that is already registered is taken over, as WhatsApp does when the
+ * number is verified on a new phone: the account (its id, consent history and
+ * settings) stays; every device of it is removed with its keys and the envelopes
+ * still queued for it (they were encrypted for keys that are gone), and the new
+ * device becomes device 1 with a new credential. The account row lock serialises
+ * concurrent registrations of one number.
  */
-export async function createAccount(
+export async function registerVerifiedNumber(
   sql: postgres.Sql,
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
@@ -34,23 +44,33 @@ export async function createAccount(
     tx: postgres.TransactionSql,
     account: { id: string; kind: NewAccount["kind"]; country: string; createdAt: Date },
   ) => Promise<void>,
-): Promise<{ accountId: string; deviceId: number }> {
+): Promise<Registration> {
   return sql.begin(async (tx) => {
-    const [row] = await tx<{ id: string }[]>`
+    const [created] = await tx<{ id: string }[]>`
       insert into accounts (phone_number, country, shard, kind, display_name, created_at)
       values (${account.phoneNumber}, ${account.country}, ${account.shard}, ${account.kind}, ${account.displayName},
               ${account.createdAt})
       on conflict (phone_number) do nothing
       returning id`;
-    if (!row) throw new PhoneNumberTaken();
-    const identity = { accountId: row.id, deviceId: 1 };
+    let accountId: string;
+    let replacedDevices: number[] = [];
+    if (created) {
+      accountId = created.id;
+    } else {
+      const [existing] = await tx<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber} for update`;
+      accountId = existing!.id;
+      await tx`delete from envelopes where recipient_account_id = ${accountId}`;
+      const removed = await tx<{ device_id: number }[]>`delete from devices where account_id = ${accountId} returning device_id`;
+      replacedDevices = removed.map((r) => r.device_id);
+    }
+    const identity = { accountId, deviceId: 1 };
     const d = account.device;
     await tx`
       insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
-      values (${row.id}, 1, ${credentialHashFor(identity)}, ${d.os}, ${d.osVersion}, ${d.appVersion}, ${d.model},
+      values (${accountId}, 1, ${credentialHashFor(identity)}, ${d.os}, ${d.osVersion}, ${d.appVersion}, ${d.model},
               ${account.createdAt})`;
-    await afterCreate?.(tx, { id: row.id, kind: account.kind, country: account.country, createdAt: account.createdAt });
-    return identity;
+    if (created) await afterCreate?.(tx, { id: accountId, kind: account.kind, country: account.country, createdAt: account.createdAt });
+    return { ...identity, reregistered: !created, replacedDevices };
   });
 }
 

@@ -63,10 +63,18 @@ export async function storeKeys(sql: postgres.Sql, device: DeviceAddress, upload
  * Hands out a bundle for one device, consuming one one-time EC prekey and one
  * one-time Kyber prekey if any are left. `for update skip locked` makes the claim
  * atomic under concurrency: two callers never get the same key.
+ * `withOneTimeKeys: false` (the target's one-time budget is spent) hands out none:
+ * the bundle then has no one-time EC prekey and the last-resort Kyber key, which
+ * libsignal accepts (X3DH/PQXDH without the optional one-time key).
  * Returns null when the device has not uploaded keys.
  */
-export async function takeBundle(sql: postgres.Sql, device: DeviceAddress): Promise<PreKeyBundle | null> {
+export async function takeBundle(
+  sql: postgres.Sql,
+  device: DeviceAddress,
+  options: { withOneTimeKeys?: boolean } = {},
+): Promise<PreKeyBundle | null> {
   const { accountId, deviceId } = device;
+  const withOneTimeKeys = options.withOneTimeKeys ?? true;
   return sql.begin(async (tx) => {
     const [head] = await tx<
       { registration_id: number; identity_key: Buffer; key_id: number; public_key: Buffer; signature: Buffer }[]
@@ -75,14 +83,14 @@ export async function takeBundle(sql: postgres.Sql, device: DeviceAddress): Prom
       from devices d join signed_prekeys s on s.account_id = d.account_id and s.device_id = d.device_id
       where d.account_id = ${accountId} and d.device_id = ${deviceId} and d.identity_key is not null`;
     if (!head) return null;
-    const [oneTime] = await tx<{ key_id: number; public_key: Buffer }[]>`
+    const [oneTime] = !withOneTimeKeys ? [] : await tx<{ key_id: number; public_key: Buffer }[]>`
       delete from one_time_prekeys
       where (account_id, device_id, key_id) = (
         select account_id, device_id, key_id from one_time_prekeys
         where account_id = ${accountId} and device_id = ${deviceId}
         order by key_id limit 1 for update skip locked)
       returning key_id, public_key`;
-    const [kyberOneTime] = await tx<{ key_id: number; public_key: Buffer; signature: Buffer }[]>`
+    const [kyberOneTime] = !withOneTimeKeys ? [] : await tx<{ key_id: number; public_key: Buffer; signature: Buffer }[]>`
       delete from kyber_prekeys
       where (account_id, device_id, key_id) = (
         select account_id, device_id, key_id from kyber_prekeys

@@ -1,7 +1,13 @@
 /**
  * Restrictions from spam signals: throttle (a much smaller send budget) or
  * suspend (no sending). Append-only history; the latest row per account applies.
+ *
+ * Current restrictions are cached (lru-cache: least recently used evicted past
+ * 100k, never all at once). Staleness bound: `record` updates this node's entry at
+ * once; a restriction recorded through another node applies here within
+ * `RESTRICTION_CACHE_TTL_MS`.
  */
+import { LRUCache } from "lru-cache";
 import type postgres from "postgres";
 
 export type RestrictionAction = "throttle" | "suspend" | "clear";
@@ -12,18 +18,33 @@ export interface Restriction {
   at: Date;
 }
 
-export class RestrictionStore {
-  private readonly cache = new Map<string, Restriction | null>();
+/** How long a restriction recorded on another node may go unseen here. */
+export const RESTRICTION_CACHE_TTL_MS = 10_000;
 
-  constructor(private readonly sql: postgres.Sql) {}
+export class RestrictionStore {
+  // lru-cache holds no null: "no restriction" is cached as `{ restriction: null }`.
+  private readonly cache: LRUCache<string, { restriction: Restriction | null }>;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    options: { ttlMs?: number; max?: number; now?: () => number } = {},
+  ) {
+    this.cache = new LRUCache({
+      max: options.max ?? 100_000,
+      ttl: options.ttlMs ?? RESTRICTION_CACHE_TTL_MS,
+      updateAgeOnGet: false,
+      ttlResolution: 0,
+      ...(options.now ? { perf: { now: options.now } } : {}),
+    });
+  }
 
   async current(accountId: string): Promise<Restriction | null> {
-    if (this.cache.has(accountId)) return this.cache.get(accountId) ?? null;
+    const cached = this.cache.get(accountId);
+    if (cached) return cached.restriction;
     const [row] = await this.sql<{ action: RestrictionAction; reason: string; at: Date }[]>`
       select action, reason, at from account_restrictions where account_id = ${accountId} order by id desc limit 1`;
     const restriction = row && row.action !== "clear" ? { action: row.action, reason: row.reason, at: row.at } : null;
-    if (this.cache.size > 100_000) this.cache.clear();
-    this.cache.set(accountId, restriction);
+    this.cache.set(accountId, { restriction });
     return restriction;
   }
 
@@ -31,6 +52,6 @@ export class RestrictionStore {
     await this.sql`
       insert into account_restrictions (account_id, action, reason, source, at)
       values (${accountId}, ${action}, ${reason}, ${source}, ${at})`;
-    this.cache.set(accountId, action === "clear" ? null : { action, reason, at });
+    this.cache.set(accountId, { restriction: action === "clear" ? null : { action, reason, at } });
   }
 }

@@ -68,3 +68,22 @@ export const advertiserApiLog = pgTable("advertiser_api_log", {
   response: jsonb().notNull(),
   at: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Refused advertiser calls (no or a wrong credential, an exhausted budget), counted
+ * per minute, path, code and caller instead of one `advertiser_api_log` row each:
+ * a refusal carries no data, and logging it row by row let anyone without a
+ * credential write to this database at will. `caller` is the advertiser id, or
+ * `anonymous`.
+ */
+export const advertiserApiRefusals = pgTable(
+  "advertiser_api_refusals",
+  {
+    minute: timestamp({ withTimezone: true }).notNull(),
+    path: text().notNull(),
+    code: text().notNull(),
+    caller: text().notNull(),
+    refusals: bigint({ mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.path, t.code, t.caller] })],
+);

@@ -2,3 +2,4 @@
 export * from "./profiles";
 export * from "./shared";
 export * from "./advertising";
+export * from "./service";

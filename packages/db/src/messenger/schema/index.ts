@@ -5,3 +5,5 @@ export * from "./envelopes";
 export * from "./consent";
 export * from "./sharing";
 export * from "./tallies";
+export * from "./limits";
+export * from "./verification";
