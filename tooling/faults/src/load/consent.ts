@@ -74,7 +74,8 @@ export interface ConsentLoadOptions {
 /**
  * Runs the consent changes of one scenario and resolves when all are settled.
  * Deterministic plan: fresh account i ticks the box unless i % 3 == 2; every
- * other ticked one opts out later; every other sharing account opts out.
+ * other ticked one opts out later; two of three sharing accounts (the senders)
+ * opt out mid-stream, racing their own usage snapshots.
  */
 export async function runConsentChanges(options: ConsentLoadOptions, log: ConsentRecord[]): Promise<void> {
   const chains: { device: HandshakeDevice; changes: ConsentChange[] }[] = [];
@@ -83,7 +84,7 @@ export async function runConsentChanges(options: ConsentLoadOptions, log: Consen
     chains.push({ device, changes: share && i % 2 === 0 ? ["accept-share", "opt-out"] : [share ? "accept-share" : "accept-no-share"] });
   });
   options.sharing.forEach((device, i) => {
-    if (i % 2 === 0) chains.push({ device, changes: ["opt-out"] });
+    if (i % 3 !== 2) chains.push({ device, changes: ["opt-out"] });
   });
   const step = chains.length > 0 ? options.durationMs / chains.length : 0;
   await Promise.all(

@@ -71,7 +71,7 @@ export class ManagedService {
     child.once("exit", (code, signal) => {
       if (this.child === child) this.child = null;
       if (!this.expectingExit) {
-        this.onCrash({ service: this.name, how: signal ?? `exit code ${code}`, at: Date.now(), lastLines: this.recentLines().slice(-8) });
+        this.onCrash({ service: this.name, how: signal ?? `exit code ${code}`, at: Date.now(), lastLines: this.recentLines().slice(-30) });
       }
     });
     this.child = child;

@@ -38,9 +38,9 @@ export interface Fault {
  * one socket per device).
  */
 export const FLOOD_MAX_SUBSCRIPTIONS = 100;
-export const SLOW_CONSUMER_RSS_BUDGET_BYTES = 64 * 1024 * 1024;
-/** Close to the 64 KiB ciphertext limit once encrypted and padded. */
-const LARGE_TEXT_BYTES = 40 * 1024;
+export const SLOW_CONSUMER_RSS_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Under the 64 KiB ciphertext limit once encrypted (about 75 KB a frame in base64 JSON). */
+const LARGE_TEXT_BYTES = 56 * 1024;
 
 const MiB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 

@@ -30,10 +30,10 @@ export interface SuiteSize {
 
 export const SHORT: SuiteSize = {
   name: "short",
-  pairs: 4,
+  pairs: 6,
   consentAccounts: 9,
   sendIntervalMs: 25,
-  warmupMs: 800,
+  warmupMs: 1_200,
   cooldownMs: 500,
   consentSpreadMs: 1_500,
   facebookOutageMs: 4_000,
@@ -47,7 +47,7 @@ export const SHORT: SuiteSize = {
 
 export const FULL: SuiteSize = {
   name: "full",
-  pairs: 16,
+  pairs: 24,
   consentAccounts: 40,
   sendIntervalMs: 5,
   warmupMs: 3_000,

@@ -152,7 +152,7 @@ export class FaultSuite {
     if (unacknowledged > 0) notes.push(`${unacknowledged} sends never acknowledged (sender gave up after ${size.giveUpMs / 1000} s)`);
     if (messages.storedUnacknowledged > 0) notes.push(`${messages.storedUnacknowledged} stored without the sender hearing so`);
     if (messages.stillQueued > 0) notes.push(`${messages.stillQueued} envelopes still queued for the recipients`);
-    if (messages.undecryptable > 0) notes.push(`${messages.undecryptable} envelopes the recipients could not decrypt or acknowledge`);
+    if (messages.undecryptable > 0) notes.push(`${messages.undecryptable} envelopes the recipients' SDK reported failed (ack lost, or not decryptable)`);
     if (!caughtUp) notes.push(`not caught up within ${size.catchUpMs / 1000} s of the fault healing`);
 
     if (messages.lost > 0) failures.push(`${messages.lost} durable messages never reached their device (e.g. ${messages.lostExamples.join(", ")})`);
@@ -166,7 +166,10 @@ export class FaultSuite {
       );
     }
     if (gaveUp.length > 0) failures.push(`${gaveUp.length} consent changes never recorded (${gaveUp[0]?.detail ?? ""})`);
-    for (const crash of crashes) failures.push(`${crash.service} crashed (${crash.how}): ${crash.lastLines.at(-1)?.slice(0, 200) ?? ""}`);
+    for (const crash of crashes) {
+      const cause = crash.lastLines.find((line) => /Error|error/.test(line)) ?? crash.lastLines.at(-1) ?? "";
+      failures.push(`${crash.service} crashed (${crash.how}): ${cause.trim().slice(0, 200)}`);
+    }
 
     return {
       fault: fault.name,
