@@ -32,6 +32,6 @@ describe("under each fault, every durable message reaches its device once and Fa
       // A fault that moved nothing would prove nothing.
       expect(result.messages.acknowledged).toBeGreaterThan(0);
       expect(result.share.written).toBeGreaterThan(0);
-    }, 120_000);
+    }, 240_000);
   }
 });

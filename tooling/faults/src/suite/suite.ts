@@ -7,7 +7,7 @@
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter } from "@handshake/messenger";
 import { runConsentChanges, type ConsentRecord } from "../load/consent";
-import { sleep, waitUntil } from "../load/timing";
+import { sleep, waitUntil, withTimeout } from "../load/timing";
 import {
   consentFigures,
   durableMessageIds,
@@ -99,7 +99,7 @@ export class FaultSuite {
     peak = rssBefore ?? 0;
     let healedAt = Date.now();
     try {
-      await cohort.messaging.connectRecipients();
+      await withTimeout(cohort.messaging.connectRecipients(), 30_000);
       cohort.messaging.start();
       const consentDone = runConsentChanges(
         {
@@ -162,12 +162,21 @@ export class FaultSuite {
       const example = consent.examples[0];
       failures.push(
         `${consent.disagreements} accounts whose Facebook data disagrees with their newest consent` +
-          (example ? ` (e.g. ${example.accountId}: allowed ${JSON.stringify(example.expected.phoneNumber ?? [])} for the phone, held ${JSON.stringify(example.held.phoneNumber ?? [])})` : ""),
+          (example
+            ? ` (e.g. ${example.accountId}: allowed ${JSON.stringify(example.expected.phoneNumber ?? [])} for the phone, ` +
+              `held ${JSON.stringify(example.held.phoneNumber ?? [])}; its client's changes: ` +
+              `${consentLog.filter((r) => r.accountId === example.accountId).map((r) => `${r.change} ${r.outcome} after ${r.attempts}`).join(", ") || "none"})`
+            : ""),
       );
     }
     if (gaveUp.length > 0) failures.push(`${gaveUp.length} consent changes never recorded (${gaveUp[0]?.detail ?? ""})`);
     for (const crash of crashes) {
-      const cause = crash.lastLines.find((line) => /Error|error/.test(line)) ?? crash.lastLines.at(-1) ?? "";
+      // The uncaught error node printed, else the last error the service logged.
+      const cause =
+        crash.lastLines.find((line) => /^\s*(\w*Error|Error)\b/.test(line)) ??
+        crash.lastLines.findLast((line) => /error/i.test(line)) ??
+        crash.lastLines.at(-1) ??
+        "";
       failures.push(`${crash.service} crashed (${crash.how}): ${cause.trim().slice(0, 200)}`);
     }
 
