@@ -1,8 +1,8 @@
 /**
- * Starting one service of the stack as its own process: the environment it gets,
- * its output split into lines, and "ready" meaning its health check answers.
- * Used by the dev stack (stack.ts) and by tools that start, kill and restart
- * services one at a time (the fault suite, tooling/faults).
+ * Starting one service of the stack as its own process, for tools that start,
+ * kill and restart services one at a time (the fault suite, tooling/faults):
+ * the environment it gets (the same contract as `startStack`), its output split
+ * into lines, and "ready" meaning its health check answers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -24,6 +24,20 @@ export interface ServiceLaunch {
   healthTimeoutMs?: number;
 }
 
+/** The environment a service process gets: where it listens, its tokens, its database. */
+export function serviceEnvironment(service: ServiceDefinition, launch: ServiceLaunch): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...launch.env,
+    ...service.env?.(launch.ports),
+    PORT: String(launch.port),
+    ADMIN_TOKEN: launch.adminToken,
+    SERVICE_TOKEN: launch.serviceToken,
+    HOST: "127.0.0.1",
+    ...(service.databaseEnv && launch.databaseUrl ? { [service.databaseEnv]: launch.databaseUrl } : {}),
+  };
+}
+
 /**
  * Spawns `service` and resolves once its health check answers. When it does not
  * come up, the process is stopped and the error says why.
@@ -31,16 +45,7 @@ export interface ServiceLaunch {
 export async function startServiceProcess(service: ServiceDefinition, launch: ServiceLaunch): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
     cwd: path.join(launch.root, service.cwd),
-    env: {
-      ...process.env,
-      ...launch.env,
-      ...service.env?.(launch.ports),
-      PORT: String(launch.port),
-      ADMIN_TOKEN: launch.adminToken,
-      SERVICE_TOKEN: launch.serviceToken,
-      HOST: "127.0.0.1",
-      ...(service.databaseEnv && launch.databaseUrl ? { [service.databaseEnv]: launch.databaseUrl } : {}),
-    },
+    env: serviceEnvironment(service, launch),
     stdio: ["ignore", "pipe", "pipe"],
   });
   pipeLines(child, service.name, launch.onLine);

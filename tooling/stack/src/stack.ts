@@ -6,14 +6,13 @@
  * While it runs, `.data/stack.json` says where everything is, so tools started
  * separately (`pnpm demo`, `pnpm population seed`, `pnpm audit:privacy`) can find it.
  */
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
-import { startServiceProcess, stopChild } from "./service-process";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const stackFile = path.join(repoRoot, ".data", "stack.json");
@@ -132,17 +131,23 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     for (const service of services) {
       const port = ports[service.name]!;
       const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
-      const child = await startServiceProcess(service, {
-        root: repoRoot,
-        port,
-        ports,
-        adminToken,
-        serviceToken,
-        databaseUrl,
-        env: options.env,
-        onLine: options.onLine,
+      const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
+        cwd: path.join(repoRoot, service.cwd),
+        env: {
+          ...process.env,
+          ...options.env,
+          ...service.env?.(ports),
+          PORT: String(port),
+          ADMIN_TOKEN: adminToken,
+          SERVICE_TOKEN: serviceToken,
+          HOST: "127.0.0.1",
+          ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
       });
       children.push({ name: service.name, process: child });
+      pipeLines(child, service.name, options.onLine);
+      await waitHealthy(child, service.name, `http://127.0.0.1:${port}${service.healthPath}`);
       info.services[service.name] = {
         baseUrl: `http://127.0.0.1:${port}`,
         description: service.describe(port),
@@ -171,4 +176,44 @@ export async function findRunningStack(): Promise<StackInfo | null> {
   } catch {
     return null;
   }
+}
+
+function pipeLines(child: ChildProcess, name: string, onLine: StackOptions["onLine"]) {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) onLine?.(name, line);
+    });
+  }
+}
+
+async function waitHealthy(child: ChildProcess, name: string, url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited during start-up (code ${child.exitCode}); see its log above`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000} s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
 }

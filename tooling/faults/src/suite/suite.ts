@@ -119,6 +119,9 @@ export class FaultSuite {
       await consentDone;
     } catch (error) {
       failures.push(`the fault run itself failed: ${error instanceof Error ? error.message : String(error)}`);
+      for (const service of [stack.messenger, stack.facebook]) {
+        for (const line of service.recentLines().slice(-4)) notes.push(`${service.name}: ${line.slice(0, 300)}`);
+      }
       await cohort.messaging.stop().catch(() => {});
     }
     await this.restartCrashed(notes);
