@@ -105,7 +105,9 @@ export async function messageFigures(sql: Sql, ledger: MessagingLedger): Promise
   for (const recipient of ledger.recipients) {
     const newest = new Map<number, number>();
     for (const d of recipient.delivered) {
-      counts.set(d.messageId, (counts.get(d.messageId) ?? 0) + 1);
+      const copies = (counts.get(d.messageId) ?? 0) + 1;
+      counts.set(d.messageId, copies);
+      if (copies > 1) continue; // a duplicate, counted as such, not also as out of order
       const before = newest.get(d.sender) ?? -1;
       if (d.seq < before) outOfOrder += 1;
       else newest.set(d.sender, d.seq);
