@@ -4,3 +4,4 @@ export { FAULTS, FLOOD_MAX_SUBSCRIPTIONS, SLOW_CONSUMER_RSS_BUDGET_BYTES, type F
 export { FULL, SHORT, type SuiteSize } from "./suite/sizes";
 export { formatTable } from "./report/table";
 export { PostgresProxy, type ProxyMode } from "./faults/postgres-proxy";
+export { stopAllFaultStacks } from "./stack/fault-stack";

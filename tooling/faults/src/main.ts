@@ -4,7 +4,7 @@
  * consent in disagreement (or a service crashed), 2 on bad usage.
  */
 import { parseArgs } from "node:util";
-import { FAULTS, formatTable, FULL, SHORT, FaultSuite, type FaultResult } from "./index";
+import { FAULTS, formatTable, FULL, SHORT, FaultSuite, stopAllFaultStacks, type FaultResult } from "./index";
 
 const usage = `usage: pnpm test:faults [--full] [--only ${FAULTS.map((f) => f.name).join(",")}]
   --full     the benchmark form: more load, Facebook down 20 s (pnpm bench faults)
@@ -40,6 +40,7 @@ const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
   await suite?.stop().catch(() => {});
+  await stopAllFaultStacks().catch(() => {});
   process.exit(code);
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(130));

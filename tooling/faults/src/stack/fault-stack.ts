@@ -26,6 +26,20 @@ export interface Crash {
   lastLines: string[];
 }
 
+/** Service processes alive now; SIGKILLed if this process exits without stopping them. */
+const liveChildren = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of liveChildren) child.kill("SIGKILL");
+});
+
+/** How to stop each stack started (or starting) and not yet stopped. */
+const liveStops = new Set<() => Promise<void>>();
+
+/** Stops every fault stack this process started, even one still starting (SIGINT/SIGTERM handlers). */
+export async function stopAllFaultStacks(): Promise<void> {
+  await Promise.all([...liveStops].map((stop) => stop()));
+}
+
 /** One service process that the suite may kill and start again on the same port. */
 export class ManagedService {
   private child: ChildProcess | null = null;
@@ -68,7 +82,9 @@ export class ManagedService {
         if (this.lines.length > 40) this.lines.shift();
       },
     });
+    liveChildren.add(child);
     child.once("exit", (code, signal) => {
+      liveChildren.delete(child);
       if (this.child === child) this.child = null;
       if (!this.expectingExit) {
         this.onCrash({ service: this.name, how: signal ?? `exit code ${code}`, at: Date.now(), lastLines: this.recentLines().slice(-30) });
@@ -184,7 +200,9 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     if (stopped) return;
     stopped = true;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    liveStops.delete(stop);
   };
+  liveStops.add(stop);
   try {
     const postgres = await RestartablePostgres.start(path.join(scratch, "pg"));
     cleanups.push(() => postgres.stop());
