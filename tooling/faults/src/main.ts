@@ -45,20 +45,27 @@ const stop = async (code: number) => {
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(130));
 
-const results: FaultResult[] = [];
-try {
-  suite = await FaultSuite.start(size, faults, (line) => console.log(line));
-  for (const fault of faults) {
-    if (stopping) break;
-    const result = await suite.run(fault);
-    results.push(result);
-    console.log(`${result.failures.length === 0 ? "PASS" : "FAIL"} ${fault.name} (${(result.durationMs / 1000).toFixed(1)} s)`);
+/** Runs the faults and prints the table; the exit code (the signal handler exits on its own). */
+async function run(): Promise<number> {
+  const results: FaultResult[] = [];
+  try {
+    suite = await FaultSuite.start(size, faults, (line) => console.log(line));
+    for (const fault of faults) {
+      if (stopping) break;
+      const result = await suite.run(fault);
+      results.push(result);
+      console.log(`${result.failures.length === 0 ? "PASS" : "FAIL"} ${fault.name} (${(result.durationMs / 1000).toFixed(1)} s)`);
+    }
+  } catch (error) {
+    if (stopping) return 130;
+    console.error(`the suite could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 2;
   }
-} catch (error) {
-  console.error(`the suite could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  await stop(2);
+  if (stopping) return 130;
+  console.log(`\n${formatTable(results)}`);
+  const failed = results.filter((r) => r.failures.length > 0).length;
+  console.log(`\n${results.length - failed} passed, ${failed} failed  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  return failed > 0 ? 1 : 0;
 }
-console.log(`\n${formatTable(results)}`);
-const failed = results.filter((r) => r.failures.length > 0).length;
-console.log(`\n${results.length - failed} passed, ${failed} failed  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-await stop(failed > 0 ? 1 : 0);
+
+await stop(await run());

