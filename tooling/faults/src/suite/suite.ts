@@ -61,9 +61,11 @@ export class FaultSuite {
       log(`stack up: postgres :${stack.postgres.port} (proxy :${stack.proxy.port}), messenger :${stack.messenger.port}, facebook :${stack.facebook.port}`);
       const suite = new FaultSuite(stack, size, faults);
       const phones = phoneSequence();
-      for (const fault of faults) {
-        suite.cohorts.set(fault.name, await registerCohort(stack.messenger.url, fault.name, size, phones, Boolean(fault.usesTarget)));
-      }
+      // Cohorts register side by side (each one's devices one pair at a time).
+      const cohorts = await Promise.all(
+        faults.map((fault) => registerCohort(stack.messenger.url, fault.name, size, phones, Boolean(fault.usesTarget))),
+      );
+      faults.forEach((fault, i) => suite.cohorts.set(fault.name, cohorts[i]!));
       const admin = createTRPCClient<AppRouter>({
         links: [httpLink({ url: stack.messenger.url, headers: { "x-admin-token": stack.adminToken } })],
       });
@@ -111,6 +113,8 @@ export class FaultSuite {
         consentLog,
       );
       await sleep(size.warmupMs);
+      // Mid-stream for real: every sender has had messages acknowledged before the fault.
+      await waitUntil(() => cohort.messaging.acknowledgedCount() >= 2 * size.pairs, 15_000, 50);
       await fault.inject({ stack, size, cohort, notes, failures, peakRss: () => peak });
       healedAt = Date.now();
       await this.restartCrashed(notes);
