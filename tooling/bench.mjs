@@ -8,6 +8,7 @@ const benches = {
   seed: { filter: "@handshake/seed", script: "bench", what: "rows per second seeded into PostgreSQL with COPY" },
   crypto: { filter: "@handshake/crypto", script: "bench", what: "libsignal costs: key verification, sessions, encrypt/decrypt" },
   relay: { filter: "@handshake/loadtest", script: "bench:relay", what: "WebSocket clients through the real messenger: messages/s, latency, memory" },
+  faults: { filter: "@handshake/faults", script: "bench", what: "the fault suite's full form: more load, Facebook down 20 s; loss, duplicates, consent, memory" },
 };
 
 const [name, ...rest] = process.argv.slice(2);
