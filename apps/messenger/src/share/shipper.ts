@@ -38,6 +38,7 @@ interface OutboxRow {
   id: number;
   event_id: string;
   account_id: string;
+  sequence: string;
   kind: ShareEvent["kind"];
   occurred_at: Date;
   payload: { fields: ShareEvent["fields"] };
@@ -121,7 +122,7 @@ export class ShareShipper {
       let batch: OutboxRow[];
       try {
         batch = await this.sql<OutboxRow[]>`
-          select id, event_id, account_id, kind, occurred_at, payload, created_at
+          select id, event_id, account_id, sequence, kind, occurred_at, payload, created_at
           from share_outbox where shipped_at is null order by id limit ${this.batchSize}`;
       } catch (error) {
         await this.backoff(error);
@@ -150,7 +151,7 @@ export class ShareShipper {
   private async send(batch: OutboxRow[]): Promise<void> {
     const events: ShareEvent[] = batch.map((row) => ({
       eventId: row.event_id,
-      sequence: Number(row.id),
+      sequence: Number(row.sequence),
       whatsappAccountId: row.account_id,
       kind: row.kind,
       occurredAt: row.occurred_at.toISOString(),

@@ -2,8 +2,8 @@ import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from
 
 /**
  * Share events received from WhatsApp, by event id: ingest is idempotent, and
- * `sequence` (the sender's outbox order) keeps an older event from overwriting a
- * newer one.
+ * `sequence` (the account's snapshot order, see `ingest_watermarks`) keeps an older
+ * event from overwriting a newer one.
  */
 export const ingestedEvents = pgTable(
   "ingested_events",
@@ -17,6 +17,18 @@ export const ingestedEvents = pgTable(
   },
   (t) => [index().on(t.whatsappAccountId)],
 );
+
+/**
+ * The newest snapshot sequence applied per WhatsApp account. Kept apart from
+ * `shared_data` on purpose: a withdrawal empties `shared_data`, and the ordering
+ * guard must still refuse an older event that arrives after it.
+ */
+export const ingestWatermarks = pgTable("ingest_watermarks", {
+  whatsappAccountId: uuid().primaryKey(),
+  sequence: bigint({ mode: "number" }).notNull(),
+  eventId: uuid().notNull(),
+  appliedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
 
 /**
  * Each datum WhatsApp shared about an account, with the purposes it may serve.
