@@ -7,6 +7,15 @@ import { serviceProcedure } from "../trpc";
 
 export const ingestRouter = {
   /**
+   * Whether ingest can take a batch now (service credential, database up). The
+   * shipper probes it while backing off, so catch-up starts as soon as we are back.
+   */
+  ready: serviceProcedure.query(async ({ ctx }) => {
+    await ctx.sql`select 1`;
+    return { ready: true as const };
+  }),
+
+  /**
    * A batch of share events from WhatsApp's shipper. Idempotent by event id:
    * a batch sent twice (after a timeout, after a restart) changes nothing the
    * second time. Each field arrives with the purposes it may serve.

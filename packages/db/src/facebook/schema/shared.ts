@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
@@ -78,12 +79,23 @@ export const auditLog = pgTable(
   (t) => [index().on(t.whatsappAccountId), index().on(t.purpose)],
 );
 
-/** Spam signals computed from usage metadata and sent back to WhatsApp. */
-export const spamSignals = pgTable("spam_signals", {
-  id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
-  whatsappAccountId: uuid().notNull(),
-  action: text({ enum: ["throttle", "suspend"] }).notNull(),
-  reason: text().notNull(),
-  at: timestamp({ withTimezone: true }).notNull(),
-  deliveredAt: timestamp({ withTimezone: true }),
-});
+/**
+ * Spam signals computed from usage metadata and sent back to WhatsApp. Pending
+ * until delivered, or refused for good (the messenger does not know the account):
+ * a refused signal must not hold back the ones behind it.
+ */
+export const spamSignals = pgTable(
+  "spam_signals",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+    whatsappAccountId: uuid().notNull(),
+    action: text({ enum: ["throttle", "suspend"] }).notNull(),
+    reason: text().notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+    deliveredAt: timestamp({ withTimezone: true }),
+    refusedAt: timestamp({ withTimezone: true }),
+    /** The messenger's answer when it refused the signal for good. */
+    refusal: text(),
+  },
+  (t) => [index("spam_signals_pending_index").on(t.id).where(sql`${t.deliveredAt} is null and ${t.refusedAt} is null`)],
+);
