@@ -103,7 +103,7 @@ export class ShareShipper {
 
   /**
    * New events are committed: ship now rather than at the next poll. While
-   * backing off, probe Facebook now (at most once per `minBackoffMs`) rather
+   * backing off, probe Facebook sooner (at most once per `minBackoffMs`) rather
    * than send blindly: a stream of commits must not turn into a stream of retries.
    */
   nudge(): void {
@@ -225,9 +225,9 @@ export class ShareShipper {
       while (!this.stopping) {
         const left = deadline - Date.now();
         if (left <= 0) return;
-        const untilProbe = this.probeSoon
-          ? Math.max(0, lastProbe + this.minBackoff - Date.now())
-          : Math.max(0, lastProbe + this.probeInterval - Date.now());
+        // A nudge brings the next probe forward, but never to more than one per minBackoff.
+        const gap = this.probeSoon ? Math.min(this.minBackoff, this.probeInterval) : this.probeInterval;
+        const untilProbe = Math.max(0, lastProbe + gap - Date.now());
         if (untilProbe > 0) {
           await this.sleep(Math.min(left, untilProbe));
           continue;
