@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "@handshake/db/embedded";
+import { runPrivacyAudit } from "@handshake/privacy-audit";
 import { facebookAdmin, startPipeline, type MessengerApi, type Pipeline } from "./harness";
 
 const ANNOUNCED = new Date("2016-08-25T00:00:00Z");
@@ -159,6 +160,11 @@ describe("opt-outs racing message batches, end to end", () => {
           select whatsapp_account_id, sequence::text from ingest_watermarks`).map((w) => [w.whatsapp_account_id, w.sequence]),
       );
       for (const row of newest) expect(watermarks.get(row.account_id), row.account_id).toBe(row.sequence);
+
+      // The privacy audit agrees from the two databases alone (check 7 compares every account's newest snapshot).
+      const report = await runPrivacyAudit({ messengerUrl: p.messenger.databaseUrl, facebookUrl: fb.databaseUrl });
+      expect(report.checks.filter((c) => c.verdict === "fail").map((c) => c.id), JSON.stringify(report.checks)).toEqual([]);
+      expect(report.checks.find((c) => c.id === "newest-snapshot-held")!.examined).toBeGreaterThanOrEqual(accounts.length);
     },
     180_000,
   );
