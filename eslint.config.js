@@ -74,6 +74,35 @@ export default tseslint.config(
     },
   },
   {
+    // The two services never import each other: they talk over tRPC, typed through @handshake/api-types.
+    files: ["apps/messenger/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@handshake/facebook", "@handshake/facebook/*", "**/apps/facebook/**"], message: "apps never import each other: use the FacebookRouter type from @handshake/api-types." }] },
+      ],
+    },
+  },
+  {
+    files: ["apps/facebook/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@handshake/messenger", "@handshake/messenger/*", "**/apps/messenger/**"], message: "apps never import each other: use the MessengerRouter type from @handshake/api-types." }] },
+      ],
+    },
+  },
+  {
+    // The router types reach the apps' sources as types only: nothing of an app runs through this package.
+    files: ["packages/api-types/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/apps/**"], allowTypeImports: true, message: "only `export type` / `import type` from an app." }] },
+      ],
+    },
+  },
+  {
     // The few places allowed to read process.env: env modules, tooling and tests.
     files: ["**/env.ts", "tooling/**", "**/*.test.ts", "**/test/**", "**/scripts/**", "**/bench/**", "vitest.config.ts"],
     rules: { "no-restricted-syntax": "off" },

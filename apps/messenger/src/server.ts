@@ -20,7 +20,7 @@ import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
 import { LiveFigures } from "./dashboard/live-figures";
 import { SharePipeline } from "./share/pipeline";
-import { ShareShipper } from "./share/shipper";
+import { ShareShipper, type ShipperOptions } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
 import { RestrictionStore } from "./storage/restrictions";
@@ -53,7 +53,7 @@ export interface MessengerServerOptions {
   /** Facebook's tRPC URL; without it the outbox fills but nothing is shipped. */
   facebookUrl?: string | null;
   /** Shipper tuning (tests shorten the backoff). */
-  shipper?: { minBackoffMs?: number; maxBackoffMs?: number; pollMs?: number };
+  shipper?: Omit<ShipperOptions, "url" | "serviceToken">;
   logger?: Logger;
   /** Override limits (tests), or `false` to disable them (relay benchmarks only). */
   rateLimits?: Partial<RateLimitCatalogue> | false;

@@ -7,7 +7,7 @@ import type { RegimeInput } from "@handshake/consent";
 import type { Clock } from "./clock";
 import { createLogger } from "./log";
 import type { RateLimitCatalogue } from "./rate-limits";
-import { createMessengerServer, type MessengerServer } from "./server";
+import { createMessengerServer, type MessengerServer, type MessengerServerOptions } from "./server";
 
 export interface TestMessenger {
   url: string;
@@ -37,6 +37,8 @@ export async function startTestMessenger(
     databaseUrl?: string;
     /** Default: the simulated phone network. */
     phoneCarrier?: "simulated" | "none";
+    /** Shipper tuning over the test defaults (short backoff, 50 ms poll). */
+    shipper?: MessengerServerOptions["shipper"];
   } = {},
 ): Promise<TestMessenger> {
   const database = options.databaseUrl
@@ -50,7 +52,9 @@ export async function startTestMessenger(
     poolSize: 4,
     adminToken: TEST_ADMIN_TOKEN,
     serviceToken: TEST_SERVICE_TOKEN,
-    ...(options.facebookUrl ? { facebookUrl: options.facebookUrl, shipper: { minBackoffMs: 20, maxBackoffMs: 200, pollMs: 50 } } : {}),
+    ...(options.facebookUrl
+      ? { facebookUrl: options.facebookUrl, shipper: { minBackoffMs: 20, maxBackoffMs: 200, pollMs: 50, probeIntervalMs: 50, ...options.shipper } }
+      : {}),
     ...(options.simStart ? { simStart: options.simStart } : {}),
     ...(options.regime ? { regime: options.regime } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -57,7 +57,11 @@ export const SHARE_EVENT_KINDS = ["account", "consent", "usage", "regime"] as co
 export const shareEventSchema = z
   .object({
     eventId: z.uuid(),
-    /** The sender's outbox order: a later snapshot of an account always has a larger sequence. */
+    /**
+     * The account's snapshot number, assigned under a per-account lock before the
+     * snapshot's consent was read: a later snapshot of an account always has a larger
+     * sequence and newer state. Comparable only within one account.
+     */
     sequence: z.number().int().min(0),
     whatsappAccountId: z.uuid(),
     kind: z.enum(SHARE_EVENT_KINDS),

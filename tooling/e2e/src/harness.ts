@@ -40,13 +40,18 @@ export async function startPipeline(options: {
   facebookUp?: boolean;
   spamThrottlePerDay?: number;
   spamSuspendPerDay?: number;
+  /** Shipper tuning over the test defaults. */
+  shipper?: NonNullable<Parameters<typeof startTestMessenger>[0]>["shipper"];
+  /** The shipper sends to this port (e.g. a fault-injecting proxy) instead of Facebook's. */
+  shipVia?: number;
 }): Promise<Pipeline> {
   const facebookPort = await freePort();
   const messenger = await startTestMessenger({
     simStart: new Date("2016-08-20T08:00:00Z"),
     rateLimits: false,
-    facebookUrl: `http://127.0.0.1:${facebookPort}/trpc`,
+    facebookUrl: `http://127.0.0.1:${options.shipVia ?? facebookPort}/trpc`,
     ...(options.regime ? { regime: options.regime } : {}),
+    ...(options.shipper ? { shipper: options.shipper } : {}),
   });
   let facebookDatabaseUrl: string | undefined;
   const pipeline: Pipeline = {

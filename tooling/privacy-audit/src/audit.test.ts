@@ -150,14 +150,14 @@ describe("planted breaches are caught by the check made for them", () => {
     expect(reasons(report, "no-message-data")).toContain("spam_signals.message_body");
   });
 
-  it("shared data held for a German account (check 2; check 6 too: it may not be held now)", async () => {
+  it("shared data held for a German account (check 2; checks 6 and 7 too: it may not be held now, and differs from the newest snapshot)", async () => {
     const account = rollout.accounts.deUnticked;
     const report = await withPlanted(async () => {
       await facebook`insert into shared_data (whatsapp_account_id, field, value, purposes, shared_at, sequence)
         values (${account}, 'country', ${facebook.json("DE")}, ${facebook.array(["spam"])}::text[], ${rollout.endedAt}, 999999)`;
       return () => facebook`delete from shared_data where whatsapp_account_id = ${account}`;
     });
-    expect(failed(report)).toEqual(["nothing-under-ban", "held-now-allowed-now"]);
+    expect(failed(report)).toEqual(["nothing-under-ban", "held-now-allowed-now", "newest-snapshot-held"]);
     expect(reasons(report, "nothing-under-ban")).toContain(account);
   });
 
@@ -209,14 +209,49 @@ describe("planted breaches are caught by the check made for them", () => {
     expect(reasons(report, "purpose-allowed-at-use")).toMatch(new RegExp(`id ${planted.id} .*the 2016 terms were not accepted by then`));
   });
 
-  it("a withdrawal not applied: ads purposes still held for an opted-out account (check 6 only)", async () => {
+  it("a withdrawal not applied: ads purposes still held for an opted-out account (check 6; check 7 too)", async () => {
     const account = rollout.accounts.inOptOut;
     const report = await withPlanted(async () => {
       await facebook`update shared_data set purposes = purposes || '{ads}'::text[] where whatsapp_account_id = ${account} and field = 'phoneNumber'`;
       return () => facebook`update shared_data set purposes = array_remove(purposes, 'ads') where whatsapp_account_id = ${account}`;
     });
-    expect(failed(report)).toEqual(["held-now-allowed-now"]);
+    expect(failed(report)).toEqual(["held-now-allowed-now", "newest-snapshot-held"]);
     expect(reasons(report, "held-now-allowed-now")).toContain(`account ${account}, field phoneNumber: held for ads`);
+  });
+
+  it("a snapshot built from stale consent after an opt-out, still in the outbox (check 7 only)", async () => {
+    const account = rollout.accounts.inOptOut;
+    const report = await withPlanted(async () => {
+      // What the race of issue 10 wrote: the next sequence, granting ads and product, from the pre-opt-out state.
+      const [row] = await messenger<{ id: string }[]>`
+        insert into share_outbox (account_id, sequence, kind, occurred_at, payload)
+        select account_id, max(sequence) + 1, 'usage', ${rollout.endedAt},
+               ${messenger.json({ fields: { phoneNumber: { value: PEOPLE.inOptOut.phone, purposes: ["ads", "product", "spam"] } } })}
+        from share_outbox where account_id = ${account} group by account_id
+        returning id::text as id`;
+      return () => messenger`delete from share_outbox where id = ${row!.id}`;
+    });
+    expect(failed(report)).toEqual(["newest-snapshot-held"]);
+    expect(reasons(report, "newest-snapshot-held")).toMatch(
+      new RegExp(`share_outbox account ${account}, sequence \\d+, field phoneNumber: newest snapshot grants ads, product`),
+    );
+  });
+
+  it("an older snapshot applied over the newest at Facebook, e.g. after a withdrawal (check 7 only)", async () => {
+    const account = rollout.accounts.inTicked;
+    const report = await withPlanted(async () => {
+      const [mark] = await facebook<{ sequence: string }[]>`
+        update ingest_watermarks set sequence = sequence - 1 where whatsapp_account_id = ${account} returning (sequence + 1)::text as sequence`;
+      const [os] = await facebook<{ value: unknown; purposes: string[]; shared_at: Date; sequence: string }[]>`
+        delete from shared_data where whatsapp_account_id = ${account} and field = 'os' returning value, purposes, shared_at, sequence::text`;
+      return async () => {
+        await facebook`update ingest_watermarks set sequence = ${mark!.sequence} where whatsapp_account_id = ${account}`;
+        await facebook`insert into shared_data (whatsapp_account_id, field, value, purposes, shared_at, sequence)
+                       values (${account}, 'os', ${facebook.json(os!.value as never)}, ${os!.purposes}, ${os!.shared_at}, ${os!.sequence})`;
+      };
+    });
+    expect(failed(report)).toEqual(["newest-snapshot-held"]);
+    expect(reasons(report, "newest-snapshot-held")).toContain(`ingest_watermarks account ${account}`);
   });
 
   it("advertiser responses carrying a phone number, a hash and a profile id (check 5)", async () => {
@@ -260,7 +295,7 @@ describe("the CLI", () => {
     const clean = await cli(urls);
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stdout).toMatch(/^check\s+rows examined\s+breaches\s+verdict/);
-    expect(clean.stdout).toMatch(/PASS: 0 of 6 checks failed/);
+    expect(clean.stdout).toMatch(/PASS: 0 of 7 checks failed/);
 
     const planted = await insertAuditRow(rollout.accounts.inOptOut, "phoneNumber", "ads", "ad", rollout.endedAt);
     try {

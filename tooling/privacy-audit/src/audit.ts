@@ -1,5 +1,5 @@
 /**
- * The privacy audit: reads both databases and runs the six checks (see README).
+ * The privacy audit: reads both databases and runs the seven checks (see README).
  * Consent history is loaded once and replayed per account; Facebook's tables are
  * streamed once each.
  */
@@ -8,6 +8,7 @@ import { rawClient } from "@handshake/db/client";
 import { advertiserResponsesClean } from "./checks/advertiser-responses-clean";
 import type { ConsentContext } from "./checks/context";
 import { heldNowAllowedNow } from "./checks/held-now-allowed-now";
+import { newestSnapshotHeld } from "./checks/newest-snapshot-held";
 import { noChoiceUseAfterOptOut } from "./checks/no-choice-use-after-opt-out";
 import { noMessageData } from "./checks/no-message-data";
 import { nothingUnderBan } from "./checks/nothing-under-ban";
@@ -30,7 +31,12 @@ import {
 
 /** Where the audit is in its work, for a progress display. */
 export interface AuditProgress {
-  phase: "loading messenger data" | "scanning Facebook rows" | "replaying consent" | "scanning advertiser responses";
+  phase:
+    | "loading messenger data"
+    | "scanning Facebook rows"
+    | "replaying consent"
+    | "comparing newest snapshots"
+    | "scanning advertiser responses";
   done: number;
   total: number;
 }
@@ -127,6 +133,10 @@ export async function runPrivacyAudit(options: AuditOptions): Promise<AuditRepor
     if (unshipped.stuck > 0) {
       recorders["held-now-allowed-now"].note(`${unshipped.stuck} accounts have share events unshipped for longer than the grace period`);
     }
+
+    await newestSnapshotHeld(messenger, facebook, ctx, recorders["newest-snapshot-held"], (done) =>
+      progress({ phase: "comparing newest snapshots", done, total: done }),
+    );
 
     await advertiserResponsesClean(facebook, { profileIds, phoneDigits }, recorders["advertiser-responses-clean"], (done) =>
       progress({ phase: "scanning advertiser responses", done, total: done }),

@@ -11,6 +11,7 @@ export const CHECK_IDS = [
   "purpose-allowed-at-use",
   "advertiser-responses-clean",
   "held-now-allowed-now",
+  "newest-snapshot-held",
 ] as const;
 
 export type CheckId = (typeof CHECK_IDS)[number];
@@ -22,6 +23,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   "purpose-allowed-at-use": "4 every audited use allowed at its time",
   "advertiser-responses-clean": "5 no phone, hash or profile id sent to advertisers",
   "held-now-allowed-now": "6 shared data held now may be held now",
+  "newest-snapshot-held": "7 Facebook holds each account's newest snapshot, which follows the newest consent",
 };
 
 /** One breach, located by table and row ids. */

@@ -87,6 +87,52 @@ describe("ingest.batch", () => {
     await service.ingest.batch.mutate({ events: [older] });
     expect(await held(account)).toEqual([["phoneNumber", ["spam"]]]);
   });
+
+  it("keeps an account's watermark through a withdrawal: an older event granting ads arriving after it changes nothing", async () => {
+    const service = client({ authorization: `Bearer ${SERVICE_TOKEN}` });
+    const admin = client({ "x-admin-token": TEST_FACEBOOK_ADMIN_TOKEN });
+    const account = randomUUID();
+    const number = "+919800000125";
+    await admin.profiles.upsert.mutate({ profiles: [{ id: 9_125, name: "Asha", country: "IN", phoneNumber: number }] });
+    const granting = (sequence: number) =>
+      shareEvent(account, { phoneNumber: { value: number, purposes: ["ads", "product", "spam"] } }, sequence);
+    await service.ingest.batch.mutate({ events: [granting(1)] });
+    const linked = () => facebook.server.services.sql`select 1 from links where whatsapp_account_id = ${account}`;
+    expect(await linked()).toHaveLength(1);
+
+    // Sequence 3 withdraws everything (e.g. a regulator's ban): shared_data for the account is empty.
+    await service.ingest.batch.mutate({ events: [shareEvent(account, {}, 3)] });
+    expect(await held(account)).toEqual([]);
+    expect(await linked()).toHaveLength(0);
+    // Sequence 2 (granting ads and product) was delayed and arrives last, alone and in a batch with a duplicate.
+    const late = granting(2);
+    expect(await service.ingest.batch.mutate({ events: [late] })).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await service.ingest.batch.mutate({ events: [late, granting(2)] })).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await held(account)).toEqual([]);
+    expect(await linked()).toHaveLength(0);
+    const [watermark] = await facebook.server.services.sql<{ sequence: number }[]>`
+      select sequence::int from ingest_watermarks where whatsapp_account_id = ${account}`;
+    expect(watermark?.sequence).toBe(3);
+
+    // A newer snapshot still applies.
+    await service.ingest.batch.mutate({ events: [shareEvent(account, { phoneNumber: { value: number, purposes: ["spam"] } }, 4)] });
+    expect(await held(account)).toEqual([["phoneNumber", ["spam"]]]);
+  });
+
+  it("two ingests racing for one account leave the higher sequence applied, whatever order they commit in", async () => {
+    const service = client({ authorization: `Bearer ${SERVICE_TOKEN}` });
+    const accounts = Array.from({ length: 50 }, () => randomUUID());
+    const snapshot = (account: string, sequence: number, purposes: ("ads" | "spam")[]) =>
+      shareEvent(account, { phoneNumber: { value: "+919800000126", purposes } }, sequence);
+    // Each batch holds every account; batch k carries sequence k. Sent all at once.
+    const batches = [1, 2, 3, 4].map((sequence) => accounts.map((a) => snapshot(a, sequence, sequence === 4 ? ["spam"] : ["ads", "spam"])));
+    await Promise.all(batches.reverse().map((events) => service.ingest.batch.mutate({ events })));
+    const rows = await facebook.server.services.sql<{ whatsapp_account_id: string; purposes: string[]; sequence: number }[]>`
+      select whatsapp_account_id, purposes, sequence::int from shared_data
+      where whatsapp_account_id = any(${facebook.server.services.sql.array(accounts)}::uuid[])`;
+    expect(rows).toHaveLength(accounts.length);
+    for (const row of rows) expect(row).toMatchObject({ purposes: ["spam"], sequence: 4 });
+  });
 });
 
 describe("operator procedures", () => {

@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { shareBatchSchema } from "@handshake/consent";
+import { z } from "zod";
 import { checkForSpam } from "../spam/detector";
 import { ingestEvents } from "../storage/ingest";
 import { relink } from "../storage/links";
@@ -7,11 +8,23 @@ import { serviceProcedure } from "../trpc";
 
 export const ingestRouter = {
   /**
+   * Whether ingest can take a batch now (service credential, database up). The
+   * shipper probes it while backing off, so catch-up starts as soon as we are back.
+   */
+  ready: serviceProcedure.output(z.object({ ready: z.literal(true) })).query(async ({ ctx }) => {
+    await ctx.sql`select 1`;
+    return { ready: true as const };
+  }),
+
+  /**
    * A batch of share events from WhatsApp's shipper. Idempotent by event id:
    * a batch sent twice (after a timeout, after a restart) changes nothing the
    * second time. Each field arrives with the purposes it may serve.
    */
-  batch: serviceProcedure.input(shareBatchSchema).mutation(async ({ ctx, input }) => {
+  batch: serviceProcedure
+    .input(shareBatchSchema)
+    .output(z.object({ accepted: z.number().int(), duplicates: z.number().int() }))
+    .mutation(async ({ ctx, input }) => {
     // A use cannot precede the share it relies on: the followed clock may trail the
     // messenger's by up to a sync interval right after the clock was moved.
     const latestShare = Math.max(...input.events.map((e) => Date.parse(e.occurredAt)));

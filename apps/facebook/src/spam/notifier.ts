@@ -1,10 +1,28 @@
 /**
- * Delivers spam signals to the messenger (`abuse.report`, service token), from
- * the `spam_signals` table, retrying with backoff until delivered: a signal is
- * durable before anyone is told about it.
+ * Delivers spam signals to the messenger (`abuse.report` through a typed tRPC
+ * client, service token), from the `spam_signals` table, in id order, page after
+ * page until none is pending: a signal is durable before anyone is told about it.
+ * A failure the messenger may recover from (down, timeout, 5xx) stops the round
+ * and retries with backoff; a refusal for good (unknown account, bad input) is
+ * recorded on the signal so it never holds back the ones behind it.
  */
+import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import type postgres from "postgres";
+import type { MessengerRouter } from "@handshake/api-types";
 import type { Logger } from "../log";
+
+/** Signals read per query; delivery goes on page after page until none is pending. */
+export const SPAM_SIGNAL_PAGE = 100;
+
+/** Answers after which sending the same signal again cannot succeed. */
+const PERMANENT = new Set(["NOT_FOUND", "BAD_REQUEST", "PARSE_ERROR", "UNPROCESSABLE_CONTENT"]);
+
+interface PendingSignal {
+  id: number;
+  whatsapp_account_id: string;
+  action: "throttle" | "suspend";
+  reason: string;
+}
 
 export class SpamNotifier {
   private running: Promise<void> | null = null;
@@ -12,13 +30,18 @@ export class SpamNotifier {
   private failures = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly messenger: TRPCClient<MessengerRouter>;
 
   constructor(
     private readonly sql: postgres.Sql,
-    private readonly messengerUrl: string,
-    private readonly serviceToken: string,
+    messengerUrl: string,
+    serviceToken: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.messenger = createTRPCClient<MessengerRouter>({
+      links: [httpLink({ url: messengerUrl, headers: { "x-service-token": serviceToken } })],
+    });
+  }
 
   /** Deliver whatever is pending (coalesces concurrent calls). */
   kick(): void {
@@ -27,15 +50,22 @@ export class SpamNotifier {
       this.again = true;
       return;
     }
-    this.running = this.deliver().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.running = this.deliver()
+      .catch((error: unknown) => this.retryLater(error))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
+  /** Resolves when no delivery round is running (a retry may still be scheduled). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
@@ -47,27 +77,44 @@ export class SpamNotifier {
   }
 
   private async deliver(): Promise<void> {
-    const pending = await this.sql<{ id: number; whatsapp_account_id: string; action: string; reason: string }[]>`
-      select id, whatsapp_account_id, action, reason from spam_signals where delivered_at is null order by id limit 100`;
-    for (const signal of pending) {
-      try {
-        const response = await fetch(`${this.messengerUrl}/abuse.report`, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-service-token": this.serviceToken },
-          body: JSON.stringify({ accountId: signal.whatsapp_account_id, action: signal.action, reason: signal.reason }),
-          signal: AbortSignal.timeout(5_000),
-        });
-        if (!response.ok) throw new Error(`messenger answered ${response.status}`);
+    for (;;) {
+      if (this.stopped) return;
+      const pending = await this.sql<PendingSignal[]>`
+        select id, whatsapp_account_id, action, reason from spam_signals
+        where delivered_at is null and refused_at is null order by id limit ${SPAM_SIGNAL_PAGE}`;
+      if (pending.length === 0) return;
+      for (const signal of pending) {
+        if (this.stopped) return;
+        try {
+          await this.messenger.abuse.report.mutate(
+            { accountId: signal.whatsapp_account_id, action: signal.action, reason: signal.reason },
+            { signal: AbortSignal.timeout(5_000) },
+          );
+        } catch (error) {
+          const code = error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
+          if (code && PERMANENT.has(code)) {
+            await this.sql`update spam_signals set refused_at = now(), refusal = ${`${code}: ${error instanceof Error ? error.message : ""}`.slice(0, 300)}
+                           where id = ${signal.id}`;
+            this.logger.warn({ signal: signal.id, code }, "spam signal refused by the messenger; not retried");
+            continue;
+          }
+          throw error;
+        }
         await this.sql`update spam_signals set delivered_at = now() where id = ${signal.id}`;
         this.failures = 0;
-      } catch (error) {
-        this.failures += 1;
-        const delay = Math.random() * Math.min(30_000, 200 * 2 ** Math.min(this.failures, 10));
-        this.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: Math.round(delay) }, "spam signal not delivered");
-        this.timer = setTimeout(() => this.kick(), delay);
-        this.timer.unref();
-        return;
       }
     }
+  }
+
+  private retryLater(error: unknown): void {
+    this.failures += 1;
+    const delay = Math.random() * Math.min(30_000, 200 * 2 ** Math.min(this.failures, 10));
+    this.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: Math.round(delay) }, "spam signal not delivered");
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, delay);
+    this.timer.unref();
   }
 }

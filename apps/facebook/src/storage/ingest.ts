@@ -1,6 +1,8 @@
 /**
- * Applies share events from WhatsApp. Idempotent by event id; an event older
- * (by sequence) than what is held for the account changes nothing. Each applied
+ * Applies share events from WhatsApp. Idempotent by event id; an event whose
+ * sequence is not above the account's watermark (`ingest_watermarks`, the newest
+ * sequence applied) changes nothing, even when what that newest event left is
+ * nothing at all. Each applied
  * event replaces everything held about the account: a field it no longer carries
  * is deleted, and so are the link and audience memberships that relied on it.
  */
@@ -40,15 +42,24 @@ export async function ingestEvents(tx: postgres.TransactionSql, events: ShareEve
   }
   if (latest.size === 0) return { accepted: 0, duplicates: events.length, applied: [] };
 
-  // Skip accounts for which a newer snapshot is already held.
-  const accounts = [...latest.keys()];
-  const held = await tx<{ whatsapp_account_id: string; sequence: string }[]>`
-    select whatsapp_account_id, max(sequence) as sequence from shared_data
-    where whatsapp_account_id = any(${tx.array(accounts)}::uuid[]) group by whatsapp_account_id`;
-  for (const row of held) {
-    const event = latest.get(row.whatsapp_account_id);
-    if (event && Number(row.sequence) > event.sequence) latest.delete(row.whatsapp_account_id);
-  }
+  // The ordering guard: raise each account's watermark to the event's sequence, or
+  // skip the event when the watermark is already at or past it. The upsert also
+  // locks the watermark rows (in account order) until commit, so two ingests of one
+  // account apply one after the other. The watermark outlives a withdrawal that
+  // leaves nothing in shared_data.
+  const candidates = [...latest.values()].sort((a, b) => (a.whatsappAccountId < b.whatsappAccountId ? -1 : 1));
+  const raised = await tx<{ whatsapp_account_id: string }[]>`
+    insert into ingest_watermarks as w (whatsapp_account_id, sequence, event_id)
+    select * from unnest(${tx.array(candidates.map((e) => e.whatsappAccountId))}::uuid[],
+                         ${tx.array(candidates.map((e) => e.sequence))}::int8[],
+                         ${tx.array(candidates.map((e) => e.eventId))}::uuid[])
+    on conflict (whatsapp_account_id) do update
+      set sequence = excluded.sequence, event_id = excluded.event_id, applied_at = now()
+      where w.sequence < excluded.sequence
+    returning whatsapp_account_id`;
+  const raisedIds = new Set(raised.map((r) => r.whatsapp_account_id));
+  for (const account of [...latest.keys()]) if (!raisedIds.has(account)) latest.delete(account);
+  if (latest.size === 0) return { accepted: fresh.length, duplicates: events.length - fresh.length, applied: [] };
   const apply = [...latest.values()];
   const applyIds = apply.map((e) => e.whatsappAccountId);
   await tx`delete from shared_data where whatsapp_account_id = any(${tx.array(applyIds)}::uuid[])`;

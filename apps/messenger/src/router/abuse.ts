@@ -16,6 +16,7 @@ export const abuseRouter = {
         reason: z.string().min(1).max(200),
       }),
     )
+    .output(z.object({ accountId: z.uuid(), action: z.enum(["throttle", "suspend", "clear"]) }))
     .mutation(async ({ ctx, input }) => {
       try {
         await ctx.services.consent.get(input.accountId);

@@ -3,7 +3,14 @@
  * they describe, so a committed change always has its event and a rolled-back
  * one never does. The same transaction notifies `share_outbox`: PostgreSQL
  * delivers a NOTIFY only on commit, so the shipper wakes exactly when there is
- * something to read (on any node). It sends them in id order.
+ * something to read (on any node).
+ *
+ * Ordering: every snapshot of an account takes the next number from its
+ * `share_sequences` row first, and holds that row's lock until commit. Its
+ * consent state is read *after* that, so a snapshot with a larger sequence was
+ * always built from state at least as new as every smaller one. Facebook applies
+ * per account the largest sequence it has seen (its watermark), never by arrival
+ * or outbox id.
  */
 import { shareableFields, type ConsentState, type RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
@@ -14,51 +21,88 @@ export const SHARE_OUTBOX_CHANNEL = "share_outbox";
 
 export type ShareEventKind = "account" | "consent" | "usage" | "regime";
 
-type Sql = postgres.Sql | postgres.TransactionSql;
+/** Reads consent states inside the transaction, after the accounts' sequences are claimed. */
+export type StateReader = (tx: postgres.TransactionSql, accountIds: string[]) => Promise<Map<string, ConsentState>>;
 
-export interface SnapshotRequest {
-  accountId: string;
-  state: ConsentState;
+/**
+ * Takes the next snapshot sequence of each account, locking its `share_sequences`
+ * row until the transaction ends (accounts in id order, so two batches never
+ * deadlock on each other).
+ */
+export async function claimSequences(tx: postgres.TransactionSql, accountIds: string[]): Promise<Map<string, number>> {
+  if (accountIds.length === 0) return new Map();
+  const sorted = [...new Set(accountIds)].sort();
+  const rows = await tx<{ account_id: string; sequence: string }[]>`
+    insert into share_sequences (account_id, sequence)
+    select id, 1 from unnest(${tx.array(sorted)}::uuid[]) as t(id)
+    on conflict (account_id) do update set sequence = share_sequences.sequence + 1
+    returning account_id, sequence`;
+  return new Map(rows.map((r) => [r.account_id, Number(r.sequence)]));
 }
 
 /**
- * Enqueues a snapshot event per account. An empty snapshot is written only when
- * the account shared something before (so Facebook deletes it); an account that
- * never shared anything gets no event. Returns the number of events written.
+ * The instant a snapshot describes: the change's time, but never before the
+ * latest choice in the state. A batch stamped a moment before an opt-out it only
+ * saw once it held the lock must be judged after that opt-out, not before it.
+ */
+export function snapshotTime(state: ConsentState, at: Date): Date {
+  const times = [at.getTime(), state.terms?.acceptedAt.getTime() ?? 0, state.share?.madeAt.getTime() ?? 0];
+  return new Date(Math.max(...times));
+}
+
+/**
+ * Writes a snapshot event per account: claims the accounts' sequences, then reads
+ * their consent state with `readStates` (inside the lock), then their facts. An
+ * empty snapshot is written only when the account shared something before (so
+ * Facebook deletes it); an account that never shared anything gets no event.
+ * Returns the number of events written.
  */
 export async function enqueueSnapshots(
-  tx: Sql,
+  tx: postgres.TransactionSql,
   kind: ShareEventKind,
-  requests: SnapshotRequest[],
+  accountIds: string[],
   at: Date,
-  regime: RegimeInput,
+  readStates: StateReader,
+  regime: () => RegimeInput,
 ): Promise<number> {
-  if (requests.length === 0) return 0;
+  if (accountIds.length === 0) return 0;
+  const sequences = await claimSequences(tx, accountIds);
+  const states = await readStates(tx, [...sequences.keys()]);
+  const current = regime();
   // What may be shared depends on consent alone; facts are read only to fill in values.
-  const decided = requests.map((r) => ({ accountId: r.accountId, allowed: shareableFields(r.state, at, regime) }));
+  const decided = [...states].map(([accountId, state]) => {
+    const time = snapshotTime(state, at);
+    return { accountId, time, allowed: shareableFields(state, time, current) };
+  });
   const sharing = decided.filter((d) => Object.keys(d.allowed).length > 0);
-  const empties = decided.filter((d) => Object.keys(d.allowed).length === 0).map((d) => d.accountId);
+  const empties = decided.filter((d) => Object.keys(d.allowed).length === 0);
 
   const facts = await loadShareFacts(
     tx,
     sharing.map((d) => d.accountId),
   );
-  const rows: { accountId: string; payload: object }[] = [];
+  const rows: { accountId: string; time: Date; payload: object }[] = [];
   for (const d of sharing) {
     const accountFacts = facts.get(d.accountId);
-    if (accountFacts) rows.push({ accountId: d.accountId, payload: { fields: snapshotFields(accountFacts, d.allowed) } });
+    if (accountFacts) rows.push({ accountId: d.accountId, time: d.time, payload: { fields: snapshotFields(accountFacts, d.allowed) } });
   }
   if (empties.length > 0) {
-    const sharedBefore = await tx<{ account_id: string }[]>`
-      select distinct account_id from share_outbox where account_id = any(${tx.array(empties)}::uuid[])`;
-    for (const { account_id } of sharedBefore) rows.push({ accountId: account_id, payload: { fields: {} } });
+    const sharedBefore = new Set(
+      (
+        await tx<{ account_id: string }[]>`
+          select distinct account_id from share_outbox where account_id = any(${tx.array(empties.map((d) => d.accountId))}::uuid[])`
+      ).map((r) => r.account_id),
+    );
+    for (const d of empties) if (sharedBefore.has(d.accountId)) rows.push({ accountId: d.accountId, time: d.time, payload: { fields: {} } });
   }
   if (rows.length === 0) return 0;
   await tx`
-    insert into share_outbox (account_id, kind, occurred_at, payload)
-    select account_id, ${kind}, ${at}, payload
+    insert into share_outbox (account_id, sequence, kind, occurred_at, payload)
+    select account_id, sequence, ${kind}, occurred_at, payload
     from unnest(${tx.array(rows.map((r) => r.accountId))}::uuid[],
-                ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, payload)`;
+                ${tx.array(rows.map((r) => sequences.get(r.accountId)!))}::int8[],
+                ${tx.array(rows.map((r) => r.time))}::timestamptz[],
+                ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, sequence, occurred_at, payload)`;
   await tx`select pg_notify(${SHARE_OUTBOX_CHANNEL}, '')`;
   return rows.length;
 }

@@ -25,61 +25,54 @@ export class SharePipeline {
     consent.afterShareChange = (tx, accountId, state, at) => this.onConsentChange(tx, accountId, state, at);
   }
 
+  /** The regime in force, read once the sequences are claimed (a switch records it before claiming any). */
+  private readonly currentRegime = () => this.regime.current;
+
   /** A new account has no consent history: its state follows from its facts. */
   async onAccountCreated(tx: postgres.TransactionSql, account: AccountFacts, at: Date): Promise<void> {
     const state = this.consent.initialState(account);
-    await enqueueSnapshots(tx, "account", [{ accountId: account.id, state }], at, this.regime.current);
+    await enqueueSnapshots(tx, "account", [account.id], at, async () => new Map([[account.id, state]]), this.currentRegime);
   }
 
+  /**
+   * Inside `ConsentStore.record`'s transaction, which holds the account's row lock:
+   * `state` is the newest consent there is, so it is used as it is.
+   */
   async onConsentChange(tx: postgres.TransactionSql, accountId: string, state: ConsentState, at: Date): Promise<void> {
-    await enqueueSnapshots(tx, "consent", [{ accountId, state }], at, this.regime.current);
+    await enqueueSnapshots(tx, "consent", [accountId], at, async () => new Map([[accountId, state]]), this.currentRegime);
   }
 
   /**
    * Inside the queue writer's transaction: counts the batch's messages per sender
-   * (counts only) and writes a usage event where a day started or a milestone was crossed.
+   * (counts only) and writes a usage event where the sender's simulated day started
+   * or its count crossed a milestone. The snapshot's consent is read from the
+   * database after the sequence is claimed, never from the cache.
    */
   async onMessagesStored(tx: postgres.TransactionSql, perSender: Map<string, number>, at: Date): Promise<void> {
     if (perSender.size === 0) return;
-    const senders = [...perSender.keys()];
+    // Sorted: concurrent writers lock usage rows in the same order.
+    const senders = [...perSender.keys()].sort();
     const counts = senders.map((id) => perSender.get(id) ?? 0);
     const day = at.toISOString().slice(0, 10);
-    const rows = await tx<{ account_id: string; before_day: string | null; before_today: number | null; today: number }[]>`
-      with before as (
-        select account_id, day::text as day, messages_today from usage_counters
-        where account_id = any(${tx.array(senders)}::uuid[])
-        for update
-      ),
-      upserted as (
-        insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
-        select sender, n, 1, ${day}::date, n, ${at}
-        from unnest(${tx.array(senders)}::uuid[], ${tx.array(counts)}::int4[]) as u(sender, n)
-        on conflict (account_id) do update set
-          messages_total = usage_counters.messages_total + excluded.messages_total,
-          active_days = usage_counters.active_days + (case when usage_counters.day = excluded.day then 0 else 1 end),
-          messages_today = case when usage_counters.day = excluded.day
-                                then usage_counters.messages_today + excluded.messages_today
-                                else excluded.messages_today end,
-          day = excluded.day,
-          last_seen_at = excluded.last_seen_at
-        returning account_id, messages_today
-      )
-      select u.account_id, b.day as before_day, b.messages_today as before_today, u.messages_today as today
-      from upserted u left join before b on b.account_id = u.account_id`;
-    const due = rows
-      .filter((r) => {
-        if (r.before_day !== day) return true;
-        const before = r.before_today ?? 0;
-        return USAGE_MILESTONES.some((m) => before < m && r.today >= m);
-      })
-      .map((r) => r.account_id);
+    // The day's count after this statement tells what it was before: the upsert
+    // either starts the day at n (insert, or a new day) or adds n to today's count.
+    // (A CTE reading the rows first would not see rows the same statement inserts.)
+    const rows = await tx<{ account_id: string; today: number }[]>`
+      insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
+      select sender, n, 1, ${day}::date, n, ${at}
+      from unnest(${tx.array(senders)}::uuid[], ${tx.array(counts)}::int4[]) as u(sender, n)
+      on conflict (account_id) do update set
+        messages_total = usage_counters.messages_total + excluded.messages_total,
+        active_days = usage_counters.active_days + (case when usage_counters.day = excluded.day then 0 else 1 end),
+        messages_today = case when usage_counters.day = excluded.day
+                              then usage_counters.messages_today + excluded.messages_today
+                              else excluded.messages_today end,
+        day = excluded.day,
+        last_seen_at = excluded.last_seen_at
+      returning account_id, messages_today as today`;
+    const due = rows.filter((r) => usageEventDue(r.today - (perSender.get(r.account_id) ?? 0), r.today)).map((r) => r.account_id);
     if (due.length === 0) return;
-    const states = await this.consent.getMany(due);
-    const requests = due.flatMap((accountId) => {
-      const state = states.get(accountId);
-      return state ? [{ accountId, state }] : [];
-    });
-    await enqueueSnapshots(tx, "usage", requests, at, this.regime.current);
+    await enqueueSnapshots(tx, "usage", due, at, (locked, ids) => this.consent.readStates(locked, ids), this.currentRegime);
   }
 
   /**
@@ -98,18 +91,27 @@ export class SharePipeline {
         order by account_id limit 2000`;
       if (page.length === 0) break;
       after = page[page.length - 1]!.account_id;
-      const states = await this.consent.getMany(page.map((r) => r.account_id));
       written += await this.sql.begin((tx) =>
         enqueueSnapshots(
           tx,
           "regime",
-          [...states].map(([accountId, state]) => ({ accountId, state })),
+          page.map((r) => r.account_id),
           at,
-          regime,
+          (locked, ids) => this.consent.readStates(locked, ids),
+          () => regime,
         ),
       );
     }
     this.logger.info({ regime, events: written }, "consent regime switched");
     return written;
   }
+}
+
+/**
+ * Whether a sender's day count going from `before` to `after` writes a usage event:
+ * the day's first message (`before` is 0), or a milestone crossed.
+ */
+export function usageEventDue(before: number, after: number): boolean {
+  if (before <= 0) return after > 0;
+  return USAGE_MILESTONES.some((m) => before < m && after >= m);
 }

@@ -1,15 +1,23 @@
 /**
- * Ships the share outbox to the Facebook-side ingest, in order, in batches.
+ * Ships the share outbox to the Facebook-side ingest (a typed tRPC client of
+ * its `ingest.batch`), in order, in batches.
  *
  * While Facebook is unreachable it retries with exponential backoff and full
- * jitter; acknowledged events are marked shipped. Nothing is lost when either
- * side restarts (the outbox is durable) and nothing is applied twice (ingest is
- * idempotent by event id). One shipper per deployment: several would only send
- * duplicates, which ingest ignores.
+ * jitter, but the backoff never outlives the outage: while waiting it probes
+ * `ingest.ready` every `probeIntervalMs` (sooner when new events are committed),
+ * and the first probe that answers ends the wait. Catch-up after Facebook
+ * returns therefore starts within one probe interval, however long the outage.
+ * Acknowledged events are marked shipped. Nothing is lost when either side
+ * restarts or a reply is lost (the outbox is durable; an event is marked only
+ * after ingest acknowledged it) and nothing is applied twice (ingest is
+ * idempotent by event id and ordered by the account's sequence). One shipper per
+ * deployment: several would only send duplicates, which ingest ignores.
  */
+import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import type postgres from "postgres";
-import { SHARE_OUTBOX_CHANNEL } from "./outbox";
+import type { FacebookRouter } from "@handshake/api-types";
 import type { ShareEvent } from "@handshake/consent";
+import { SHARE_OUTBOX_CHANNEL } from "./outbox";
 import type { Logger } from "../log";
 
 export interface ShipperOptions {
@@ -22,6 +30,10 @@ export interface ShipperOptions {
   /** How often to look for events anyway (a missed notification is only a delay). */
   pollMs?: number;
   requestTimeoutMs?: number;
+  /** While backing off after a failed send, how often Facebook is probed (default 1 s). */
+  probeIntervalMs?: number;
+  /** Jitter source in [0, 1) (tests make it deterministic). */
+  random?: () => number;
 }
 
 export interface ShipperStatus {
@@ -32,12 +44,15 @@ export interface ShipperStatus {
   shipped: number;
   consecutiveFailures: number;
   lastError: string | null;
+  /** While backing off: when the next attempt is due at the latest (a probe may bring it forward). */
+  retryInMs: number | null;
 }
 
 interface OutboxRow {
   id: number;
   event_id: string;
   account_id: string;
+  sequence: string;
   kind: ShareEvent["kind"];
   occurred_at: Date;
   payload: { fields: ShareEvent["fields"] };
@@ -57,6 +72,12 @@ export class ShareShipper {
   private readonly batchSize: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
+  private readonly probeInterval: number;
+  private readonly random: () => number;
+  private readonly facebook: TRPCClient<FacebookRouter>;
+  private retryAt: number | null = null;
+  /** Set by a nudge while backing off: probe now rather than at the next interval. */
+  private probeSoon = false;
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -66,6 +87,11 @@ export class ShareShipper {
     this.batchSize = options.batchSize ?? 500;
     this.minBackoff = options.minBackoffMs ?? 250;
     this.maxBackoff = options.maxBackoffMs ?? 30_000;
+    this.probeInterval = options.probeIntervalMs ?? 1_000;
+    this.random = options.random ?? Math.random;
+    this.facebook = createTRPCClient<FacebookRouter>({
+      links: [httpLink({ url: options.url, headers: { authorization: `Bearer ${options.serviceToken}` } })],
+    });
   }
 
   /** Starts shipping; new events wake it through LISTEN `share_outbox` (sent on commit). */
@@ -75,10 +101,17 @@ export class ShareShipper {
     this.loop ??= this.run();
   }
 
-  /** New events are committed: ship now rather than at the next poll. */
+  /**
+   * New events are committed: ship now rather than at the next poll. While
+   * backing off, probe Facebook sooner (at most once per `minBackoffMs`) rather
+   * than send blindly: a stream of commits must not turn into a stream of retries.
+   */
   nudge(): void {
-    // Only an idle shipper is woken: nudges must not cut a backoff short.
     if (this.idle) this.wake?.();
+    else if (this.state === "backing-off") {
+      this.probeSoon = true;
+      this.wake?.();
+    }
   }
 
   async stop(): Promise<void> {
@@ -101,6 +134,7 @@ export class ShareShipper {
       shipped: this.shipped,
       consecutiveFailures: this.failures,
       lastError: this.lastError,
+      retryInMs: this.retryAt === null ? null : Math.max(0, this.retryAt - Date.now()),
     };
   }
 
@@ -121,10 +155,11 @@ export class ShareShipper {
       let batch: OutboxRow[];
       try {
         batch = await this.sql<OutboxRow[]>`
-          select id, event_id, account_id, kind, occurred_at, payload, created_at
+          select id, event_id, account_id, sequence, kind, occurred_at, payload, created_at
           from share_outbox where shipped_at is null order by id limit ${this.batchSize}`;
       } catch (error) {
-        await this.backoff(error);
+        // Our own database: probing Facebook would say nothing about it.
+        await this.backoff(error, false);
         continue;
       }
       if (batch.length === 0) {
@@ -142,7 +177,7 @@ export class ShareShipper {
         this.failures = 0;
         this.lastError = null;
       } catch (error) {
-        await this.backoff(error);
+        await this.backoff(error, true);
       }
     }
   }
@@ -150,35 +185,64 @@ export class ShareShipper {
   private async send(batch: OutboxRow[]): Promise<void> {
     const events: ShareEvent[] = batch.map((row) => ({
       eventId: row.event_id,
-      sequence: Number(row.id),
+      sequence: Number(row.sequence),
       whatsappAccountId: row.account_id,
       kind: row.kind,
       occurredAt: row.occurred_at.toISOString(),
       fields: row.payload.fields,
     }));
-    const response = await fetch(`${this.options.url}/ingest.batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${this.options.serviceToken}` },
-      body: JSON.stringify({ events }),
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-    });
-    if (!response.ok) {
-      const text = await response.text().catch(() => "");
-      throw new Error(`ingest answered ${response.status}: ${text.slice(0, 300)}`);
+    await this.facebook.ingest.batch.mutate({ events }, { signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000) });
+  }
+
+  /** Does Facebook's ingest answer (service credential accepted, its database up)? */
+  private async probe(): Promise<boolean> {
+    try {
+      await this.facebook.ingest.ready.query(undefined, { signal: AbortSignal.timeout(Math.min(this.options.requestTimeoutMs ?? 10_000, 2_000)) });
+      return true;
+    } catch {
+      return false;
     }
   }
 
-  private async backoff(error: unknown): Promise<void> {
+  private async backoff(error: unknown, probe: boolean): Promise<void> {
     this.failures += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
     this.state = "backing-off";
     // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads retries of many senders.
     const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(this.failures - 1, 16));
-    const delay = Math.random() * ceiling;
+    const delay = this.random() * ceiling;
     if (this.failures === 1 || this.failures % 10 === 0) {
       this.logger.warn({ failures: this.failures, retryInMs: Math.round(delay), err: this.lastError }, "share shipping failed");
     }
-    await this.sleep(delay);
+    const deadline = Date.now() + delay;
+    this.retryAt = deadline;
+    try {
+      if (!probe) {
+        await this.sleep(delay);
+        return;
+      }
+      let lastProbe = Date.now();
+      while (!this.stopping) {
+        const left = deadline - Date.now();
+        if (left <= 0) return;
+        // A nudge brings the next probe forward, but never to more than one per minBackoff.
+        const gap = this.probeSoon ? Math.min(this.minBackoff, this.probeInterval) : this.probeInterval;
+        const untilProbe = Math.max(0, lastProbe + gap - Date.now());
+        if (untilProbe > 0) {
+          await this.sleep(Math.min(left, untilProbe));
+          continue;
+        }
+        this.probeSoon = false;
+        lastProbe = Date.now();
+        if (await this.probe()) {
+          if (this.failures > 1) this.logger.info({ failures: this.failures }, "facebook ingest answers again: shipping");
+          return;
+        }
+      }
+    } finally {
+      this.retryAt = null;
+      this.probeSoon = false;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -65,7 +65,7 @@ export class ConsentStore {
     private readonly rules: { regimeAt: (at: Date) => RegimeInput; timeline: Timeline },
   ) {}
 
-  /** States for many accounts at once (two queries), e.g. when the regime changes. */
+  /** States for many accounts at once (two queries; cached ones from the cache). */
   async getMany(accountIds: string[]): Promise<Map<string, ConsentState>> {
     const out = new Map<string, ConsentState>();
     const missing = accountIds.filter((id) => {
@@ -74,22 +74,38 @@ export class ConsentStore {
       return !cached;
     });
     if (missing.length === 0) return out;
-    const accounts = await this.sql<AccountFacts[]>`
-      select id, kind, country, created_at as "createdAt" from accounts where id = any(${this.sql.array(missing)}::uuid[])`;
-    const events = await this.sql<(EventRow & { account_id: string })[]>`
+    for (const [id, entry] of await this.loadMany(this.sql, missing)) {
+      this.remember(id, entry);
+      out.set(id, entry.state);
+    }
+    return out;
+  }
+
+  /**
+   * States read from the database inside `tx`, never from the cache: what a share
+   * snapshot is built from, after the transaction claimed the accounts' share
+   * sequences (the cache may trail a choice another transaction just committed).
+   */
+  async readStates(tx: postgres.TransactionSql, accountIds: string[]): Promise<Map<string, ConsentState>> {
+    const loaded = await this.loadMany(tx, accountIds);
+    return new Map([...loaded].map(([id, entry]) => [id, entry.state]));
+  }
+
+  private async loadMany(sql: postgres.Sql | postgres.TransactionSql, accountIds: string[]) {
+    const out = new Map<string, { account: AccountFacts; state: ConsentState }>();
+    if (accountIds.length === 0) return out;
+    const accounts = await sql<AccountFacts[]>`
+      select id, kind, country, created_at as "createdAt" from accounts where id = any(${sql.array(accountIds)}::uuid[])`;
+    const events = await sql<(EventRow & { account_id: string })[]>`
       select account_id, kind, policy_version, share_with_facebook, business_account_id, at
-      from consent_events where account_id = any(${this.sql.array(missing)}::uuid[]) order by id`;
+      from consent_events where account_id = any(${sql.array(accountIds)}::uuid[]) order by id`;
     const byAccount = new Map<string, EventRow[]>();
     for (const event of events) {
       const list = byAccount.get(event.account_id) ?? [];
       list.push(event);
       byAccount.set(event.account_id, list);
     }
-    for (const account of accounts) {
-      const state = this.fold(account, byAccount.get(account.id) ?? []);
-      this.remember(account.id, { account, state });
-      out.set(account.id, state);
-    }
+    for (const account of accounts) out.set(account.id, { account, state: this.fold(account, byAccount.get(account.id) ?? []) });
     return out;
   }
 

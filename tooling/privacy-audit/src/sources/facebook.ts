@@ -159,3 +159,24 @@ export async function streamApiLog(sql: postgres.Sql, onRows: (rows: ApiLogRow[]
   });
   return n;
 }
+
+/** What Facebook holds about some accounts: field -> purposes, and the sequence its ingest applied last. */
+export async function loadHeldFor(
+  sql: postgres.Sql,
+  accountIds: string[],
+): Promise<Map<string, { fields: Record<string, string[]>; watermark: number | null }>> {
+  const out = new Map<string, { fields: Record<string, string[]>; watermark: number | null }>();
+  if (accountIds.length === 0) return out;
+  const entry = (id: string) => {
+    let held = out.get(id);
+    if (!held) out.set(id, (held = { fields: {}, watermark: null }));
+    return held;
+  };
+  const rows = await sql<{ whatsapp_account_id: string; field: string; purposes: string[] }[]>`
+    select whatsapp_account_id, field, purposes from shared_data where whatsapp_account_id = any(${sql.array(accountIds)}::uuid[])`;
+  for (const r of rows) entry(r.whatsapp_account_id).fields[r.field] = [...r.purposes].sort();
+  const marks = await sql<{ whatsapp_account_id: string; sequence: string }[]>`
+    select whatsapp_account_id, sequence::text as sequence from ingest_watermarks where whatsapp_account_id = any(${sql.array(accountIds)}::uuid[])`;
+  for (const m of marks) entry(m.whatsapp_account_id).watermark = Number(m.sequence);
+  return out;
+}

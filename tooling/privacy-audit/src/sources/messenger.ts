@@ -140,3 +140,34 @@ export async function loadUnshippedAccounts(sql: postgres.Sql, graceMs: number):
     from share_outbox where shipped_at is null group by account_id`;
   return { recent: new Set(rows.filter((r) => r.recent).map((r) => r.account_id)), stuck: rows.filter((r) => !r.recent).length };
 }
+
+/** An account's newest share event (by its per-account sequence). */
+export interface NewestSnapshot {
+  accountId: string;
+  sequence: number;
+  shipped: boolean;
+  /** field -> purposes the event carries. */
+  fields: Record<string, string[]>;
+}
+
+/**
+ * Each account's newest share event, in pages of `pageSize` accounts (keyset on
+ * the account id, served by the outbox's (account_id, sequence) index).
+ */
+export async function* pageNewestSnapshots(sql: postgres.Sql, pageSize = 2_000): AsyncGenerator<NewestSnapshot[]> {
+  let after = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    const rows = await sql<{ account_id: string; sequence: string; shipped: boolean; payload: { fields: Record<string, { purposes: string[] }> } }[]>`
+      select distinct on (account_id) account_id, sequence::text as sequence, shipped_at is not null as shipped, payload
+      from share_outbox where account_id > ${after}
+      order by account_id, sequence desc limit ${pageSize}`;
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.account_id;
+    yield rows.map((r) => ({
+      accountId: r.account_id,
+      sequence: Number(r.sequence),
+      shipped: r.shipped,
+      fields: Object.fromEntries(Object.entries(r.payload.fields ?? {}).map(([field, v]) => [field, [...v.purposes].sort()])),
+    }));
+  }
+}

@@ -1,9 +1,10 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Share events received from WhatsApp, by event id: ingest is idempotent, and
- * `sequence` (the sender's outbox order) keeps an older event from overwriting a
- * newer one.
+ * `sequence` (the account's snapshot order, see `ingest_watermarks`) keeps an older
+ * event from overwriting a newer one.
  */
 export const ingestedEvents = pgTable(
   "ingested_events",
@@ -17,6 +18,18 @@ export const ingestedEvents = pgTable(
   },
   (t) => [index().on(t.whatsappAccountId)],
 );
+
+/**
+ * The newest snapshot sequence applied per WhatsApp account. Kept apart from
+ * `shared_data` on purpose: a withdrawal empties `shared_data`, and the ordering
+ * guard must still refuse an older event that arrives after it.
+ */
+export const ingestWatermarks = pgTable("ingest_watermarks", {
+  whatsappAccountId: uuid().primaryKey(),
+  sequence: bigint({ mode: "number" }).notNull(),
+  eventId: uuid().notNull(),
+  appliedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
 
 /**
  * Each datum WhatsApp shared about an account, with the purposes it may serve.
@@ -66,12 +79,23 @@ export const auditLog = pgTable(
   (t) => [index().on(t.whatsappAccountId), index().on(t.purpose)],
 );
 
-/** Spam signals computed from usage metadata and sent back to WhatsApp. */
-export const spamSignals = pgTable("spam_signals", {
-  id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
-  whatsappAccountId: uuid().notNull(),
-  action: text({ enum: ["throttle", "suspend"] }).notNull(),
-  reason: text().notNull(),
-  at: timestamp({ withTimezone: true }).notNull(),
-  deliveredAt: timestamp({ withTimezone: true }),
-});
+/**
+ * Spam signals computed from usage metadata and sent back to WhatsApp. Pending
+ * until delivered, or refused for good (the messenger does not know the account):
+ * a refused signal must not hold back the ones behind it.
+ */
+export const spamSignals = pgTable(
+  "spam_signals",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+    whatsappAccountId: uuid().notNull(),
+    action: text({ enum: ["throttle", "suspend"] }).notNull(),
+    reason: text().notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+    deliveredAt: timestamp({ withTimezone: true }),
+    refusedAt: timestamp({ withTimezone: true }),
+    /** The messenger's answer when it refused the signal for good. */
+    refusal: text(),
+  },
+  (t) => [index("spam_signals_pending_index").on(t.id).where(sql`${t.deliveredAt} is null and ${t.refusedAt} is null`)],
+);

@@ -1,10 +1,13 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, date, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Share events waiting for (or acknowledged by) the Facebook-side ingest. Written
  * in the same transaction as the change they describe; the payload holds only the
  * fields @handshake/consent allowed at that moment, each with its purposes.
+ * `sequence` is the account's snapshot number, taken from `share_sequences` under
+ * that row's lock before the snapshot is read: per account, a later snapshot always
+ * has a larger sequence and was built from state at least as new. Facebook orders by it.
  */
 export const shareOutbox = pgTable(
   "share_outbox",
@@ -12,6 +15,8 @@ export const shareOutbox = pgTable(
     id: bigserial({ mode: "number" }).primaryKey(),
     eventId: uuid().notNull().unique().default(sql`gen_random_uuid()`),
     accountId: uuid().notNull(),
+    /** Per-account snapshot order (see `shareSequences`). */
+    sequence: bigint({ mode: "number" }).notNull(),
     kind: text({ enum: ["account", "consent", "usage", "regime"] }).notNull(),
     /** Simulation time of the change. */
     occurredAt: timestamp({ withTimezone: true }).notNull(),
@@ -21,10 +26,22 @@ export const shareOutbox = pgTable(
   },
   (t) => [
     index("share_outbox_pending_index").on(t.id).where(sql`${t.shippedAt} is null`),
-    // "Has this account ever shared anything?" decides whether an empty snapshot is sent.
-    index().on(t.accountId),
+    // One snapshot per (account, sequence); also answers "has this account ever shared anything?"
+    // (which decides whether an empty snapshot is sent).
+    uniqueIndex().on(t.accountId, t.sequence),
   ],
 );
+
+/**
+ * The last snapshot sequence given to each account. Every share event is written
+ * after bumping this row (`insert … on conflict do update … returning`), which
+ * holds the row's lock to commit: snapshots of one account are built one at a time,
+ * each from state read after the previous one committed.
+ */
+export const shareSequences = pgTable("share_sequences", {
+  accountId: uuid().primaryKey(),
+  sequence: bigint({ mode: "number" }).notNull(),
+});
 
 /** Usage counters per account (counts only, never who with). */
 export const usageCounters = pgTable("usage_counters", {
