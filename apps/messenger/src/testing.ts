@@ -7,7 +7,7 @@ import type { RegimeInput } from "@handshake/consent";
 import type { Clock } from "./clock";
 import { createLogger } from "./log";
 import type { RateLimitCatalogue } from "./rate-limits";
-import { createMessengerServer, type MessengerServer } from "./server";
+import { createMessengerServer, type MessengerServer, type MessengerServerOptions } from "./server";
 
 export interface TestMessenger {
   url: string;
@@ -35,6 +35,9 @@ export async function startTestMessenger(
     facebookUrl?: string;
     /** Use this database instead of a fresh one (e.g. to restart on the same data). */
     databaseUrl?: string;
+    /** Connect the server to PostgreSQL here instead (e.g. through a fault-injecting proxy); the database is still `databaseUrl`'s. */
+    connectUrl?: (databaseUrl: string) => string;
+    relay?: MessengerServerOptions["relay"];
   } = {},
 ): Promise<TestMessenger> {
   const database = options.databaseUrl
@@ -43,7 +46,7 @@ export async function startTestMessenger(
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
   const server = await createMessengerServer({
-    databaseUrl: database.url,
+    databaseUrl: options.connectUrl ? options.connectUrl(database.url) : database.url,
     logger,
     poolSize: 4,
     adminToken: TEST_ADMIN_TOKEN,
@@ -53,6 +56,7 @@ export async function startTestMessenger(
     ...(options.regime ? { regime: options.regime } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {
