@@ -69,7 +69,7 @@ export class PgFaultProxy {
     upstream.on("close", () => client.destroy());
     client.pipe(upstream);
 
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     let cut = false;
     upstream.on("data", (chunk: Buffer) => {
       if (cut) return;
