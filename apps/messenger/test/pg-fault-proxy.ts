@@ -13,6 +13,7 @@ import net from "node:net";
 
 export class PgFaultProxy {
   private armed = 0;
+  private blocked = false;
   private waiters: (() => void)[] = [];
   private readonly sockets = new Set<net.Socket>();
   /** COMMIT replies dropped so far. */
@@ -50,12 +51,26 @@ export class PgFaultProxy {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** PostgreSQL goes away: every connection is cut and new ones are refused until `unblock()`. */
+  block(): void {
+    this.blocked = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  unblock(): void {
+    this.blocked = false;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(client: net.Socket, host: string, port: number): void {
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(port, host);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);

@@ -206,19 +206,42 @@ export class HandshakeDevice {
     this.closeSocket = close;
     let resolveStarted!: () => void;
     const started = new Promise<void>((resolve) => (resolveStarted = resolve));
-    const subscription = client.inbox.stream.subscribe(undefined, {
-      onStarted: () => resolveStarted(),
-      onData: (event) => {
-        const envelope = event.data as DeliveredEnvelope;
-        // One at a time, in order: Signal sessions are stateful.
-        this.processing = this.processing.then(() => this.handle(envelope));
-      },
-      onError: (error) => {
-        this.streamError = error;
-        this.failures.push({ envelopeId: "stream", error });
-      },
-    });
-    this.unsubscribe = () => subscription.unsubscribe();
+    // tRPC resubscribes by itself after a dropped socket; after an error the server
+    // could not help (its database was restarting) we subscribe again, after the last
+    // envelope received, so nothing is delivered twice or skipped.
+    let lastEventId: string | null = null;
+    let attempt = 0;
+    let retry: NodeJS.Timeout | null = null;
+    let current: { unsubscribe(): void } | null = null;
+    const subscribe = () => {
+      current = client.inbox.stream.subscribe(lastEventId ? { lastEventId } : undefined, {
+        onStarted: () => {
+          attempt = 0;
+          resolveStarted();
+        },
+        onData: (event) => {
+          const envelope = event.data as DeliveredEnvelope;
+          lastEventId = envelope.id;
+          // One at a time, in order: Signal sessions are stateful.
+          this.processing = this.processing.then(() => this.handle(envelope));
+        },
+        onError: (error) => {
+          const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
+          if (outcomeUnknown(error) && !this.displaced && this.closeSocket === close && attempt < 20) {
+            attempt += 1;
+            retry = setTimeout(subscribe, delay);
+            return;
+          }
+          this.streamError = error;
+          this.failures.push({ envelopeId: "stream", error });
+        },
+      });
+    };
+    subscribe();
+    this.unsubscribe = () => {
+      if (retry) clearTimeout(retry);
+      current?.unsubscribe();
+    };
     await opened;
     await started;
   }

@@ -158,6 +158,42 @@ describe("a send whose COMMIT reply was lost", () => {
   });
 });
 
+describe("PostgreSQL away while a stream is open", () => {
+  it("the stream waits for it instead of failing, and delivers what is stored once it is back", async () => {
+    const alice = await registerAccount(messenger.url);
+    const bob = await registerAccount(messenger.url);
+    const errors: unknown[] = [];
+    const ws = wsApi(messenger.url, bob.credential);
+    const received: DeliveredEnvelope[] = [];
+    let notify: (() => void) | null = null;
+    await new Promise<void>((resolve) => {
+      ws.api.inbox.stream.subscribe(undefined, {
+        onStarted: () => resolve(),
+        onData: (event) => {
+          received.push(event.data as DeliveredEnvelope);
+          notify?.();
+        },
+        onError: (error) => errors.push(error),
+      });
+    });
+    proxy.block();
+    const during = randomUUID();
+    // Refused while the database is away; the failed send also wakes Bob's stream, whose read fails and is retried.
+    await expect(send(alice, bob, during)).rejects.toBeInstanceOf(TRPCClientError);
+    proxy.unblock();
+    const retried = await send(alice, bob, during).catch(() => send(alice, bob, during));
+    expect(retried.envelopeId).toMatch(/^[0-9]+$/);
+    await new Promise<void>((resolve) => {
+      const check = () => (received.some((e) => e.messageId === during) ? resolve() : (notify = check));
+      check();
+    });
+    expect(received.map((e) => e.messageId)).toEqual([during]);
+    expect(errors).toEqual([]);
+    expect(messenger.logLines.some((l) => l.includes("inbox read failed; retrying"))).toBe(true);
+    ws.close();
+  });
+});
+
 /** A bus that loses the notices it is told to (NATS core is at-most-once). */
 class LossyBus extends LocalInboxBus {
   lose = new Set<string>();

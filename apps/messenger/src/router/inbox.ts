@@ -29,9 +29,10 @@ export const inboxRouter = {
       signal?.addEventListener("abort", () => lease.release(), { once: true });
       try {
         await touchLastSeen(services.sql, ctx.device, services.clock.now());
-      } catch (error) {
-        lease.release();
-        throw error;
+      } catch (err) {
+        // A usage counter: not worth refusing the stream while the database restarts
+        // (the stream itself waits for it).
+        services.logger.warn({ err, accountId: ctx.device.accountId }, "last-seen update failed");
       }
       if (signal?.aborted) lease.release();
       services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
