@@ -14,7 +14,7 @@ import { Authenticator } from "./auth/authenticate";
 import { DeviceSockets } from "./auth/device-sockets";
 import { SimulatedPhoneCarrier } from "./auth/phone-carrier";
 import { expireVerifications } from "./storage/verification";
-import { makeTimeline, type RegimeInput, type Timeline } from "@handshake/consent";
+import { makeTimeline, serviceRefusal, type RegimeInput, type Timeline } from "@handshake/consent";
 import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
@@ -27,9 +27,11 @@ import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus } from "./relay/bus";
+import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
+import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter } from "./storage/queue";
-import { createContext, MAX_BATCH_CALLS, type MessengerServices } from "./trpc";
+import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
 
 /** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -68,6 +70,8 @@ export interface MessengerServerOptions {
   phoneCarrier?: "simulated" | "none";
   /** How often expired envelopes are swept (real time). */
   expiryIntervalMs?: number;
+  /** Relay limits: inbox streams per connection and device, unsent bytes per socket (tests shrink them). */
+  relay?: { presence?: PresenceOptions; socketBudget?: SocketBudgetOptions };
 }
 
 export interface MessengerServer {
@@ -102,12 +106,16 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     await share.switchRegime(configuredRegime, clock.now());
   }
   const bus = new LocalInboxBus();
+  const presence = new InboxPresence(serviceGate(consent, clock, timeline), logger, options.relay?.presence);
+  const socketBudget = new SocketBudget(logger, options.relay?.socketBudget);
   const limiter = options.rateLimits === false ? new RateLimiter(sql, {}, false) : new RateLimiter(sql, options.rateLimits);
   const services: MessengerServices = {
     db,
     sql,
     clock,
     bus,
+    presence,
+    socketBudget,
     writer: new QueueWriter(sql, bus, clock, logger, {
       afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at),
     }),
@@ -154,6 +162,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     trpcHandler(req, res);
   });
   const wss = new WebSocketServer({ server: http, maxPayload: MAX_REQUEST_BYTES });
+  wss.on("connection", (socket) => socketBudget.attach(socket));
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -200,9 +209,35 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         wss.close();
         await httpClosed;
         await services.writer.close();
+        presence.close();
+        socketBudget.close();
         await shipper?.stop();
         limiter.close();
         await closeDb();
       })()),
+  };
+}
+
+/** What the relay asks of the consent rules: who may not use the service now, and when that can next change. */
+function serviceGate(consent: ConsentStore, clock: Clock, timeline: Timeline): ServiceGate {
+  return {
+    refusals: async (accountIds) => {
+      const states = await consent.getMany(accountIds);
+      const at = clock.now();
+      const out = new Map<string, ReturnType<typeof serviceRefusedError>>();
+      for (const [accountId, state] of states) {
+        const refusal = serviceRefusal(state, at, timeline);
+        if (refusal) out.set(accountId, serviceRefusedError(refusal));
+      }
+      return out;
+    },
+    // The rules change by the clock alone at the announcement (new accounts must accept)
+    // and at the acceptance deadline (existing holdouts lose service).
+    nextChangeAt: () => {
+      const now = clock.now().getTime();
+      const ahead = [timeline.announcedAt.getTime(), timeline.acceptanceDeadline.getTime()].filter((t) => t > now);
+      return ahead.length > 0 ? Math.min(...ahead) : Number.POSITIVE_INFINITY;
+    },
+    now: () => clock.now().getTime(),
   };
 }

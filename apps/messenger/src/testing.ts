@@ -39,6 +39,9 @@ export async function startTestMessenger(
     phoneCarrier?: "simulated" | "none";
     /** Shipper tuning over the test defaults (short backoff, 50 ms poll). */
     shipper?: MessengerServerOptions["shipper"];
+    /** Connect the server to PostgreSQL here instead (e.g. through a fault-injecting proxy); the database is still `databaseUrl`'s. */
+    connectUrl?: (databaseUrl: string) => string;
+    relay?: MessengerServerOptions["relay"];
   } = {},
 ): Promise<TestMessenger> {
   const database = options.databaseUrl
@@ -47,7 +50,7 @@ export async function startTestMessenger(
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
   const server = await createMessengerServer({
-    databaseUrl: database.url,
+    databaseUrl: options.connectUrl ? options.connectUrl(database.url) : database.url,
     logger,
     poolSize: 4,
     adminToken: TEST_ADMIN_TOKEN,
@@ -60,6 +63,7 @@ export async function startTestMessenger(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
     ...(options.phoneCarrier ? { phoneCarrier: options.phoneCarrier } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

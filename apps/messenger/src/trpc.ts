@@ -22,6 +22,8 @@ import type { Logger } from "./log";
 import type { NodeRateLimitName, RateLimiter, SharedRateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
 import type { InboxBus } from "./relay/bus";
+import type { InboxPresence } from "./relay/presence";
+import type { SocketBudget } from "./relay/socket-budget";
 import type { RateSampler } from "./metrics/rate-sampler";
 import type { LiveFigures } from "./dashboard/live-figures";
 import type { StackFigures } from "./dashboard/stack-overview";
@@ -37,6 +39,10 @@ export interface MessengerServices {
   sql: postgres.Sql;
   clock: Clock;
   bus: InboxBus;
+  /** Open inbox streams: caps per connection, one per device, ended when service stops. */
+  presence: InboxPresence;
+  /** Unsent bytes per WebSocket: streams pause over it, sockets that stay over are closed. */
+  socketBudget: SocketBudget;
   writer: QueueWriter;
   limiter: RateLimiter;
   authenticator: Authenticator;
@@ -180,15 +186,18 @@ export const deviceProcedure = t.procedure.use(({ ctx, next }) => {
 export const serviceProcedure = deviceProcedure.use(async ({ ctx, next }) => {
   const { account, state } = await ctx.services.consent.get(ctx.device.accountId);
   const refusal = serviceRefusal(state, ctx.services.clock.now(), ctx.services.timeline);
-  if (refusal) {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: `${refusal.message} (terms.accept); messages for you are kept meanwhile.`,
-      cause: new ConsentRefused(refusal),
-    });
-  }
+  if (refusal) throw serviceRefusedError(refusal);
   return next({ ctx: { account, consentState: state } });
 });
+
+/** The error of an account that may not use the service now (also ends its open inbox stream). */
+export function serviceRefusedError(refusal: Refusal): TRPCError {
+  return new TRPCError({
+    code: "FORBIDDEN",
+    message: `${refusal.message} (terms.accept); messages for you are kept meanwhile.`,
+    cause: new ConsentRefused(refusal),
+  });
+}
 
 function tokenMatches(presented: string | null, expected: string): boolean {
   const a = Buffer.from(presented ?? "");

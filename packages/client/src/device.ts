@@ -2,7 +2,39 @@
 import { randomUUID } from "node:crypto";
 import { EnvelopeType, SignalDevice, type DeliveredEnvelope } from "@handshake/crypto";
 import { verifyAndRegister } from "./registration";
+import { TRPCClientError } from "@trpc/client";
 import { createMessengerClient, type MessengerClient } from "./trpc-client";
+
+/** Close code the messenger uses when a newer connection of this device took over its inbox stream. */
+export const DISPLACED_CLOSE_CODE = 4409;
+
+/** Delays before repeating a call whose outcome is unknown (a send with the same id and ciphertext, an ack). */
+const RETRY_DELAYS_MS = [100, 300, 900, 2_000];
+
+/**
+ * True when a failed call may have taken effect anyway, so repeating it (it is
+ * idempotent) is the way to learn the outcome: the server failed (e.g. its
+ * database COMMIT went through but the reply was lost) or the transport did.
+ * Refusals (bad input, consent, limits) are final and not repeated.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  if (!(error instanceof TRPCClientError)) return false;
+  const code = (error.data as { code?: string } | undefined)?.code;
+  return code === undefined || code === "INTERNAL_SERVER_ERROR";
+}
+
+/** Runs an idempotent call, repeating it while its outcome is unknown. */
+async function idempotently<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !outcomeUnknown(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
 
 export interface DeviceInfo {
   os: "android" | "ios" | "other";
@@ -101,6 +133,10 @@ export class HandshakeDevice {
   readonly failures: { envelopeId: string; error: Error }[] = [];
   /** The last envelope id this device processed (for observing resumption). */
   lastEnvelopeId: string | null = null;
+  /** Why the inbox stream ended, if it did (e.g. the terms deadline passed); reconnect with `close()` + `connect()`. */
+  streamError: Error | null = null;
+  /** A newer connection of this device took over the inbox; this one stopped and will not reconnect by itself. */
+  displaced = false;
 
   private constructor(init: {
     url: string;
@@ -173,21 +209,53 @@ export class HandshakeDevice {
       credential: this.credential,
       webSocket: true,
       onOpen: () => resolveOpen(),
+      // Reconnecting would displace the newer connection in turn: two copies of one device would take turns for ever.
+      onClose: (cause) => {
+        if (cause?.code !== DISPLACED_CLOSE_CODE) return;
+        this.displaced = true;
+        void close();
+      },
     });
     this.api = client;
     this.closeSocket = close;
     let resolveStarted!: () => void;
     const started = new Promise<void>((resolve) => (resolveStarted = resolve));
-    const subscription = client.inbox.stream.subscribe(undefined, {
-      onStarted: () => resolveStarted(),
-      onData: (event) => {
-        const envelope = event.data as DeliveredEnvelope;
-        // One at a time, in order: Signal sessions are stateful.
-        this.processing = this.processing.then(() => this.handle(envelope));
-      },
-      onError: (error) => this.failures.push({ envelopeId: "stream", error }),
-    });
-    this.unsubscribe = () => subscription.unsubscribe();
+    // tRPC resubscribes by itself after a dropped socket; after an error the server
+    // could not help (its database was restarting) we subscribe again, after the last
+    // envelope received, so nothing is delivered twice or skipped.
+    let lastEventId: string | null = null;
+    let attempt = 0;
+    let retry: NodeJS.Timeout | null = null;
+    let current: { unsubscribe(): void } | null = null;
+    const subscribe = () => {
+      current = client.inbox.stream.subscribe(lastEventId ? { lastEventId } : undefined, {
+        onStarted: () => {
+          attempt = 0;
+          resolveStarted();
+        },
+        onData: (event) => {
+          const envelope = event.data as DeliveredEnvelope;
+          lastEventId = envelope.id;
+          // One at a time, in order: Signal sessions are stateful.
+          this.processing = this.processing.then(() => this.handle(envelope));
+        },
+        onError: (error) => {
+          const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
+          if (outcomeUnknown(error) && !this.displaced && this.closeSocket === close && attempt < 20) {
+            attempt += 1;
+            retry = setTimeout(subscribe, delay);
+            return;
+          }
+          this.streamError = error;
+          this.failures.push({ envelopeId: "stream", error });
+        },
+      });
+    };
+    subscribe();
+    this.unsubscribe = () => {
+      if (retry) clearTimeout(retry);
+      current?.unsubscribe();
+    };
     await opened;
     await started;
   }
@@ -213,11 +281,19 @@ export class HandshakeDevice {
     }
     this.lastEnvelopeId = envelope.id;
     try {
-      await this.api.inbox.ack.mutate({ ids: [envelope.id] });
+      // Repeated when the socket drops under it: a resumed stream does not redeliver
+      // what it already delivered, so an ack lost here would leave it queued until the
+      // next fresh connection.
+      await idempotently(() => this.api.inbox.ack.mutate({ ids: [envelope.id] }));
     } catch (error) {
       // Not acknowledged: the server keeps it and redelivers on the next connection.
       this.failures.push({ envelopeId: envelope.id, error: error as Error });
     }
+  }
+
+  /** Resolves once every envelope received so far has been processed and its acknowledgement answered. */
+  async settled(): Promise<void> {
+    await this.processing;
   }
 
   /** Decrypted messages, in arrival order. Each was acked after decryption. */
@@ -258,13 +334,16 @@ export class HandshakeDevice {
     }
     const encrypted = await this.signal.encrypt(recipient, encoder.encode(text));
     const messageId = options.messageId ?? randomUUID();
-    const result = await this.api.message.send.mutate({
+    const input = {
       messageId,
       recipient,
       type: encrypted.type,
       content: encrypted.content,
       ...(options.category ? { category: options.category } : {}),
-    });
+    };
+    // Resent as it was (not re-encrypted): the server keeps the first copy it stored,
+    // and answers `duplicate` when an earlier attempt went through after all.
+    const result = await idempotently(() => this.api.message.send.mutate(input));
     return {
       messageId,
       envelopeId: result.envelopeId,

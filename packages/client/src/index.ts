@@ -4,6 +4,6 @@
  * encrypts with the Signal protocol before sending, and yields decrypted messages,
  * acknowledging each envelope only after it was decrypted.
  */
-export { HandshakeDevice, type DeviceInfo, type ReceivedMessage, type DeliveryReceipt } from "./device";
+export { DISPLACED_CLOSE_CODE, HandshakeDevice, type DeviceInfo, type ReceivedMessage, type DeliveryReceipt } from "./device";
 export { createMessengerClient, type MessengerClient } from "./trpc-client";
 export { verifyAndRegister, type RegistrationRequest } from "./registration";

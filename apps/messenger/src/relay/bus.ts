@@ -1,10 +1,15 @@
 /**
- * How a stored envelope reaches the connection of its recipient device.
+ * How a connected device learns that its queue has something new.
  *
  * One interface, one implementation per backend. `LocalInboxBus` serves a single
  * node (every connection lives in this process). Several nodes need a real bus
- * between them — PostgreSQL LISTEN/NOTIFY per shard database, or NATS — behind
- * this same interface; never a home-made one.
+ * between them (NATS) behind this same interface; never a home-made one.
+ *
+ * The bus is a wake-up, never the source of truth: a notice may be lost (NATS core
+ * is at-most-once; a commit whose reply was lost publishes nothing), duplicated or
+ * reordered, and delivery stays exact because the inbox stream reads the queue in
+ * the database by id whenever a notice does not prove it has missed nothing
+ * (see `inbox-stream.ts`). A lost notice costs latency, never an envelope.
  */
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 
@@ -13,13 +18,26 @@ export interface DeviceAddress {
   deviceId: number;
 }
 
-export type InboxListener = (envelope: DeliveredEnvelope) => void;
+/**
+ * "The queue of this device changed." With `envelope`, the writer stored that
+ * envelope (already durable) and `previousId` is the id of the device's newest
+ * envelope that was still queued below it at that moment (`null`: none was). A
+ * stream whose cursor is at or past `previousId` may deliver `envelope` directly;
+ * any other stream re-reads the queue. Without `envelope`, it is a plain wake-up:
+ * "look in the queue" (sent for duplicates and for commits of unknown outcome).
+ */
+export interface InboxNotice {
+  envelope?: DeliveredEnvelope;
+  previousId?: string | null;
+}
+
+export type InboxListener = (notice: InboxNotice) => void;
 
 export interface InboxBus {
-  /** Listen for envelopes stored for `device`; returns the unsubscribe function. */
+  /** Listen for notices about `device`'s queue; returns the unsubscribe function. */
   subscribe(device: DeviceAddress, listener: InboxListener): () => void;
-  /** Announce envelopes that are already durable in the queue. */
-  publish(device: DeviceAddress, envelope: DeliveredEnvelope): void;
+  /** Announce a change to `device`'s queue that is already durable. */
+  publish(device: DeviceAddress, notice: InboxNotice): void;
   /** Devices with at least one open inbox stream on this node. */
   connectedDevices(): number;
 }
@@ -45,10 +63,10 @@ export class LocalInboxBus implements InboxBus {
     };
   }
 
-  publish(device: DeviceAddress, envelope: DeliveredEnvelope): void {
+  publish(device: DeviceAddress, notice: InboxNotice): void {
     const set = this.listeners.get(deviceKey(device));
     if (!set) return;
-    for (const listener of set) listener(envelope);
+    for (const listener of set) listener(notice);
   }
 
   connectedDevices(): number {

@@ -22,6 +22,8 @@ async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; adva
   }
   const after = ctx.services.clock.now();
   ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
+  // Open inbox streams of accounts that lost service (a deadline passed) end now.
+  await ctx.services.presence.clockMoved();
   return { now: after.toISOString(), movedMs: after.getTime() - before.getTime() };
 }
 

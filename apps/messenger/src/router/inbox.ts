@@ -1,4 +1,4 @@
-import type { TRPCRouterRecord } from "@trpc/server";
+import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { streamInbox } from "../relay/inbox-stream";
 import { touchLastSeen } from "../storage/accounts";
@@ -11,19 +11,41 @@ export const inboxRouter = {
    * This device's envelopes: the stored backlog, then live ones as they arrive.
    * Events are `tracked` by envelope id, so a reconnecting client resumes after
    * the last one it saw (tRPC sends `lastEventId` back by itself).
+   *
+   * WebSocket only. One stream per connection (a second is refused with
+   * TOO_MANY_REQUESTS) and one per device: a newer stream of the same device
+   * displaces the older (see `relay/presence.ts`). The stream ends with FORBIDDEN
+   * when the account loses service (the acceptance deadline passes); its queue is kept.
    */
   stream: serviceProcedure
     .input(z.object({ lastEventId: envelopeId.nullish() }).optional())
-    .subscription(async function* ({ ctx, input, signal }) {
-      await touchLastSeen(ctx.services.sql, ctx.device, ctx.services.clock.now());
-      ctx.services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
-      yield* streamInbox({
-        bus: ctx.services.bus,
-        sql: ctx.services.sql,
+    .subscription(async ({ ctx, input, signal }) => {
+      const { services } = ctx;
+      if (!ctx.connection) {
+        throw new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: "inbox.stream is served over WebSocket only (ws://…/trpc)" });
+      }
+      // Refused before any database work: a flood of subscriptions costs one error frame each.
+      const lease = services.presence.open(ctx.device, ctx.connection);
+      signal?.addEventListener("abort", () => lease.release(), { once: true });
+      try {
+        await touchLastSeen(services.sql, ctx.device, services.clock.now());
+      } catch (err) {
+        // A usage counter: not worth refusing the stream while the database restarts
+        // (the stream itself waits for it).
+        services.logger.warn({ err, accountId: ctx.device.accountId }, "last-seen update failed");
+      }
+      if (signal?.aborted) lease.release();
+      services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
+      return streamInbox({
+        bus: services.bus,
+        sql: services.sql,
         device: ctx.device,
         afterId: input?.lastEventId,
         signal,
         connection: ctx.connection,
+        lease,
+        logger: services.logger,
+        highWaterBytes: services.socketBudget.budgetBytes,
       });
     }),
 

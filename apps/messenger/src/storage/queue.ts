@@ -119,14 +119,21 @@ export class QueueWriter {
     }
   }
 
-  /** Commits a batch; if it fails, halves it so one bad item cannot sink the rest. */
+  /**
+   * Commits a batch; if it fails, halves it so one bad item cannot sink the rest.
+   * A failure may still have committed (the COMMIT's reply can be lost): the retried
+   * halves then find their sends already accepted and answer `duplicate`, and the
+   * last resort, a rejected single send, still wakes its recipient's stream.
+   */
   private async commitIsolating(batch: Pending[]): Promise<void> {
     try {
       await this.commit(batch);
     } catch (error) {
       if (batch.length === 1) {
         this.logger.error({ err: error }, "queue write failed");
-        batch[0]!.reject(error);
+        const op = batch[0]!;
+        if (op.kind === "send") this.bus.publish(op.item.recipient, {});
+        op.reject(error);
         return;
       }
       const middle = Math.ceil(batch.length / 2);
@@ -207,10 +214,19 @@ export class QueueWriter {
     // Only now, with everything durable, tell connected recipients.
     for (const row of result.stored) this.publish(row, now);
     for (const row of result.ackResults.receipts) this.publish(row, now);
+    // A duplicate may be the retry of a send whose commit succeeded but whose reply
+    // was lost: nothing announced it then, so wake the recipient's stream now (it
+    // re-reads its queue; if it already has the envelope, it finds nothing new).
+    for (const [key, group] of sends) {
+      if (!storedByKey.has(key) && duplicateByKey.has(key)) this.bus.publish(group[0]!.item.recipient, {});
+    }
   }
 
-  private publish(row: StoredRow, now: Date): void {
-    this.bus.publish({ accountId: row.recipient_account_id, deviceId: row.recipient_device_id }, toDelivered(row, now));
+  private publish(row: InsertedRow, now: Date): void {
+    this.bus.publish(
+      { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
+      { envelope: toDelivered(row, now), previousId: row.previous_id === null ? null : String(row.previous_id) },
+    );
   }
 }
 
@@ -240,10 +256,15 @@ interface StoredRow {
   category: string | null;
 }
 
+/** A row just stored, with the device's newest envelope still queued below it (see `InboxNotice`). */
+interface InsertedRow extends StoredRow {
+  previous_id: string | null;
+}
+
 async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: Date, expiresAt: Date) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
   // Unknown recipients simply do not join; the caller reports them.
-  return tx<StoredRow[]>`
+  return tx<InsertedRow[]>`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -268,16 +289,36 @@ async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: 
       from valid
       on conflict do nothing
       returning sender_account_id, message_id, envelope_id
+    ),
+    inserted as (
+      insert into envelopes (id, recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                             sender_device_id, message_id, type, content, category, server_timestamp, expires_at)
+      select a.envelope_id, v.shard, v.recipient_account_id, v.recipient_device_id, v.sender_account_id,
+             v.sender_device_id, v.message_id, v.type, v.content, v.category, ${now}, ${expiresAt}
+      from accepted a
+      join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
+      returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+                content, category
     )
-    insert into envelopes (id, recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
-                           sender_device_id, message_id, type, content, category, server_timestamp, expires_at)
-    select a.envelope_id, v.shard, v.recipient_account_id, v.recipient_device_id, v.sender_account_id,
-           v.sender_device_id, v.message_id, v.type, v.content, v.category, ${now}, ${expiresAt}
-    from accepted a
-    join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
-    order by a.envelope_id
-    returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
-              content, category`;
+    ${withPreviousId(tx)}`;
+}
+
+/**
+ * Selects the rows of the data-modifying CTE `inserted` in id order, each with
+ * `previous_id`: the device's newest envelope below it, either one inserted
+ * earlier in the same statement (`lag`) or one already queued (the subquery
+ * sees the table as it was before this statement; one index probe per row).
+ */
+function withPreviousId(tx: postgres.TransactionSql) {
+  return tx`
+    select i.*, coalesce(
+      lag(i.id) over (partition by i.recipient_account_id, i.recipient_device_id order by i.id),
+      (select e.id from envelopes e
+        where e.recipient_account_id = i.recipient_account_id and e.recipient_device_id = i.recipient_device_id
+        order by e.id desc limit 1)
+    ) as previous_id
+    from inserted i
+    order by i.id`;
 }
 
 async function findAccepted(tx: postgres.TransactionSql, items: SendItem[]) {
@@ -322,7 +363,7 @@ async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[],
   const receipts =
     toReceipt.length === 0
       ? []
-      : await tx<StoredRow[]>`
+      : await tx<InsertedRow[]>`
     with r as (
       select * from unnest(${tx.array(toReceipt.map((r) => r.sender_account_id))}::uuid[],
                            ${tx.array(toReceipt.map((r) => r.sender_device_id))}::int2[],
@@ -330,14 +371,17 @@ async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[],
                            ${tx.array(toReceipt.map((r) => r.recipient_device_id))}::int2[],
                            ${tx.array(toReceipt.map((r) => r.message_id))}::uuid[])
         as r(to_account_id, to_device_id, from_account_id, from_device_id, message_id)
+    ),
+    inserted as (
+      insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                             sender_device_id, message_id, type, content, server_timestamp, expires_at)
+      select a.shard, r.to_account_id, r.to_device_id, r.from_account_id, r.from_device_id, r.message_id,
+             ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
+      from r join accounts a on a.id = r.to_account_id
+      returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+                content, category
     )
-    insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
-                           sender_device_id, message_id, type, content, server_timestamp, expires_at)
-    select a.shard, r.to_account_id, r.to_device_id, r.from_account_id, r.from_device_id, r.message_id,
-           ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
-    from r join accounts a on a.id = r.to_account_id
-    returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
-              content, category`;
+    ${withPreviousId(tx)}`;
   return { deleted, receipts };
 }
 

@@ -1,0 +1,97 @@
+/**
+ * A budget of unsent bytes per WebSocket.
+ *
+ * `ws` queues whatever tRPC sends, without limit: a client that stops reading
+ * would hold server memory for as long as its socket stays open. So:
+ *  - inbox streams pause while their connection holds more than `budgetBytes`
+ *    unsent (`ws.bufferedAmount`, which counts every frame on that socket, so
+ *    the bound is per socket however many calls share it);
+ *  - a connection that stays over the budget for `graceMs` is closed, and one
+ *    that passes `hardLimitBytes` is closed at once (replies to a flood of
+ *    queries and mutations are not paused by anything else).
+ * Closing terminates the socket: a client that does not read would not read a
+ * close frame either, and only dropping the socket frees what it holds. Its
+ * envelopes stay queued; the client resumes after `lastEventId` when it reconnects.
+ */
+import type { WebSocket } from "ws";
+import type { Logger } from "../log";
+
+export interface SocketBudgetOptions {
+  /** Inbox streams pause above this many unsent bytes (default 1 MiB). */
+  budgetBytes?: number;
+  /** A socket over the budget this long without draining below it is closed (default 10 s). */
+  graceMs?: number;
+  /** A socket past this many unsent bytes is closed at once (default 8 MiB). */
+  hardLimitBytes?: number;
+  /** How often sockets over the budget are looked at (default 250 ms). */
+  checkMs?: number;
+}
+
+export class SocketBudget {
+  readonly budgetBytes: number;
+  private readonly graceMs: number;
+  private readonly hardLimitBytes: number;
+  /** Sockets over the budget, with the real time they went over. */
+  private readonly over = new Map<WebSocket, number>();
+  private readonly timer: NodeJS.Timeout;
+  /** Sockets closed for not reading, for metrics and tests. */
+  closedSlowConsumers = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    options: SocketBudgetOptions = {},
+  ) {
+    this.budgetBytes = options.budgetBytes ?? 1024 * 1024;
+    this.graceMs = options.graceMs ?? 10_000;
+    this.hardLimitBytes = options.hardLimitBytes ?? 8 * 1024 * 1024;
+    this.timer = setInterval(() => this.sweep(), options.checkMs ?? 250);
+    this.timer.unref();
+  }
+
+  /** Watches every frame sent on `socket` (call once, when it connects). */
+  attach(socket: WebSocket): void {
+    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    socket.send = ((...args: unknown[]) => {
+      send(...args);
+      this.observe(socket);
+    }) as WebSocket["send"];
+    socket.once("close", () => this.over.delete(socket));
+  }
+
+  /** True while `socket` holds more unsent bytes than the budget. */
+  isOver(socket: WebSocket): boolean {
+    return socket.bufferedAmount > this.budgetBytes;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.over.clear();
+  }
+
+  private observe(socket: WebSocket): void {
+    const buffered = socket.bufferedAmount;
+    if (buffered <= this.budgetBytes) return;
+    if (buffered > this.hardLimitBytes) {
+      this.drop(socket, buffered, 0);
+      return;
+    }
+    if (!this.over.has(socket)) this.over.set(socket, Date.now());
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [socket, since] of this.over) {
+      const buffered = socket.bufferedAmount;
+      if (buffered <= this.budgetBytes) this.over.delete(socket);
+      else if (now - since >= this.graceMs) this.drop(socket, buffered, now - since);
+    }
+  }
+
+  private drop(socket: WebSocket, bufferedBytes: number, overForMs: number): void {
+    this.over.delete(socket);
+    if (socket.readyState === socket.CLOSED) return;
+    this.closedSlowConsumers += 1;
+    this.logger.warn({ bufferedBytes, overForMs, budgetBytes: this.budgetBytes }, "closed a connection that does not read (slow consumer)");
+    socket.terminate();
+  }
+}
