@@ -1,6 +1,7 @@
 import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { ClockMovedBackwards, isAdjustable } from "../clock";
+import { enqueueRegulatorySnapshots } from "../share/regulatory-dates";
 import { saveSimClock } from "../storage/clock";
 import { adminProcedure, publicProcedure, type Context } from "../trpc";
 
@@ -21,8 +22,11 @@ async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; adva
     await saveSimClock(ctx.services.sql, (ctx.services.clock as { state(): { simMs: number; realMs: number } }).state());
   }
   const after = ctx.services.clock.now();
-  ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
-  return { now: after.toISOString(), movedMs: after.getTime() - before.getTime() };
+  // A regulator's date crossed (e.g. Hamburg, 2016-09-27): Facebook must delete or narrow what it holds.
+  const { regime, consent, sql } = ctx.services;
+  const regulatoryEvents = await enqueueRegulatorySnapshots(sql, consent, (at) => regime.at(at), before, after);
+  ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString(), regulatoryEvents }, "simulation clock moved");
+  return { now: after.toISOString(), movedMs: after.getTime() - before.getTime(), regulatoryEvents };
 }
 
 export const clockRouter = {
