@@ -112,10 +112,10 @@ describe("the 2016 rollout", () => {
     await accept(german, true);
     await accept(brazilian, false);
     for (const mirror of [ticked, unticked, day29, day31, german, brazilian]) await expectDecisionsMatch(mirror);
-    // Opting out covers ads and product only; under the historical regime Germany gets nothing.
+    // Opting out covers ads and product only; Germany shares like everyone until the Hamburg order (2016-09-27).
     expect((await unticked.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: false, product: false, spam: true });
     expect((await ticked.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: true, product: true });
-    expect(Object.values((await german.account.api.settings.decisions.query()).purposes).some(Boolean)).toBe(false);
+    expect((await german.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: true, product: true, spam: true });
 
     // Day 29 after accepting: the settings opt-out is still open.
     await admin.admin.advanceClock.mutate({ days: 29 });
@@ -135,6 +135,11 @@ describe("the 2016 rollout", () => {
       reason: "choice-window-closed",
     });
     await expectDecisionsMatch(day31);
+
+    // 2016-09-27, the Hamburg order: from now on Germany shares nothing at all.
+    await admin.admin.advanceClock.mutate({ days: 2 });
+    expect(Object.values((await german.account.api.settings.decisions.query()).purposes).some(Boolean)).toBe(false);
+    await expectDecisionsMatch(german);
 
     // The deadline has passed: the holdout can neither send nor receive...
     const holdoutTerms = await holdout.account.api.terms.current.query();
