@@ -67,6 +67,7 @@ export {
   businessChoice,
   deliveryRefusal,
   mayDeliver,
+  optInToMarketing,
   optOutOfMarketing,
   TRANSACTIONAL_TOPICS,
   unblockBusiness,

@@ -5,3 +5,4 @@ export * from "./envelopes";
 export * from "./consent";
 export * from "./sharing";
 export * from "./tallies";
+export * from "./business";
