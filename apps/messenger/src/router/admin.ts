@@ -1,7 +1,6 @@
 import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { ClockMovedBackwards, isAdjustable } from "../clock";
-import { enqueueRegulatorySnapshots } from "../share/regulatory-dates";
 import { saveSimClock } from "../storage/clock";
 import { adminProcedure, publicProcedure, type Context } from "../trpc";
 
@@ -23,8 +22,7 @@ async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; adva
   }
   const after = ctx.services.clock.now();
   // A regulator's date crossed (e.g. Hamburg, 2016-09-27): Facebook must delete or narrow what it holds.
-  const { regime, consent, sql } = ctx.services;
-  const regulatoryEvents = await enqueueRegulatorySnapshots(sql, consent, (at) => regime.at(at), before, after);
+  const regulatoryEvents = await ctx.services.regulatory.check(after);
   ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString(), regulatoryEvents }, "simulation clock moved");
   return { now: after.toISOString(), movedMs: after.getTime() - before.getTime(), regulatoryEvents };
 }

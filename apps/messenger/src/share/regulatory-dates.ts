@@ -54,3 +54,31 @@ export async function enqueueRegulatorySnapshots(
   }
   return written;
 }
+
+/**
+ * Remembers up to when regulators' dates were handled, so every date is handled once
+ * whether the clock jumped across it (admin moves) or flowed past it at run speed
+ * (the server's periodic check). Checks run one at a time.
+ */
+export class RegulatoryWatch {
+  private chain: Promise<number> = Promise.resolve(0);
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly consent: ConsentStore,
+    private readonly regimeAt: (at: Date) => RegimeInput,
+    private checkedUntil: Date,
+  ) {}
+
+  /** Handles the switches in (last check, `now`]; returns the events written by this check. */
+  check(now: Date): Promise<number> {
+    const next = this.chain.then(async () => {
+      if (now.getTime() <= this.checkedUntil.getTime()) return 0;
+      const written = await enqueueRegulatorySnapshots(this.sql, this.consent, this.regimeAt, this.checkedUntil, now);
+      this.checkedUntil = now;
+      return written;
+    });
+    this.chain = next.catch(() => 0);
+    return next;
+  }
+}
