@@ -84,16 +84,13 @@ export function LineChart({ title, description, xLabels, series, yMax, formatY =
         marks: [
           Plot.ruleY([0]),
           Plot.ruleX(shownEvents, { x: "x", stroke: "#6b7280", strokeDasharray: "3 3" }),
-          Plot.text(shownEvents, {
-            x: "x",
-            frameAnchor: "top",
-            text: "label",
-            textAnchor: "start",
-            dx: 3,
-            dy: 2,
-            fill: "#374151",
-            lineWidth: 10,
-          }),
+          // Alternate label rows, so events a few days apart (the ICO and EU pauses) do not overlap.
+          ...[0, 1].map((row) =>
+            Plot.text(
+              shownEvents.filter((_, i) => i % 2 === row),
+              { x: "x", frameAnchor: "top", text: "label", textAnchor: "start", dx: 3, dy: 2 + row * 14, fill: "#374151" },
+            ),
+          ),
           ...series.map((s, k) =>
             Plot.lineY(
               points.filter((p) => p.series === s.name),
