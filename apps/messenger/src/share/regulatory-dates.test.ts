@@ -3,6 +3,8 @@
  * the server's periodic check writes the withdrawal for German accounts once.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { regimeFor } from "@handshake/consent";
+import { RegimeHistory } from "../storage/regimes";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { registerAccount } from "../../test/helpers";
 
@@ -26,5 +28,14 @@ describe("RegulatoryWatch", () => {
     // Later checks (periodic or a clock move) do not write it again.
     await messenger.server.services.regulatory.check(new Date("2016-09-28T00:00:00Z"));
     expect(await regimeEvents()).toHaveLength(1);
+  });
+
+  it("a dated spec switched at run time survives a reload (its dates come back as dates)", async () => {
+    const { sql, share, clock } = messenger!.server.services;
+    const spec = { base: "optout-2016" as const, dated: [{ from: new Date("2016-10-01T00:00:00Z"), regime: "none" as const, countries: ["FR"] }] };
+    await share.switchRegime(spec, clock.now());
+    const reloaded = await RegimeHistory.load(sql, "none");
+    expect(regimeFor(reloaded.current, "FR", new Date("2016-09-30T00:00:00Z"))).toBe("optout-2016");
+    expect(regimeFor(reloaded.current, "FR", new Date("2016-10-01T00:00:00Z"))).toBe("none");
   });
 });
