@@ -20,6 +20,7 @@ import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
 import { LiveFigures } from "./dashboard/live-figures";
 import { SharePipeline } from "./share/pipeline";
+import { RegulatoryWatch } from "./share/regulatory-dates";
 import { ShareShipper, type ShipperOptions } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
@@ -131,6 +132,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     adminToken: options.adminToken ?? null,
     serviceToken: options.serviceToken ?? null,
     share,
+    regulatory: new RegulatoryWatch(sql, consent, (at) => regime.at(at), clock.now()),
     restrictions: new RestrictionStore(sql),
     rates: new RateSampler(),
     liveOverview: new LiveFigures({ onError: (err: unknown) => logger.error({ err }, "dashboard figures could not be read") }),
@@ -182,6 +184,11 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       .catch((err: unknown) => logger.error({ err }, "expiry sweep failed"));
   }, options.expiryIntervalMs ?? 60_000);
   expiry.unref();
+  // Simulated time also flows between clock moves: catch the regulators' dates it passes.
+  const regulatoryTimer = setInterval(() => {
+    services.regulatory.check(clock.now()).catch((err: unknown) => logger.error({ err }, "regulatory date check failed"));
+  }, 1_000);
+  regulatoryTimer.unref();
 
   let closing: Promise<void> | null = null;
   return {
@@ -200,6 +207,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     close: () =>
       (closing ??= (async () => {
         clearInterval(expiry);
+        clearInterval(regulatoryTimer);
         wsHandler.broadcastReconnectNotification();
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();

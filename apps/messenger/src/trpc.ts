@@ -28,6 +28,7 @@ import type { RateSampler } from "./metrics/rate-sampler";
 import type { LiveFigures } from "./dashboard/live-figures";
 import type { StackFigures } from "./dashboard/stack-overview";
 import type { SharePipeline } from "./share/pipeline";
+import type { RegulatoryWatch } from "./share/regulatory-dates";
 import type { ConsentStore } from "./storage/consent";
 import type { RegimeHistory } from "./storage/regimes";
 import type { RestrictionStore } from "./storage/restrictions";
@@ -61,6 +62,8 @@ export interface MessengerServices {
   /** Shared secret between the messenger and the Facebook side (spam signals in). */
   serviceToken: string | null;
   share: SharePipeline;
+  /** Handles the regulators' dates of a dated regime as the simulation clock passes them. */
+  regulatory: RegulatoryWatch;
   restrictions: RestrictionStore;
   /** Counter samples behind the dashboard's live rates. */
   rates: RateSampler;

@@ -232,6 +232,8 @@ describe("the dashboard in Chromium", () => {
     const chart = page.getByTestId("rollout-chart");
     const before = Number(await chart.getAttribute("data-points"));
     expect(before).toBe(4);
+    // The regulators' dates of historical-2016 are marked: the new terms, Hamburg, the ICO and the EU pause.
+    expect(await chart.getAttribute("data-events")).toBe("4");
     expect(await yTicks()).toEqual(["0", "5", "10", "15", "20"]);
     // Hovering a point shows its tooltip: the series, the day and the value.
     await chart.locator('g[aria-label="dot"] circle').first().hover();

@@ -324,7 +324,7 @@ export class HandshakeDevice {
     options: {
       messageId?: string;
       /** Business accounts: the cleartext category of the message. */
-      category?: { kind: "transactional"; topic: "receipt" | "flight-status" | "delivery" | "fraud-alert" } | { kind: "marketing" };
+      category?: { kind: "transactional"; topic: "receipt" | "order" | "delivery" | "reservation" | "appointment" | "flight-status" | "bank-alert" | "fraud-alert" } | { kind: "marketing" };
     } = {},
   ): Promise<{ messageId: string; envelopeId: string; type: number; duplicate: boolean; ciphertext: string }> {
     const recipient = typeof to === "string" ? { accountId: to, deviceId: 1 } : { accountId: to.accountId, deviceId: to.deviceId ?? 1 };

@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  applyChoice,
   blockBusiness,
   businessCategorySchema,
   deliveryRefusal,
+  businessChoice,
   mayDeliver,
   newAccount,
+  optInToMarketing,
   optOutOfMarketing,
+  RECORDED_CHOICE_KINDS,
+  recordedChoice,
   TRANSACTIONAL_TOPICS,
   unblockBusiness,
   type BusinessCategory,
@@ -34,6 +39,31 @@ describe("business messaging choices", () => {
     expect(deliveryRefusal(state, airline, marketing)?.code).toBe("marketing-opted-out");
     for (const category of transactional) expect(mayDeliver(state, airline, category)).toBe(true);
     expect(mayDeliver(state, shop, marketing)).toBe(true);
+  });
+
+  it("a marketing opt-out can be undone: marketing arrives again, a block made meanwhile stays", () => {
+    const out = ok(optOutOfMarketing(recipient(), airline.id));
+    const back = ok(optInToMarketing(out, airline.id));
+    expect(mayDeliver(back, airline, marketing)).toBe(true);
+    expect(businessChoice(back, airline.id)).toEqual({ blocked: false, marketingOptOut: false });
+    expect(ok(optInToMarketing(back, airline.id))).toBe(back);
+    const blockedThenIn = ok(optInToMarketing(ok(blockBusiness(out, airline.id)), airline.id));
+    expect(deliveryRefusal(blockedThenIn, airline, marketing)?.code).toBe("business-blocked");
+    // Replayed from the recorded history, the same way.
+    let state = recipient();
+    for (const kind of ["marketing-opted-out", "marketing-opted-in", "marketing-opted-out", "marketing-opted-in"] as const) {
+      state = ok(applyChoice(state, recordedChoice({ kind, policyVersion: "2012-07-07", shareWithFacebook: null, businessAccountId: airline.id }), new Date()));
+    }
+    expect(mayDeliver(state, airline, marketing)).toBe(true);
+    expect(RECORDED_CHOICE_KINDS).toContain("marketing-opted-in");
+  });
+
+  it("knows the announced transactional topics, and refuses others", () => {
+    for (const topic of ["reservation", "appointment", "order", "delivery", "flight-status", "bank-alert"]) {
+      expect(businessCategorySchema.safeParse({ kind: "transactional", topic }).success).toBe(true);
+    }
+    expect(businessCategorySchema.safeParse({ kind: "transactional", topic: "newsletter" }).success).toBe(false);
+    expect(businessCategorySchema.safeParse({ kind: "transactional" }).success).toBe(false);
   });
 
   it("a block refuses everything from that business only; unblock delivers again", () => {

@@ -2,8 +2,24 @@ import { z } from "zod";
 import type { Refusal, Result } from "./refusals";
 import type { AccountKind, BusinessChoice, ConsentState } from "./state";
 
-/** Topics of transactional business messages: what the recipient asked for by doing business. */
-export const TRANSACTIONAL_TOPICS = ["receipt", "flight-status", "delivery", "fraud-alert"] as const;
+/**
+ * Topics of transactional business messages: what the recipient asked for by doing
+ * business. The 2016 announcement named them: "hearing from your bank about whether a
+ * recent transaction was fraudulent, or getting notified by an airline about a delayed
+ * flight", and later WhatsApp Business "appointment reminders, delivery and shipping
+ * information, order updates" (blog.whatsapp.com, "Looking ahead for WhatsApp",
+ * 2016-08-25; WhatsApp Business announcement, 2017-09-05).
+ */
+export const TRANSACTIONAL_TOPICS = [
+  "receipt",
+  "order",
+  "delivery",
+  "reservation",
+  "appointment",
+  "flight-status",
+  "bank-alert",
+  "fraud-alert",
+] as const;
 export type TransactionalTopic = (typeof TRANSACTIONAL_TOPICS)[number];
 
 /** The category a business envelope carries in cleartext metadata (its content stays encrypted). */
@@ -46,9 +62,14 @@ export function unblockBusiness(account: ConsentState, businessId: string): Resu
   return withChoice(account, businessId, { ...businessChoice(account, businessId), blocked: false });
 }
 
-/** Stop marketing from a business while keeping its transactional messages. Idempotent; there is no undo. */
+/** Stop marketing from a business while keeping its transactional messages. Idempotent; undone by `optInToMarketing`. */
 export function optOutOfMarketing(account: ConsentState, businessId: string): Result<ConsentState> {
   return withChoice(account, businessId, { ...businessChoice(account, businessId), marketingOptOut: true });
+}
+
+/** Receive marketing from a business again (undoes `optOutOfMarketing`; a block stays). Idempotent. */
+export function optInToMarketing(account: ConsentState, businessId: string): Result<ConsentState> {
+  return withChoice(account, businessId, { ...businessChoice(account, businessId), marketingOptOut: false });
 }
 
 /**

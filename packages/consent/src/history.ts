@@ -4,7 +4,7 @@
  * `consent_events` with these, and the privacy audit replays the same history
  * with the same functions, so the two cannot disagree about what a record means.
  */
-import { blockBusiness, optOutOfMarketing, unblockBusiness } from "./business";
+import { blockBusiness, optInToMarketing, optOutOfMarketing, unblockBusiness } from "./business";
 import type { Result } from "./refusals";
 import type { RegimeInput } from "./regimes";
 import { acceptTerms, optOutInSettings, type ConsentState, type RuleContext } from "./state";
@@ -14,7 +14,7 @@ export type RecordedChoice =
   | { readonly kind: "terms-accepted"; readonly version: string; readonly shareWithFacebook: boolean }
   | { readonly kind: "share-opted-out" }
   | {
-      readonly kind: "business-blocked" | "business-unblocked" | "marketing-opted-out";
+      readonly kind: "business-blocked" | "business-unblocked" | "marketing-opted-out" | "marketing-opted-in";
       readonly businessAccountId: string;
     };
 
@@ -24,6 +24,7 @@ export const RECORDED_CHOICE_KINDS = [
   "business-blocked",
   "business-unblocked",
   "marketing-opted-out",
+  "marketing-opted-in",
 ] as const;
 
 /** One stored record of a choice (the columns of a history table, whatever their names). */
@@ -67,6 +68,8 @@ export function applyChoice(
       return unblockBusiness(state, choice.businessAccountId);
     case "marketing-opted-out":
       return optOutOfMarketing(state, choice.businessAccountId);
+    case "marketing-opted-in":
+      return optInToMarketing(state, choice.businessAccountId);
   }
 }
 

@@ -15,7 +15,20 @@ import {
   type Action,
   type Step,
 } from "../test/arbitraries";
-import { acceptTerms, canChangeShareChoice, mayShare, newAccount, optOutInSettings, PURPOSES, resolveRegime, type RegimeInput } from "./index";
+import {
+  acceptTerms,
+  canChangeShareChoice,
+  mayShare,
+  newAccount,
+  optOutInSettings,
+  PURPOSES,
+  regimeFor,
+  REGULATORY_EVENTS_2016,
+  resolveRegime,
+  type RegimeInput,
+} from "./index";
+
+const HAMBURG_ORDER = REGULATORY_EVENTS_2016.find((e) => e.scope === "DE")!.at;
 
 /** Which successful user action may widen which decision. */
 function mayWiden(decision: string, step: Step): boolean {
@@ -124,12 +137,12 @@ describe("consent rules (properties)", () => {
     );
   });
 
-  it("DE accounts never pass anything under de-ban-2016", () => {
+  it("DE accounts never pass anything while de-ban-2016 applies to them (historical-2016: from 2016-09-27)", () => {
     const deBan: fc.Arbitrary<RegimeInput> = fc.oneof(
       fc.constant<RegimeInput>("de-ban-2016"),
       fc.constant<RegimeInput>("historical-2016"),
       regimeArb.map((r): RegimeInput => {
-        const spec = resolveRegime(r);
+        const { dated: _dated, ...spec } = resolveRegime(r);
         return { ...spec, byCountry: { ...spec.byCountry, DE: "de-ban-2016" } };
       }),
     );
@@ -137,7 +150,9 @@ describe("consent rules (properties)", () => {
       fc.property(registeredAtArb, scriptArb, deBan, timelineArb, fc.integer({ min: 0, max: 400 * DAY }), (registeredAt, script, regime, timeline, later) => {
         for (const step of runScript({ registeredAt, country: "DE", kind: "personal" }, script, regime, timeline)) {
           for (const at of [step.at, new Date(step.at.getTime() + later)]) {
-            for (const purpose of PURPOSES) expect(mayShare(step.after, purpose, at, regime)).toBe(false);
+            const banned = regimeFor(regime, "DE", at) === "de-ban-2016";
+            expect(banned || (regime === "historical-2016" && at.getTime() < HAMBURG_ORDER.getTime())).toBe(true);
+            if (banned) for (const purpose of PURPOSES) expect(mayShare(step.after, purpose, at, regime)).toBe(false);
           }
         }
       }),

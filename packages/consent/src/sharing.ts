@@ -22,7 +22,8 @@ export function shareChoiceAt(account: ConsentState, at: Date): Pick<ShareChoice
 
 /**
  * May this account's data be shared with Facebook, and used, for `purpose` at `at`
- * under `regime` (composed by the account's country)?
+ * under `regime` (composed by the account's country, and for dated specs such as
+ * `historical-2016` the regime in force at `at`)?
  *
  * Nothing is shared before the account accepts the 2016 terms. Then, by regime:
  * `none` and `de-ban-2016` share nothing; `eu-pause-2016` shares everything but `ads` and
@@ -32,7 +33,7 @@ export function shareChoiceAt(account: ConsentState, at: Date): Pick<ShareChoice
 export function mayShare(account: ConsentState, purpose: Purpose, at: Date, regime: RegimeInput): boolean {
   const choice = shareChoiceAt(account, at);
   if (choice === null) return false;
-  switch (regimeFor(regime, account.country)) {
+  switch (regimeFor(regime, account.country, at)) {
     case "none":
     case "de-ban-2016":
       return false;

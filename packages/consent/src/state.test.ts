@@ -93,7 +93,7 @@ describe("timeline", () => {
   it("a new user is not offered a choice and is served only after accepting", () => {
     const fresh = newAccount({ registeredAt: day(10), country: "BR" });
     expect(fresh.terms).toBeNull();
-    expect(shareBoxFor(fresh)).toBe("none");
+    expect(shareBoxFor(fresh, day(10))).toBe("none");
     expect(canUseService(fresh, day(10))).toBe(false);
     expect(serviceRefusal(fresh, day(10))?.code).toBe("terms-not-accepted");
 
@@ -108,8 +108,8 @@ describe("timeline", () => {
 
   it("under optin everyone sees an unticked box and only an explicit yes allows ads", () => {
     const fresh = newAccount({ registeredAt: day(10), country: "US" });
-    expect(shareBoxFor(fresh, "optin")).toBe("unticked");
-    expect(shareBoxFor(existing(), { base: "optout-2016", byCountry: { IN: "optin" } })).toBe("unticked");
+    expect(shareBoxFor(fresh, day(10), "optin")).toBe("unticked");
+    expect(shareBoxFor(existing(), day(10), { base: "optout-2016", byCountry: { IN: "optin" } })).toBe("unticked");
 
     const no = ok(acceptTerms(fresh, { version: "2016-08-25", shareWithFacebook: false, at: day(10) }, { regime: "optin" }));
     expect(no.share?.method).toBe("left-unticked");

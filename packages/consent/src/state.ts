@@ -130,13 +130,14 @@ export function newAccount(
  */
 export type ShareBox = "pre-ticked" | "unticked" | "none";
 
-/** Which share box this account sees when accepting the 2016 terms under `regime`. */
+/** Which share box this account sees when accepting the 2016 terms at `at` under `regime`. */
 export function shareBoxFor(
   state: ConsentState,
+  at: Date,
   regime: RegimeInput = "optout-2016",
   timeline: Timeline = HISTORICAL_TIMELINE,
 ): ShareBox {
-  if (regimeFor(regime, state.country) === "optin") return "unticked";
+  if (regimeFor(regime, state.country, at) === "optin") return "unticked";
   return isNewUser(state, timeline) ? "none" : "pre-ticked";
 }
 
@@ -185,7 +186,7 @@ export function acceptTerms(state: ConsentState, input: AcceptTermsInput, contex
   if (!POLICIES[version].sharesWithFacebook) {
     return accept({ ...state, terms: { version, acceptedAt } });
   }
-  const box = shareBoxFor(state, context.regime, timeline);
+  const box = shareBoxFor(state, at, context.regime, timeline);
   const windowEnd = new Date(acceptedAt.getTime() + timeline.optOutWindowMs);
   let share: ShareChoice;
   if (box === "none") {

@@ -12,6 +12,7 @@ import {
   recordedChoice,
   type ConsentState,
   type CountryCode,
+  type RecordedChoice,
   type Result,
   type Timeline,
 } from "@handshake/consent";
@@ -25,7 +26,7 @@ export interface AccountFacts {
 }
 
 export interface ConsentEventRow {
-  kind: "terms-accepted" | "share-opted-out" | "business-blocked" | "business-unblocked" | "marketing-opted-out";
+  kind: RecordedChoice["kind"];
   policyVersion: string;
   shareWithFacebook: boolean | null;
   businessAccountId: string | null;

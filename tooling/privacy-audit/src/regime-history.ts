@@ -35,6 +35,6 @@ export class RegimeHistory {
 
   /** True when an account in `country` may share nothing at all at `at` (`de-ban-2016` or `none`). */
   bannedAt(country: string, at: Date): boolean {
-    return BANS.includes(regimeFor(this.at(at), country as CountryCode));
+    return BANS.includes(regimeFor(this.at(at), country as CountryCode, at));
   }
 }

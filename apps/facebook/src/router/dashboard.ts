@@ -6,6 +6,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { advertiserView } from "../audiences/view";
+import { readUsageMetrics } from "../metrics/usage-view";
 import { audienceSummaries } from "../storage/audiences";
 import { adminProcedure } from "../trpc";
 
@@ -109,6 +110,15 @@ export const dashboardRouter = {
       audienceMembers: { total: c.members, viaWhatsapp: c.members_whatsapp },
       impressions: c.impressions,
     };
+  }),
+
+  /**
+   * Facebook's metrics view: WhatsApp usage per country, read only from data held for
+   * the `metrics` purpose (every datum read is audited as a `metrics` use).
+   */
+  metrics: adminProcedure.query(async ({ ctx }) => {
+    const at = ctx.clock.now();
+    return { at: at.toISOString(), byCountry: await readUsageMetrics(ctx.sql, at) };
   }),
 
   /**

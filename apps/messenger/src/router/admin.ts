@@ -21,10 +21,12 @@ async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; adva
     await saveSimClock(ctx.services.sql, (ctx.services.clock as { state(): { simMs: number; realMs: number } }).state());
   }
   const after = ctx.services.clock.now();
-  ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString() }, "simulation clock moved");
+  // A regulator's date crossed (e.g. Hamburg, 2016-09-27): Facebook must delete or narrow what it holds.
+  const regulatoryEvents = await ctx.services.regulatory.check(after);
+  ctx.services.logger.info({ from: before.toISOString(), to: after.toISOString(), regulatoryEvents }, "simulation clock moved");
   // Open inbox streams of accounts that lost service (a deadline passed) end now.
   await ctx.services.presence.clockMoved();
-  return { now: after.toISOString(), movedMs: after.getTime() - before.getTime() };
+  return { now: after.toISOString(), movedMs: after.getTime() - before.getTime(), regulatoryEvents };
 }
 
 export const clockRouter = {

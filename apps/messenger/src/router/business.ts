@@ -34,10 +34,81 @@ export const businessRouter = {
   unblock: deviceProcedure
     .input(businessInput)
     .mutation(({ ctx, input }) => choose(ctx, input.businessId, "business-unblocked")),
-  /** Stop marketing from this business while keeping transactional messages (receipts, flight status…). */
+  /**
+   * `receive: false` stops marketing from this business while keeping transactional
+   * messages (receipts, flight status…); `receive: true` undoes it. Both are recorded.
+   */
   marketing: deviceProcedure
-    .input(businessInput.extend({ receive: z.literal(false, { message: "only opting out of marketing is supported" }) }))
-    .mutation(({ ctx, input }) => choose(ctx, input.businessId, "marketing-opted-out")),
+    .input(businessInput.extend({ receive: z.boolean() }))
+    .mutation(({ ctx, input }) => choose(ctx, input.businessId, input.receive ? "marketing-opted-in" : "marketing-opted-out")),
+  /**
+   * Report a message this business sent as transactional that was marketing. Only a
+   * message the business sent to this account as transactional can be reported, once;
+   * reports count against the business in `business.stats`.
+   */
+  reportMarketing: deviceProcedure
+    .input(businessInput.extend({ messageId: z.uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      const { sql, clock } = ctx.services;
+      const [sent] = await sql<{ category: string | null }[]>`
+        select category from accepted_messages
+        where sender_account_id = ${input.businessId} and message_id = ${input.messageId}
+          and recipient_account_id = ${ctx.device.accountId}`;
+      if (!sent) throw new TRPCError({ code: "NOT_FOUND", message: "this business sent you no message with that id" });
+      if (!sent.category?.startsWith("transactional:")) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: `that message was not sent as transactional (${sent.category ?? "no category"})` });
+      }
+      const inserted = await sql`
+        insert into business_reports (reporter_account_id, business_account_id, message_id, declared_category, reported_at)
+        values (${ctx.device.accountId}, ${input.businessId}, ${input.messageId}, ${sent.category}, ${clock.now()})
+        on conflict do nothing`;
+      if (inserted.count === 0) throw new TRPCError({ code: "CONFLICT", message: "you already reported this message" });
+      ctx.services.logger.info({ accountId: ctx.device.accountId, businessId: input.businessId }, "transactional message reported as marketing");
+      return { businessId: input.businessId, messageId: input.messageId, declaredCategory: sent.category };
+    }),
+  /**
+   * The calling business's standing: messages accepted per category (30-day horizon
+   * of the queue's id log), recipients currently opted out of its marketing, blocks,
+   * and reports of "transactional" messages that were marketing.
+   */
+  stats: deviceProcedure.query(async ({ ctx }) => {
+    const { sql } = ctx.services;
+    const me = ctx.device.accountId;
+    const { account } = await ctx.services.consent.get(me);
+    if (account.kind !== "business") throw new TRPCError({ code: "FORBIDDEN", message: "only a business account has business stats" });
+    const [sent, choices, reports] = await Promise.all([
+      sql<{ category: string; n: number }[]>`
+        select category, count(*)::int as n from accepted_messages
+        where sender_account_id = ${me} and category is not null group by category order by category`,
+      sql<{ marketing_opted_out: number; blocked: number }[]>`
+        with latest_marketing as (
+          select distinct on (account_id) account_id, kind from consent_events
+          where business_account_id = ${me} and kind in ('marketing-opted-out', 'marketing-opted-in')
+          order by account_id, id desc
+        ), latest_block as (
+          select distinct on (account_id) account_id, kind from consent_events
+          where business_account_id = ${me} and kind in ('business-blocked', 'business-unblocked')
+          order by account_id, id desc
+        )
+        select (select count(*)::int from latest_marketing where kind = 'marketing-opted-out') as marketing_opted_out,
+               (select count(*)::int from latest_block where kind = 'business-blocked') as blocked`,
+      sql<{ declared_category: string; n: number }[]>`
+        select declared_category, count(*)::int as n from business_reports
+        where business_account_id = ${me} group by declared_category order by declared_category`,
+    ]);
+    const sentByCategory = Object.fromEntries(sent.map((r) => [r.category, r.n]));
+    const transactionalSent = sent.filter((r) => r.category.startsWith("transactional:")).reduce((a, r) => a + r.n, 0);
+    const reported = reports.reduce((a, r) => a + r.n, 0);
+    return {
+      sentByCategory,
+      marketingOptedOut: choices[0]?.marketing_opted_out ?? 0,
+      blocked: choices[0]?.blocked ?? 0,
+      /** "Transactional" messages recipients reported as marketing, by declared category. */
+      reportedAsMarketing: Object.fromEntries(reports.map((r) => [r.declared_category, r.n])),
+      /** Reported share of the transactional messages sent (0 when none were sent). */
+      reportRate: transactionalSent === 0 ? 0 : reported / transactionalSent,
+    };
+  }),
   /** This account's choice about one business. */
   choice: deviceProcedure.input(businessInput).query(async ({ ctx, input }) => {
     const { state } = await ctx.services.consent.get(ctx.device.accountId);

@@ -24,7 +24,7 @@ let german: TestAccount;
 beforeAll(async () => {
   messenger = await startTestMessenger({ simStart: new Date("2016-08-20T08:00:00Z"), rateLimits: false });
   admin = httpApi(messenger.url, undefined, TEST_ADMIN_TOKEN);
-  // Indian numbers: the base regime (optout-2016) of historical-2016; Germany is under de-ban-2016.
+  // Indian numbers: the base regime (optout-2016) of historical-2016; Germany is under de-ban-2016 from 2016-09-27.
   ticked = await registerAccount(messenger.url, { phoneNumber: "+919810000001", keys: 3 });
   unticked = await registerAccount(messenger.url, { phoneNumber: "+919810000002" });
   laterOptOut = await registerAccount(messenger.url, { phoneNumber: "+919810000003" });
@@ -113,11 +113,11 @@ describe("dashboard (messenger)", () => {
       settingsOptOuts: 0,
       lockedOut: 0,
     });
-    // optout-2016 everywhere: the three who left the box ticked; historical-2016 bans Germany;
-    // optin: nobody ticked an unticked box; the EU pause and the ban: nobody.
+    // optout-2016 everywhere: the three who left the box ticked; historical-2016 the same until the
+    // Hamburg order of 2016-09-27; optin: nobody ticked an unticked box; the EU pause and the ban: nobody.
     expect(first.days[0]!.mayServe).toMatchObject({
       "optout-2016": { ads: 3, product: 3 },
-      "historical-2016": { ads: 2, product: 2 },
+      "historical-2016": { ads: 3, product: 3 },
       optin: { ads: 0, product: 0 },
       "eu-pause-2016": { ads: 0, product: 0 },
       "de-ban-2016": { ads: 0, product: 0 },

@@ -112,10 +112,10 @@ describe("the 2016 rollout", () => {
     await accept(german, true);
     await accept(brazilian, false);
     for (const mirror of [ticked, unticked, day29, day31, german, brazilian]) await expectDecisionsMatch(mirror);
-    // Opting out covers ads and product only; under the historical regime Germany gets nothing.
+    // Opting out covers ads and product only; Germany shares like everyone until the Hamburg order (2016-09-27).
     expect((await unticked.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: false, product: false, spam: true });
     expect((await ticked.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: true, product: true });
-    expect(Object.values((await german.account.api.settings.decisions.query()).purposes).some(Boolean)).toBe(false);
+    expect((await german.account.api.settings.decisions.query()).purposes).toMatchObject({ ads: true, product: true, spam: true });
 
     // Day 29 after accepting: the settings opt-out is still open.
     await admin.admin.advanceClock.mutate({ days: 29 });
@@ -135,6 +135,11 @@ describe("the 2016 rollout", () => {
       reason: "choice-window-closed",
     });
     await expectDecisionsMatch(day31);
+
+    // 2016-09-27, the Hamburg order: from now on Germany shares nothing at all.
+    await admin.admin.advanceClock.mutate({ days: 2 });
+    expect(Object.values((await german.account.api.settings.decisions.query()).purposes).some(Boolean)).toBe(false);
+    await expectDecisionsMatch(german);
 
     // The deadline has passed: the holdout can neither send nor receive...
     const holdoutTerms = await holdout.account.api.terms.current.query();
@@ -252,6 +257,66 @@ describe("business messaging choices", () => {
     const history = await messenger.server.services.sql<{ kind: string }[]>`
       select kind from consent_events where account_id = ${customer.accountId} and business_account_id is not null order by id`;
     expect(history.map((h) => h.kind)).toEqual(["marketing-opted-out", "business-blocked", "business-unblocked"]);
+  });
+
+  it("the marketing opt-out can be undone; every announced topic is delivered; a transactional message that was marketing can be reported", async () => {
+    const bank = await registerAccount(messenger.url, { business: "Hanse Bank" });
+    const customer = await registerAccount(messenger.url);
+    const other = await registerAccount(messenger.url);
+    for (const account of [bank, customer, other]) {
+      await account.api.terms.accept.mutate({ version: "2016-08-25", shareWithFacebook: true }).catch(() => undefined);
+    }
+    const send = async (category: Parameters<typeof bank.api.message.send.mutate>[0]["category"], to = customer) => {
+      const messageId = randomUUID();
+      await bank.api.message.send.mutate({
+        messageId,
+        recipient: { accountId: to.accountId },
+        type: 1,
+        content: Buffer.from("encrypted elsewhere").toString("base64"),
+        category,
+      });
+      return messageId;
+    };
+    for (const topic of ["reservation", "appointment", "order", "delivery", "flight-status", "bank-alert"] as const) {
+      await send({ kind: "transactional", topic });
+    }
+    expect(await refusal(send({ kind: "transactional", topic: "newsletter" as "order" }))).toMatchObject({ code: "BAD_REQUEST" });
+
+    // Opt out, then back in: marketing arrives again; both choices are recorded.
+    await customer.api.business.marketing.mutate({ businessId: bank.accountId, receive: false });
+    expect(await refusal(send({ kind: "marketing" }))).toMatchObject({ reason: "marketing-opted-out" });
+    expect(await customer.api.business.marketing.mutate({ businessId: bank.accountId, receive: true })).toMatchObject({
+      marketingOptOut: false,
+    });
+    const marketing = await send({ kind: "marketing" });
+    const history = await messenger.server.services.sql<{ kind: string }[]>`
+      select kind from consent_events where account_id = ${customer.accountId} and business_account_id = ${bank.accountId} order by id`;
+    expect(history.map((h) => h.kind)).toEqual(["marketing-opted-out", "marketing-opted-in"]);
+    // The recorded state says so too.
+    expect(await customer.api.business.choice.query({ businessId: bank.accountId })).toMatchObject({ marketingOptOut: false });
+
+    // A "bank alert" that was an offer: reported once; marketing or someone else's message cannot be reported.
+    const disguised = await send({ kind: "transactional", topic: "bank-alert" });
+    const report = { businessId: bank.accountId, messageId: disguised };
+    expect(await customer.api.business.reportMarketing.mutate(report)).toMatchObject({ declaredCategory: "transactional:bank-alert" });
+    expect(await refusal(customer.api.business.reportMarketing.mutate(report))).toMatchObject({ code: "CONFLICT" });
+    expect(await refusal(other.api.business.reportMarketing.mutate(report))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await refusal(customer.api.business.reportMarketing.mutate({ businessId: bank.accountId, messageId: marketing }))).toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    expect(await refusal(customer.api.business.reportMarketing.mutate({ businessId: bank.accountId, messageId: "nope" }))).toMatchObject({
+      code: "BAD_REQUEST",
+    });
+
+    const stats = await bank.api.business.stats.query();
+    expect(stats).toMatchObject({
+      marketingOptedOut: 0,
+      blocked: 0,
+      reportedAsMarketing: { "transactional:bank-alert": 1 },
+      sentByCategory: { marketing: 1, "transactional:bank-alert": 2, "transactional:reservation": 1 },
+    });
+    expect(stats.reportRate).toBeCloseTo(1 / 7);
+    expect(await refusal(customer.api.business.stats.query())).toMatchObject({ code: "FORBIDDEN" });
   });
 });
 

@@ -27,7 +27,7 @@ export const termsRouter = {
       serviceAvailable: canUseService(state, now, ctx.services.timeline),
       serviceRefusal: refusal?.message ?? null,
       /** The share box shown with the 2016 terms for this account. */
-      shareBox: inForce === SHARING_POLICY_VERSION ? shareBoxFor(state, ctx.services.regime.current, ctx.services.timeline) : null,
+      shareBox: inForce === SHARING_POLICY_VERSION ? shareBoxFor(state, now, ctx.services.regime.current, ctx.services.timeline) : null,
     };
   }),
 

@@ -21,7 +21,8 @@ export type ConsentEventKind =
   | "share-opted-out"
   | "business-blocked"
   | "business-unblocked"
-  | "marketing-opted-out";
+  | "marketing-opted-out"
+  | "marketing-opted-in";
 
 interface EventRow {
   kind: ConsentEventKind;

@@ -284,8 +284,8 @@ async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: 
       join devices d on d.account_id = input.recipient_account_id and d.device_id = input.recipient_device_id
     ),
     accepted as (
-      insert into accepted_messages (sender_account_id, message_id, recipient_account_id, envelope_id, accepted_at)
-      select sender_account_id, message_id, recipient_account_id, nextval(pg_get_serial_sequence('envelopes', 'id')), ${now}
+      insert into accepted_messages (sender_account_id, message_id, recipient_account_id, envelope_id, accepted_at, category)
+      select sender_account_id, message_id, recipient_account_id, nextval(pg_get_serial_sequence('envelopes', 'id')), ${now}, category
       from valid
       on conflict do nothing
       returning sender_account_id, message_id, envelope_id

@@ -3,15 +3,17 @@
  * moment use the regime in force then: an acceptance made under `optout-2016`
  * stays a pre-ticked box after a later switch to `optin`.
  */
-import { RegimeTimeline, type RegimeInput } from "@handshake/consent";
+import { regimeInputSchema, RegimeTimeline, type RegimeInput } from "@handshake/consent";
 import type postgres from "postgres";
 
 export class RegimeHistory {
   private constructor(private readonly timeline: RegimeTimeline) {}
 
   static async load(sql: postgres.Sql, fallback: RegimeInput): Promise<RegimeHistory> {
-    const rows = await sql<{ regime: RegimeInput; at: Date }[]>`select regime, at from regime_changes order by id`;
-    return new RegimeHistory(new RegimeTimeline(rows, fallback));
+    const rows = await sql<{ regime: unknown; at: Date }[]>`select regime, at from regime_changes order by id`;
+    // Parsed, not cast: a dated spec's `from` is stored as an ISO string and must come back a Date.
+    const changes = rows.map((row) => ({ regime: regimeInputSchema.parse(row.regime) as RegimeInput, at: row.at }));
+    return new RegimeHistory(new RegimeTimeline(changes, fallback));
   }
 
   /** The regime in force now (the latest recorded). */

@@ -7,6 +7,13 @@
  */
 import { useEffect, useRef } from "react";
 
+/** A dated event drawn as a vertical rule with a label (e.g. a regulator's order). */
+export interface ChartEvent {
+  /** One of the chart's x labels. */
+  x: string;
+  label: string;
+}
+
 export interface Series {
   name: string;
   colour: string;
@@ -23,6 +30,8 @@ interface Props {
   yMax?: number;
   formatY?: (value: number) => string;
   testId?: string;
+  /** Vertical rules with labels; events whose x is not a label are left out. */
+  events?: ChartEvent[];
 }
 
 interface Point {
@@ -45,13 +54,14 @@ export function yTickCount(top: number, wholeNumbers: boolean): number {
   return wholeNumbers ? Math.max(1, Math.min(5, Math.ceil(top))) : 5;
 }
 
-export function LineChart({ title, description, xLabels, series, yMax, formatY = String, testId }: Props) {
+export function LineChart({ title, description, xLabels, series, yMax, formatY = String, testId, events = [] }: Props) {
   const holder = useRef<HTMLDivElement>(null);
   const points: Point[] = series.flatMap((s) => s.values.flatMap((y, i) => (y === null ? [] : [{ x: xLabels[i]!, y, series: s.name }])));
   const wholeNumbers = points.every((p) => Number.isInteger(p.y));
   const top = yMax ?? Math.max(1, ...points.map((p) => p.y));
   // Redraw only when what is drawn changes (refetches hand back equal data every few seconds).
-  const drawn = JSON.stringify({ xLabels, series, top });
+  const shownEvents = events.filter((e) => xLabels.includes(e.x));
+  const drawn = JSON.stringify({ xLabels, series, top, shownEvents });
 
   useEffect(() => {
     let chart: Element | null = null;
@@ -73,6 +83,14 @@ export function LineChart({ title, description, xLabels, series, yMax, formatY =
         color: { domain: series.map((s) => s.name), range: series.map((s) => s.colour) },
         marks: [
           Plot.ruleY([0]),
+          Plot.ruleX(shownEvents, { x: "x", stroke: "#6b7280", strokeDasharray: "3 3" }),
+          // Alternate label rows, so events a few days apart (the ICO and EU pauses) do not overlap.
+          ...[0, 1].map((row) =>
+            Plot.text(
+              shownEvents.filter((_, i) => i % 2 === row),
+              { x: "x", frameAnchor: "top", text: "label", textAnchor: "start", dx: 3, dy: 2 + row * 14, fill: "#374151" },
+            ),
+          ),
           ...series.map((s, k) =>
             Plot.lineY(
               points.filter((p) => p.series === s.name),
@@ -102,7 +120,7 @@ export function LineChart({ title, description, xLabels, series, yMax, formatY =
 
   return (
     <figure className="chart">
-      <div ref={holder} data-testid={testId} data-points={points.length} className="chart-plot" />
+      <div ref={holder} data-testid={testId} data-points={points.length} data-events={shownEvents.length} className="chart-plot" />
       <figcaption>
         <ul className="legend">
           {series.map((s, k) => (

@@ -142,7 +142,9 @@ export function ClockPanel({ now }: { now: string | undefined }) {
   const move = useMutation(
     messenger.admin.advanceClock.mutationOptions({
       onSuccess: async (moved) => {
-        setMessage(`Moved to ${simTime(moved.now)}.`);
+        // A regulator's date passed (historical-2016): Facebook was sent fresh snapshots to delete or narrow.
+        const regulatory = moved.regulatoryEvents > 0 ? ` A regulator's date passed: ${moved.regulatoryEvents} accounts re-sent to Facebook.` : "";
+        setMessage(`Moved to ${simTime(moved.now)}.${regulatory}`);
         await Promise.all([
           queryClient.invalidateQueries({ queryKey: messenger.pathKey() }),
           queryClient.invalidateQueries({ queryKey: facebook.pathKey() }),

@@ -1,14 +1,29 @@
 /** Rollout: acceptances, unticked boxes, opt-outs and lock-outs over the 30 days, and what each regime lets serve ads. */
+import { ANNOUNCED_2016, REGULATORY_EVENTS_2016 } from "@handshake/consent";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { REFRESH_MS, useMessenger } from "../api";
-import { LineChart } from "../charts/LineChart";
+import { LineChart, type ChartEvent } from "../charts/LineChart";
 import { count, percent } from "../format";
 import { ErrorNote } from "../widgets";
 import { ClockPanel } from "./Overview";
 
 const DAYS = 31;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The axis runs past the 30 days to the last regulator's date (the EU pause, mid-November 2016) and a few days more. */
+const AXIS_DAYS = Math.max(DAYS, Math.ceil((Math.max(...REGULATORY_EVENTS_2016.map((e) => e.at.getTime())) - ANNOUNCED_2016.getTime()) / DAY_MS) + 4);
+
+/** The 2016 timeline's dates as chart events (sources in @handshake/consent policy.ts). */
+function rolloutEvents(announced: number): ChartEvent[] {
+  const label = (at: number) => new Date(at).toISOString().slice(5, 10);
+  return [
+    { x: label(announced), label: "New terms" },
+    ...REGULATORY_EVENTS_2016.map((e) => ({
+      x: label(e.at.getTime()),
+      label: e.scope === "DE" ? "Hamburg order (DE)" : e.scope === "GB" ? "ICO pause (UK)" : "EU pause",
+    })),
+  ];
+}
 const COLOURS = ["#1f6feb", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e"];
 
 export function RolloutPage() {
@@ -23,7 +38,8 @@ export function RolloutPage() {
   });
   const data = r.data;
   const announced = data ? new Date(data.announcedAt).getTime() : Date.parse("2016-08-25T00:00:00Z");
-  const xLabels = Array.from({ length: DAYS }, (_, i) => new Date(announced + i * DAY_MS).toISOString().slice(5, 10));
+  const xLabels = Array.from({ length: AXIS_DAYS }, (_, i) => new Date(announced + i * DAY_MS).toISOString().slice(5, 10));
+  const events = rolloutEvents(announced);
   const column = (pick: (d: NonNullable<typeof data>["days"][number]) => number) =>
     xLabels.map((_, i) => (data?.days[i] ? pick(data.days[i]) : null));
   const last = data?.days[data.days.length - 1];
@@ -35,7 +51,9 @@ export function RolloutPage() {
         The 30 days after the new terms of 2016-08-25, day by day up to the simulated now: who accepted, who unticked the
         pre-ticked box, who opted out later in Settings, and who was locked out at the deadline. Below: the share of accounts
         whose data may serve {purpose === "ads" ? "ads" : "product experiences"} under each regime, decided by the consent rules
-        over each account&rsquo;s history.
+        over each account&rsquo;s history. Dashed rules mark the regulators&rsquo; dates under <code>historical-2016</code>:
+        Hamburg&rsquo;s order stops German sharing (2016-09-27), the ICO (2016-11-07) and the EU (mid-November) pause ads and
+        product use.
       </p>
       <div className="grid">
         <section aria-labelledby="rollout-controls" className="panel">
@@ -83,6 +101,7 @@ export function RolloutPage() {
             { name: "Locked out (no acceptance by the deadline)", colour: COLOURS[4]!, values: column((d) => d.lockedOut) },
           ]}
           formatY={(v) => count(Math.round(v))}
+          events={events}
         />
       </section>
       <section aria-labelledby="regimes-title" className="panel">
@@ -99,6 +118,7 @@ export function RolloutPage() {
             values: column((d) => (d.registered === 0 ? 0 : (100 * d.mayServe[regime][purpose]) / d.registered)),
           }))}
           formatY={(v) => `${Math.round(v)} %`}
+          events={events}
         />
         {data && data.days.length > 0 ? (
           <details>

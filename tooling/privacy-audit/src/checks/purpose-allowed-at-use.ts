@@ -35,7 +35,7 @@ export function purposeAllowedAtUse(ctx: ConsentContext, recorder: CheckRecorder
       }
       const regime = ctx.regimes.at(row.at);
       if (!mayShare(state, purpose, row.at, regime)) {
-        const applied = regimeFor(regime, state.country as CountryCode);
+        const applied = regimeFor(regime, state.country as CountryCode, row.at);
         const choice = shareChoiceAt(state, row.at);
         const consent =
           choice === null

@@ -73,7 +73,7 @@ export const auditLog = pgTable(
     whatsappAccountId: uuid().notNull(),
     datum: text().notNull(),
     purpose: text().notNull(),
-    feature: text({ enum: ["link", "suggestion", "audience-match", "ad", "spam-check"] }).notNull(),
+    feature: text({ enum: ["link", "suggestion", "audience-match", "ad", "spam-check", "metrics-view"] }).notNull(),
     at: timestamp({ withTimezone: true }).notNull(),
   },
   (t) => [index().on(t.whatsappAccountId), index().on(t.purpose)],

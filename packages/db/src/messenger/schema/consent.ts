@@ -11,7 +11,14 @@ export const consentEvents = pgTable(
     id: bigserial({ mode: "bigint" }).primaryKey(),
     accountId: uuid().notNull(),
     kind: text({
-      enum: ["terms-accepted", "share-opted-out", "business-blocked", "business-unblocked", "marketing-opted-out"],
+      enum: [
+        "terms-accepted",
+        "share-opted-out",
+        "business-blocked",
+        "business-unblocked",
+        "marketing-opted-out",
+        "marketing-opted-in",
+      ],
     }).notNull(),
     /** The policy version accepted, or in force when the choice was made. */
     policyVersion: text().notNull(),

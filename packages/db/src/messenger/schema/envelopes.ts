@@ -42,6 +42,8 @@ export const acceptedMessages = pgTable(
     recipientAccountId: uuid().notNull(),
     envelopeId: bigint({ mode: "bigint" }).notNull(),
     acceptedAt: timestamp({ withTimezone: true }).notNull(),
+    /** Business messages only: the cleartext category it was sent under (what a recipient's report is checked against). */
+    category: text(),
   },
   (t) => [primaryKey({ columns: [t.senderAccountId, t.messageId] }), index().on(t.acceptedAt)],
 );

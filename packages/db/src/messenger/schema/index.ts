@@ -7,3 +7,4 @@ export * from "./sharing";
 export * from "./tallies";
 export * from "./limits";
 export * from "./verification";
+export * from "./business";
