@@ -35,6 +35,8 @@ export async function startTestMessenger(
     facebookUrl?: string;
     /** Use this database instead of a fresh one (e.g. to restart on the same data). */
     databaseUrl?: string;
+    /** Join a bus of several nodes (a real nats-server) instead of the in-process bus. */
+    nats?: { url: string; nodeId: string; sweepIntervalMs?: number; subjectPrefix?: string };
   } = {},
 ): Promise<TestMessenger> {
   const database = options.databaseUrl
@@ -53,6 +55,7 @@ export async function startTestMessenger(
     ...(options.regime ? { regime: options.regime } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+    ...(options.nats ? { nats: options.nats } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

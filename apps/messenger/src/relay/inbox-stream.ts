@@ -12,7 +12,7 @@
  * Likewise, when the client reads slower than we write, we wait for the socket's
  * `bufferedAmount` to drain instead of letting ws buffer without limit.
  */
-import { tracked } from "@trpc/server";
+import { TRPCError, tracked } from "@trpc/server";
 import type postgres from "postgres";
 import type { WebSocket } from "ws";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
@@ -40,12 +40,29 @@ export async function* streamInbox(options: InboxStreamOptions) {
 
   let live: DeliveredEnvelope[] = [];
   let overflowed = false;
+  let displaced = false;
   let wake: (() => void) | null = null;
-  const unsubscribe = bus.subscribe(device, (envelope) => {
-    if (live.length >= maxBuffered) overflowed = true;
-    else live.push(envelope);
-    wake?.();
-  });
+  let cursor = BigInt(options.afterId ?? 0);
+  const unsubscribe = bus.subscribe(
+    device,
+    (envelope) => {
+      if (live.length >= maxBuffered) overflowed = true;
+      else live.push(envelope);
+      wake?.();
+    },
+    {
+      // A bus between nodes sends wake-ups, not envelopes: re-read from the database.
+      reread: (envelopeId) => {
+        if (envelopeId !== undefined && BigInt(envelopeId) <= cursor) return;
+        overflowed = true;
+        wake?.();
+      },
+      displaced: () => {
+        displaced = true;
+        wake?.();
+      },
+    },
+  );
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort);
 
@@ -55,10 +72,10 @@ export async function* streamInbox(options: InboxStreamOptions) {
     }
   };
 
-  let cursor = BigInt(options.afterId ?? 0);
   let readBacklog = true;
   try {
-    while (!signal?.aborted) {
+    await bus.ready?.();
+    while (!signal?.aborted && !displaced) {
       if (readBacklog) {
         readBacklog = false;
         overflowed = false;
@@ -84,10 +101,13 @@ export async function* streamInbox(options: InboxStreamOptions) {
         readBacklog = true;
         continue;
       }
-      if (live.length === 0 && !signal?.aborted) {
+      if (live.length === 0 && !signal?.aborted && !displaced) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
+    }
+    if (displaced) {
+      throw new TRPCError({ code: "CONFLICT", message: "this device connected again on another node; this older stream is closed" });
     }
   } finally {
     unsubscribe();
