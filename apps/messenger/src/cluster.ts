@@ -18,13 +18,10 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveDatabase } from "@handshake/db/resolve";
-import { z } from "zod";
 import { readEnv } from "./env";
 import { createLogger } from "./log";
 
 const env = readEnv();
-const nodes = z.coerce.number().int().min(1).max(64).default(2).safeParse(process.env.MESSENGER_NODES);
-if (!nodes.success) throw new Error(`invalid MESSENGER_NODES: ${nodes.error.issues[0]!.message} (1 to 64)`);
 if (!env.NATS_URL) throw new Error("several nodes need a bus: set NATS_URL (e.g. nats://127.0.0.1:4222; apt-get install nats-server)");
 const logger = createLogger({ level: env.LOG_LEVEL }).child({ role: "cluster" });
 
@@ -59,8 +56,8 @@ function fork(slot: number): Worker {
   });
   return worker;
 }
-for (let slot = 0; slot < nodes.data; slot++) fork(slot);
-logger.info({ nodes: nodes.data, port: env.PORT, nats: env.NATS_URL, pid: process.pid }, "messenger cluster started");
+for (let slot = 0; slot < env.MESSENGER_NODES; slot++) fork(slot);
+logger.info({ nodes: env.MESSENGER_NODES, port: env.PORT, nats: env.NATS_URL, pid: process.pid }, "messenger cluster started");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
