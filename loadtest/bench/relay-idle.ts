@@ -98,6 +98,9 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     const databaseUrl = await ensureDatabase(pg.url, "bench_relay_idle");
     await migrateDatabase(databaseUrl, "messenger");
     const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    // Each connect commits a last-seen update; this bench measures holding connections,
+    // not fsync latency, so commits here do not wait for the WAL flush (new sessions only).
+    await sql.unsafe("alter database bench_relay_idle set synchronous_commit = off");
     const seedStart = performance.now();
     // One more device than connect: index `devices` is the prober's.
     await seedBenchDevices(sql, devices + 1, (done) => {
@@ -121,6 +124,12 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     const baselineTotal = servers.reduce((s, x) => s + x.baseline, 0);
     console.log(`${nodes} server process(es) ready, baseline RSS ${mb(baselineTotal)} in total${nats ? `; nats-server ${mb(natsRss0)}` : ""}`);
 
+    // Heap snapshots of server 0 before and after connecting, to see what a connection holds.
+    const snapshotDir = process.env.HANDSHAKE_BENCH_HEAP_SNAPSHOTS;
+    if (snapshotDir) {
+      servers[0]!.child.send(`snapshot ${path.join(snapshotDir, "idle-before.heapsnapshot")}`);
+      await servers[0]!.child.next((o) => o.snapshot === true, 120_000);
+    }
     const perClient = Math.ceil(devices / clientProcesses);
     const clients: Child[] = [];
     const connectStart = performance.now();
@@ -147,6 +156,10 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     const firstError = connectedReports.find((r) => r.firstError)?.firstError;
     console.log(`${connected} connected, ${failed} failed${firstError ? ` (first: ${String(firstError)})` : ""} in ${connectSeconds.toFixed(1)} s`);
 
+    if (snapshotDir) {
+      servers[0]!.child.send(`snapshot ${path.join(snapshotDir, "idle-after.heapsnapshot")}`);
+      await servers[0]!.child.next((o) => o.snapshot === true, 120_000);
+    }
     // Probes: one seeded device sends to random idle devices over HTTP, through random nodes.
     const prober = benchCredential(devices);
     const probeLatencies: number[] = [];

@@ -5,6 +5,7 @@
  * id) it joins the other nodes' bus, as a node of `--nodes K` does.
  */
 import { createInterface } from "node:readline";
+import { writeHeapSnapshot } from "node:v8";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
 
@@ -22,6 +23,12 @@ const { url, wsUrl } = await server.listen(0, "127.0.0.1");
 console.log(JSON.stringify({ ready: true, url, wsUrl, pid: process.pid }));
 
 createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim().startsWith("snapshot ")) {
+    (globalThis as { gc?: () => void }).gc?.();
+    writeHeapSnapshot(line.trim().slice("snapshot ".length));
+    console.log(JSON.stringify({ snapshot: true }));
+    return;
+  }
   if (line.trim() !== "mem") return;
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
