@@ -20,6 +20,8 @@ interface Config {
   firstAddress: number;
   addresses: number;
   concurrency: number;
+  /** Stop opening new connections after this many seconds and hold what is open. */
+  connectSeconds: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
@@ -63,11 +65,13 @@ function connect(index: number): Promise<void> {
 
 const begin = performance.now();
 let next = 0;
+const progress = setInterval(() => say({ phase: "progress", connected: sockets.length }), 30_000);
 let failed = 0;
 let firstError: string | null = null;
 await Promise.all(
   Array.from({ length: config.concurrency }, async () => {
-    while (next < config.count) {
+    const deadline = begin + config.connectSeconds * 1000;
+    while (next < config.count && performance.now() < deadline) {
       const index = config.from + next++;
       // One retry: a busy 2-core machine sometimes refuses a burst of connects.
       try {
@@ -83,7 +87,8 @@ await Promise.all(
     }
   }),
 );
-say({ phase: "connected", connected: sockets.length, failed, firstError, seconds: (performance.now() - begin) / 1000 });
+say({ phase: "connected", connected: sockets.length, failed, firstError, notTried: config.count - Math.min(next, config.count), seconds: (performance.now() - begin) / 1000 });
+clearInterval(progress);
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   const command = line.trim();

@@ -30,6 +30,8 @@ export interface IdleBenchOptions {
   probeRate: number;
   /** Connections each client process opens at once. */
   concurrency: number;
+  /** Connecting stops after this long; the run measures what is held then. */
+  connectSeconds: number;
 }
 
 type Json = Record<string, unknown>;
@@ -144,17 +146,31 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
         firstAddress: 2 + c * 8,
         addresses: 8,
         concurrency: options.concurrency,
+        connectSeconds: options.connectSeconds,
       };
       const child = new Child(`clients ${c}`, spawn(process.execPath, ["--import", "tsx", path.join(here, "relay-idle-clients.ts"), JSON.stringify(config)], { cwd: here, stdio: ["pipe", "pipe", "pipe"] }));
       children.push(child);
       clients.push(child);
     }
-    const connectedReports = await Promise.all(clients.map((c) => c.next((o) => o.phase === "connected", 900_000)));
+    const held = new Map<Child, number>();
+    for (const client of clients) {
+      void client.next((o) => {
+        if (o.phase === "progress") held.set(client, Number(o.connected));
+        return false;
+      }, options.connectSeconds * 1000 + 120_000).catch(() => {});
+    }
+    const progressTimer = setInterval(() => {
+      const total = [...held.values()].reduce((s, n) => s + n, 0);
+      if (total > 0) console.log(`  ${total} connected after ${((performance.now() - connectStart) / 1000).toFixed(0)} s`);
+    }, 60_000);
+    const connectedReports = await Promise.all(clients.map((c) => c.next((o) => o.phase === "connected", options.connectSeconds * 1000 + 120_000)));
+    clearInterval(progressTimer);
     const connectSeconds = (performance.now() - connectStart) / 1000;
     const connected = connectedReports.reduce((s, r) => s + Number(r.connected), 0);
     const failed = connectedReports.reduce((s, r) => s + Number(r.failed), 0);
     const firstError = connectedReports.find((r) => r.firstError)?.firstError;
-    console.log(`${connected} connected, ${failed} failed${firstError ? ` (first: ${String(firstError)})` : ""} in ${connectSeconds.toFixed(1)} s`);
+    const notTried = connectedReports.reduce((s, r) => s + Number(r.notTried), 0);
+    console.log(`${connected} connected, ${failed} failed${firstError ? ` (first: ${String(firstError)})` : ""} in ${connectSeconds.toFixed(1)} s${notTried ? `; ${notTried} not tried before the ${options.connectSeconds} s connect deadline` : ""}`);
 
     if (snapshotDir) {
       servers[0]!.child.send(`snapshot ${path.join(snapshotDir, "idle-after.heapsnapshot")}`);

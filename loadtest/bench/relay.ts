@@ -35,6 +35,7 @@ options:
   --probes p     probe messages to random idle devices (default 1000, at most 20000)
   --probe-rate r probes per second (default 100)
   --concurrency c  connections each client process opens at once (default 200)
+  --connect-seconds s  stop connecting after s seconds (default 900, at most 1800) and measure what is held
   --profile      run the server under node --cpu-prof (loadtest/reports/profiles/)
   -h, --help     this text`;
 
@@ -55,6 +56,7 @@ try {
       probes: { type: "string", default: "1000" },
       "probe-rate": { type: "string", default: "100" },
       concurrency: { type: "string", default: "200" },
+      "connect-seconds": { type: "string", default: "900" },
       profile: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -84,6 +86,7 @@ if (values.idle !== undefined) {
       probes: Math.min(20_000, Math.floor(positive("probes", values.probes))),
       probeRate: positive("probe-rate", values["probe-rate"]),
       concurrency: Math.floor(positive("concurrency", values.concurrency)),
+      connectSeconds: Math.min(1800, positive("connect-seconds", values["connect-seconds"])),
     });
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -122,7 +122,11 @@ export class NatsInboxBus implements InboxBus {
       owned.streams.delete(stream);
       if (owned.streams.size > 0 || this.devices.get(key) !== owned) return;
       this.devices.delete(key);
-      if (!this.nc.isClosed()) owned.subscription.unsubscribe();
+      try {
+        owned.subscription.unsubscribe();
+      } catch {
+        // Closed or draining: the server forgets the subscription with the connection.
+      }
     };
   }
 
