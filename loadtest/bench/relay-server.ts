@@ -1,25 +1,34 @@
 /**
  * The messenger under benchmark, in its own process: rate limits off, logs silent,
  * 127.0.0.1 only. Prints one JSON line with its URL; on stdin "mem" it collects
- * garbage and prints its memory; SIGTERM closes it.
+ * garbage and prints its memory; SIGTERM closes it. With a NATS URL (and a node
+ * id) it joins the other nodes' bus, as a node of `--nodes K` does.
  */
 import { createInterface } from "node:readline";
+import { writeHeapSnapshot } from "node:v8";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
 
-const databaseUrl = process.argv[2];
-if (!databaseUrl) throw new Error("usage: relay-server.ts <database url>");
+const [databaseUrl, natsUrl, nodeId] = process.argv.slice(2);
+if (!databaseUrl) throw new Error("usage: relay-server.ts <database url> [nats url] [node id]");
 
 const server = await createMessengerServer({
   databaseUrl,
   logger: createLogger({ level: "silent" }),
   rateLimits: false,
-  poolSize: 10,
+  poolSize: natsUrl ? 6 : 10,
+  ...(natsUrl ? { nats: { url: natsUrl, nodeId: nodeId ?? `bench-${process.pid}` } } : {}),
 });
 const { url, wsUrl } = await server.listen(0, "127.0.0.1");
 console.log(JSON.stringify({ ready: true, url, wsUrl, pid: process.pid }));
 
 createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim().startsWith("snapshot ")) {
+    (globalThis as { gc?: () => void }).gc?.();
+    writeHeapSnapshot(line.trim().slice("snapshot ".length));
+    console.log(JSON.stringify({ snapshot: true }));
+    return;
+  }
   if (line.trim() !== "mem") return;
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();

@@ -4,7 +4,9 @@
  * (embedded, in a temp folder). 127.0.0.1 only; bounded in time and count.
  *
  *   pnpm bench relay [--clients 2000] [--rate 20000] [--seconds 15]
- *   pnpm bench relay --idle 18000          idle connections: memory per connection
+ *   pnpm bench relay --idle 100000 --nodes 6   idle subscribed devices over K server processes
+ *                                              (bench/relay-idle.ts): memory per connection,
+ *                                              connects/s, latency to a random idle device
  *   pnpm bench relay --profile             the server runs under node --cpu-prof
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -15,17 +17,25 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
+import { runIdleBench } from "./relay-idle";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
 const usage = `usage:
   pnpm bench relay [--clients 2000] [--rate 20000] [--seconds 15] [--profile]
-  pnpm bench relay --idle 18000 [--profile]
+  pnpm bench relay --idle 100000 --nodes 6 [--probes 1000] [--probe-rate 100] [--concurrency 200]
 options:
   --clients n    WebSocket clients exchanging messages (default 2000)
   --rate r       messages per second offered, open loop (default 20000)
   --seconds s    how long to send (default 15, at most ${MAX_SECONDS})
-  --idle n       hold n idle subscribed connections instead, and measure memory per connection
+  --idle n       hold n idle subscribed devices (seeded, not registered) and measure memory per
+                 connection, connects/s and latency of probes to random idle devices
+  --nodes k      server processes for --idle (over a nats-server when k > 1; default: as few as
+                 the 20,000 open-files limit allows); client processes: one per 18,000 devices
+  --probes p     probe messages to random idle devices (default 1000, at most 20000)
+  --probe-rate r probes per second (default 100)
+  --concurrency c  connections each client process opens at once (default 200)
+  --connect-seconds s  stop connecting after s seconds (default 900, at most 1800) and measure what is held
   --profile      run the server under node --cpu-prof (loadtest/reports/profiles/)
   -h, --help     this text`;
 
@@ -42,6 +52,11 @@ try {
       rate: { type: "string", default: "20000" },
       seconds: { type: "string", default: "15" },
       idle: { type: "string" },
+      nodes: { type: "string" },
+      probes: { type: "string", default: "1000" },
+      "probe-rate": { type: "string", default: "100" },
+      concurrency: { type: "string", default: "200" },
+      "connect-seconds": { type: "string", default: "900" },
       profile: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -59,9 +74,30 @@ const positive = (name: string, raw: string) => {
   if (!Number.isFinite(value) || value <= 0) usageError(`--${name} must be a positive number, got "${raw}"`);
   return value;
 };
+if (values.idle !== undefined) {
+  const devices = Math.floor(positive("idle", values.idle));
+  const nodes = values.nodes !== undefined ? Math.floor(positive("nodes", values.nodes)) : Math.ceil(devices / 18_000);
+  if (nodes > 32) usageError("--nodes must be at most 32 on one machine");
+  if (devices > 500_000) usageError("--idle must be at most 500000 (bounded run)");
+  try {
+    await runIdleBench({
+      devices,
+      nodes,
+      probes: Math.min(20_000, Math.floor(positive("probes", values.probes))),
+      probeRate: positive("probe-rate", values["probe-rate"]),
+      concurrency: Math.floor(positive("concurrency", values.concurrency)),
+      connectSeconds: Math.min(1800, positive("connect-seconds", values["connect-seconds"])),
+    });
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+if (values.nodes !== undefined) usageError("--nodes goes with --idle (the exchange mode runs one server process)");
 const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
 positive("rate", values.rate);
-const clients = Math.floor(values.idle !== undefined ? positive("idle", values.idle) : positive("clients", values.clients));
+const clients = Math.floor(positive("clients", values.clients));
 // Each connection is a file descriptor in both processes; the hard limit cannot be raised here.
 const fdLimit = await readFile("/proc/self/limits", "utf8")
   .then((t) => Number(t.match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? 1_000_000))
@@ -120,35 +156,28 @@ try {
   const baseline = (await next(server, "mem")).mem as { rss: number; heapUsed: number };
   console.log(`server ready (pid ${String(ready.pid)}), baseline RSS ${mb(baseline.rss)}, heap ${mb(baseline.heapUsed)}`);
 
-  const mode = values.idle ? "idle" : "exchange";
-  load = spawn(process.execPath, ["--import", "tsx", path.join(here, "relay-clients.ts"), mode, String(ready.url), String(ready.wsUrl), String(clients), values.rate!, String(seconds)], {
+  load = spawn(process.execPath, ["--import", "tsx", path.join(here, "relay-clients.ts"), "exchange", String(ready.url), String(ready.wsUrl), String(clients), values.rate!, String(seconds)], {
     cwd: here,
     stdio: ["pipe", "pipe", "pipe"],
   });
   watch(load);
-  const connected = await next(load, "connected");
-  void connected;
-  let result: Record<string, unknown> | null = null;
-  if (mode === "idle") await new Promise((resolve) => setTimeout(resolve, 3000));
-  else result = await next(load, "done");
+  await next(load, "connected");
+  const result = await next(load, "done");
 
   server.stdin!.write("mem\n");
   const after = (await next(server, "mem")).mem as { rss: number; heapUsed: number };
   const rss = await rssOf(Number(ready.pid));
   const perConnection = (after.rss - baseline.rss) / clients;
   console.log("\nrelay benchmark (127.0.0.1, one messenger process, embedded PostgreSQL with default durability)");
-  if (result) {
+  {
     console.log(`  clients                 ${clients}`);
     console.log(`  offered rate            ${values.rate} msg/s for ${seconds} s (open loop)`);
     console.log(`  sustained (delivered)   ${Math.round(Number(result.deliveredPerSecond))} msg/s`);
     console.log(`  delivery latency        p50 ${String(result.p50)} ms, p99 ${String(result.p99)} ms, max ${String(result.max)} ms (${String(result.samples)} samples)`);
     console.log(`  sent / received / errs  ${String(result.sent)} / ${String(result.received)} / ${String(result.sendErrors)}`);
-  } else {
-    console.log(`  idle connections        ${clients} (authenticated, inbox subscribed)`);
   }
   console.log(`  server RSS              ${mb(rss)} (after GC ${mb(after.rss)}; heap ${mb(after.heapUsed)})`);
   console.log(`  memory per connection   ${(perConnection / 1024).toFixed(1)} KB (RSS growth after GC / connections)`);
-  if (mode === "idle") load.stdin!.write("stop\n");
 } finally {
   load?.kill("SIGTERM");
   if (server && server.exitCode === null) {

@@ -33,6 +33,14 @@ const envSchema = z.object({
    */
   PHONE_CARRIER: z.enum(["simulated", "none"]).optional(),
   NODE_ENV: z.string().optional(),
+  /** Several nodes: the NATS server(s) between them, e.g. nats://10.0.0.5:4222 (comma-separated). Unset: one node, in-process bus. */
+  NATS_URL: z.string().regex(/^nats:\/\/[^\s,]+(,nats:\/\/[^\s,]+)*$/, { message: "must be nats://host:port (comma-separated for several)" }).optional(),
+  /** This node's id among the nodes on one NATS (default: hostname-pid). */
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "letters, digits, _ and - only (at most 64)" }).optional(),
+  /** `cluster.ts` only: how many messenger nodes (workers) share the port. */
+  MESSENGER_NODES: z.coerce.number().int().min(1).max(64).default(2),
+  /** How often (ms) a node looks for envelopes whose NATS wake-up never came (the database fallback). */
+  MISSED_DELIVERY_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   ACCEPTANCE_DAYS: z.coerce.number().min(0).max(365).default(30),
   OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });

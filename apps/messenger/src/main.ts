@@ -1,6 +1,7 @@
 /** Messenger entry point: environment -> database -> server. Wiring only. */
 import { makeTimeline } from "@handshake/consent";
 import { resolveDatabase } from "@handshake/db/resolve";
+import { hostname } from "node:os";
 import path from "node:path";
 import { readEnv } from "./env";
 import { createLogger } from "./log";
@@ -27,6 +28,9 @@ const server = await createMessengerServer({
   regime: env.CONSENT_REGIME,
   phoneCarrier: env.PHONE_CARRIER,
   timeline: makeTimeline({ acceptanceDays: env.ACCEPTANCE_DAYS, optOutWindowDays: env.OPT_OUT_WINDOW_DAYS }),
+  nats: env.NATS_URL
+    ? { url: env.NATS_URL, nodeId: env.NODE_ID ?? `${hostname()}-${process.pid}`, sweepIntervalMs: env.MISSED_DELIVERY_SWEEP_MS }
+    : null,
 });
 const { url, wsUrl } = await server.listen(env.PORT, env.HOST);
 logger.info(
@@ -37,6 +41,7 @@ logger.info(
     simulatedNow: server.services.clock.now().toISOString(),
     regime: env.CONSENT_REGIME,
     admin: Boolean(env.ADMIN_TOKEN),
+    nats: env.NATS_URL ?? null,
   },
   "messenger listening",
 );

@@ -27,7 +27,9 @@ import { RegimeHistory } from "./storage/regimes";
 import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";
-import { LocalInboxBus } from "./relay/bus";
+import { LocalInboxBus, type InboxBus } from "./relay/bus";
+import { MissedDeliverySweep } from "./relay/missed-delivery-sweep";
+import { NatsInboxBus } from "./relay/nats-bus";
 import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
@@ -73,6 +75,11 @@ export interface MessengerServerOptions {
   expiryIntervalMs?: number;
   /** Relay limits: inbox streams per connection and device, unsent bytes per socket (tests shrink them). */
   relay?: { presence?: PresenceOptions; socketBudget?: SocketBudgetOptions };
+  /**
+   * Several nodes: the NATS server(s) between them (relay/nats-bus.ts) and this
+   * node's id. Without it the bus is in-process (one node).
+   */
+  nats?: { url: string; nodeId: string; subjectPrefix?: string; sweepIntervalMs?: number } | null;
 }
 
 export interface MessengerServer {
@@ -80,6 +87,8 @@ export interface MessengerServer {
   http: Server;
   /** The WebSocket server (tests drop connections through it). */
   wss: WebSocketServer;
+  /** The database fallback of the NATS bus (null with the in-process bus). */
+  sweep: MissedDeliverySweep | null;
   listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
   /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
   close(): Promise<void>;
@@ -106,7 +115,17 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   if (!regime.recorded() || JSON.stringify(regime.current) !== JSON.stringify(configuredRegime)) {
     await share.switchRegime(configuredRegime, clock.now());
   }
-  const bus = new LocalInboxBus();
+  let bus: InboxBus;
+  let sweep: MissedDeliverySweep | null = null;
+  if (options.nats) {
+    const natsBus = await NatsInboxBus.connect({ ...options.nats, logger });
+    sweep = new MissedDeliverySweep(sql, natsBus, logger, options.nats.sweepIntervalMs);
+    await sweep.start();
+    bus = natsBus;
+  } else {
+    bus = new LocalInboxBus();
+  }
+  const nodeId = options.nats?.nodeId ?? null;
   const presence = new InboxPresence(serviceGate(consent, clock, timeline), logger, options.relay?.presence);
   const socketBudget = new SocketBudget(logger, options.relay?.socketBudget);
   const limiter = options.rateLimits === false ? new RateLimiter(sql, {}, false) : new RateLimiter(sql, options.rateLimits);
@@ -153,7 +172,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const http = createServer((req, res) => {
     if (req.url === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true, connectedDevices: bus.connectedDevices() }));
+      res.end(JSON.stringify({ ok: true, nodeId, pid: process.pid, connectedDevices: bus.connectedDevices() }));
       return;
     }
     if (!req.url?.startsWith("/trpc/")) {
@@ -195,6 +214,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     services,
     http,
     wss,
+    sweep,
     listen: (port = 0, host = "127.0.0.1") =>
       new Promise((resolve, reject) => {
         http.once("error", reject);
@@ -219,6 +239,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         await services.writer.close();
         presence.close();
         socketBudget.close();
+        await sweep?.stop();
+        await bus.close?.();
         await shipper?.stop();
         limiter.close();
         await closeDb();

@@ -42,6 +42,8 @@ export async function startTestMessenger(
     /** Connect the server to PostgreSQL here instead (e.g. through a fault-injecting proxy); the database is still `databaseUrl`'s. */
     connectUrl?: (databaseUrl: string) => string;
     relay?: MessengerServerOptions["relay"];
+    /** Join a bus of several nodes (a real nats-server) instead of the in-process bus. */
+    nats?: { url: string; nodeId: string; sweepIntervalMs?: number; subjectPrefix?: string };
   } = {},
 ): Promise<TestMessenger> {
   const database = options.databaseUrl
@@ -64,6 +66,7 @@ export async function startTestMessenger(
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
     ...(options.phoneCarrier ? { phoneCarrier: options.phoneCarrier } : {}),
     ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.nats ? { nats: options.nats } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

@@ -21,7 +21,11 @@ export function httpApi(url: string, credential?: string, adminToken?: string): 
   });
 }
 
-export function wsApi(url: string, credential?: string, hooks: { onOpen?: () => void; onClose?: () => void } = {}) {
+export function wsApi(
+  url: string,
+  credential?: string,
+  hooks: { onOpen?: () => void; onClose?: (cause?: { code?: number }) => void } = {},
+) {
   const client = createWSClient({
     url: url.replace(/^http/, "ws"),
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,

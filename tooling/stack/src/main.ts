@@ -1,10 +1,21 @@
-/** `pnpm dev`: the whole stack in the foreground; Ctrl-C stops everything. */
+/** `pnpm dev [--nodes N]`: the whole stack in the foreground; Ctrl-C stops everything. */
+import { parseArgs } from "node:util";
 import { formatLogLine } from "./log-lines";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
 
 const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
 const reset = "\x1b[0m";
+
+let nodes = 1;
+try {
+  const { values } = parseArgs({ options: { nodes: { type: "string", default: "1" } } });
+  nodes = Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error(`--nodes must be a whole number from 1 to 64, got "${values.nodes}"`);
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : String(error)}\nusage: pnpm dev [--nodes N]   (N messenger nodes on one port, over NATS)`);
+  process.exit(2);
+}
 
 const already = await findRunningStack();
 if (already) {
@@ -19,11 +30,13 @@ const stack = await startStack({
   postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
   env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
   announce: true,
+  messengerNodes: nodes,
   onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
 });
 
 console.log("\nHandshake is up:");
 console.log(`  ${"postgres".padEnd(10)} ${stack.info.postgres.embedded ? "embedded, " : ""}${stack.info.postgres.url.replace(/:[^:@/]*@/, ":***@")}`);
+if (stack.info.nats) console.log(`  ${"nats".padEnd(10)} ${stack.info.nats.url}  (bus between ${stack.info.nats.nodes} messenger nodes sharing one port)`);
 for (const [name, service] of Object.entries(stack.info.services)) console.log(`  ${name.padEnd(10)} ${service.description}`);
 console.log(`  ${"admin".padEnd(10)} token in .data/stack.json (header x-admin-token), e.g. to move the simulation clock`);
 const web = stack.info.services.web;

@@ -13,6 +13,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
+import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const stackFile = path.join(repoRoot, ".data", "stack.json");
@@ -75,6 +76,8 @@ export interface StackInfo {
   /** Admin token of this stack's services (simulation clock, dashboards). Local only. */
   adminToken: string;
   postgres: { url: string; embedded: boolean };
+  /** Set when several messenger nodes run (`--nodes N`). */
+  nats?: { url: string; nodes: number };
   services: Record<string, { baseUrl: string; description: string; port: number; databaseUrl?: string }>;
 }
 
@@ -94,6 +97,11 @@ export interface StackOptions {
   adminToken?: string;
   /** Write .data/stack.json (the dev stack does; throwaway stacks do not). */
   announce?: boolean;
+  /**
+   * Messenger nodes sharing its port (`pnpm dev --nodes N`). Above 1, a nats-server
+   * is started (Debian's; port 4222 + offset) and the messenger runs `cluster.ts`.
+   */
+  messengerNodes?: number;
 }
 
 export interface RunningStack {
@@ -111,6 +119,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     });
     serverUrl = postgres.url;
   }
+  const nodes = options.messengerNodes ?? 1;
+  let nats: RunningNatsServer | null = null;
+  if (nodes > 1) {
+    try {
+      nats = await startNatsServer({ port: 4222 + (options.portOffset ?? 0) });
+    } catch (error) {
+      await postgres?.stop();
+      throw error;
+    }
+  }
   const children: { name: string; process: ChildProcess }[] = [];
   const adminToken = options.adminToken ?? randomBytes(18).toString("base64url");
   // Shared by the two services only (ingest, spam signals); never printed.
@@ -120,10 +138,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     pid: process.pid,
     adminToken,
     postgres: { url: serverUrl, embedded: Boolean(postgres) },
+    ...(nats ? { nats: { url: nats.url, nodes } } : {}),
     services: {},
   };
   const stop = async () => {
     await Promise.all(children.map(({ process: child }) => stopChild(child)));
+    await nats?.stop();
     await postgres?.stop();
     if (options.announce) await rm(stackFile, { force: true });
   };
@@ -131,7 +151,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     for (const service of services) {
       const port = ports[service.name]!;
       const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
-      const child = spawn(process.execPath, ["--import", "tsx", service.entry], {
+      const clustered = nats && service.name === "messenger";
+      const entry = clustered ? "src/cluster.ts" : service.entry;
+      const child = spawn(process.execPath, ["--import", "tsx", entry], {
         cwd: path.join(repoRoot, service.cwd),
         env: {
           ...process.env,
@@ -142,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           SERVICE_TOKEN: serviceToken,
           HOST: "127.0.0.1",
           ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
+          ...(clustered ? { NATS_URL: nats!.url, MESSENGER_NODES: String(nodes) } : {}),
         },
         stdio: ["ignore", "pipe", "pipe"],
       });

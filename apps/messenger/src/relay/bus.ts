@@ -2,8 +2,10 @@
  * How a connected device learns that its queue has something new.
  *
  * One interface, one implementation per backend. `LocalInboxBus` serves a single
- * node (every connection lives in this process). Several nodes need a real bus
- * between them (NATS) behind this same interface; never a home-made one.
+ * node (every connection lives in this process). `NatsInboxBus` (nats-bus.ts)
+ * serves several nodes: it hands local streams the same notices as the local bus
+ * and tells other nodes' streams only "look in the queue" (a notice without
+ * envelope), plus which node holds a device's newest stream (presence).
  *
  * The bus is a wake-up, never the source of truth: a notice may be lost (NATS core
  * is at-most-once; a commit whose reply was lost publishes nothing), duplicated or
@@ -33,13 +35,29 @@ export interface InboxNotice {
 
 export type InboxListener = (notice: InboxNotice) => void;
 
+/** What a bus between nodes may tell a stream besides notices about its queue. */
+export interface InboxSubscriptionEvents {
+  /**
+   * A newer stream of this device opened on another node: this one is displaced,
+   * exactly as by a newer stream on this node (see `presence.ts`).
+   */
+  displaced?: () => void;
+}
+
 export interface InboxBus {
   /** Listen for notices about `device`'s queue; returns the unsubscribe function. */
-  subscribe(device: DeviceAddress, listener: InboxListener): () => void;
+  subscribe(device: DeviceAddress, listener: InboxListener, events?: InboxSubscriptionEvents): () => void;
   /** Announce a change to `device`'s queue that is already durable. */
   publish(device: DeviceAddress, notice: InboxNotice): void;
   /** Devices with at least one open inbox stream on this node. */
   connectedDevices(): number;
+  /**
+   * Resolves once the subscriptions made so far see every later publish (NATS: one
+   * PING round trip after SUB); a stream awaits it before reading its backlog.
+   */
+  ready?(): Promise<void>;
+  /** Stops the bus (closes its connection); the server calls it on shutdown. */
+  close?(): Promise<void>;
 }
 
 export const deviceKey = (device: DeviceAddress) => `${device.accountId}:${device.deviceId}`;

@@ -9,8 +9,9 @@
  *    device's newest envelope still queued below it when it was stored, is at or
  *    below the cursor) is delivered straight from memory;
  *  - anything else — a notice after a gap (an earlier one was never announced:
- *    a commit whose reply was lost, a bus message dropped), a plain wake-up, too
- *    many notices waiting — makes it read the queue again after the cursor.
+ *    a commit whose reply was lost, a bus message dropped), a plain wake-up (all
+ *    that crosses between nodes, see `nats-bus.ts`), too many notices waiting —
+ *    makes it read the queue again after the cursor.
  * The queue writer makes ids visible in increasing order (one transaction at a
  * time under an advisory lock), so once the cursor passes an id, nothing below it
  * can appear later: "id <= cursor" is exactly "already delivered", and resuming
@@ -69,12 +70,18 @@ export async function* streamInbox(options: InboxStreamOptions) {
         resolve();
       };
     });
-  const unsubscribe = bus.subscribe(device, (notice) => {
-    // A wake-up, or more notices than we keep in memory: the queue has them all.
-    if (!notice.envelope || live.length >= maxBuffered) reread = true;
-    else live.push(notice);
-    notify();
-  });
+  const unsubscribe = bus.subscribe(
+    device,
+    (notice) => {
+      // A wake-up (from another node, the sweep, a commit of unknown outcome), or more
+      // notices than we keep in memory: the queue has them all.
+      if (!notice.envelope || live.length >= maxBuffered) reread = true;
+      else live.push(notice);
+      notify();
+    },
+    // A newer stream of this device on another node: displaced as by a newer one here.
+    { displaced: () => lease?.displacedElsewhere() },
+  );
   signal?.addEventListener("abort", notify);
   if (lease) lease.onChange = notify;
   const stopped = () => Boolean(signal?.aborted || lease?.displaced || lease?.released);
@@ -103,6 +110,8 @@ export async function* streamInbox(options: InboxStreamOptions) {
   };
 
   try {
+    // The subscription must see every later notice before the backlog read (NATS: SUB acknowledged).
+    await bus.ready?.();
     while (!stopped()) {
       if (lease?.ended) throw lease.ended;
       if (reread) {

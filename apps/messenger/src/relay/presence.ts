@@ -7,9 +7,10 @@
  *   carries the same device's envelopes, so a second one only doubles the
  *   traffic). Beyond that `inbox.stream` is refused with TOO_MANY_REQUESTS before
  *   any database work, so a flood of subscriptions costs an error frame each.
- * - A device has one live stream on this node. A newer one, on another
- *   connection, displaces the older, as Signal-Server's presence does: the older
- *   stops delivering at once, and its connection is closed with code 4409 after
+ * - A device has one live stream on this node, and with several nodes one in
+ *   all: a newer one, on another connection here or on another node (the bus
+ *   tells, see `nats-bus.ts`), displaces the older, as Signal-Server's presence
+ *   does: the older stops delivering at once, and its connection is closed with code 4409 after
  *   `displaceGraceMs` unless its client stops that stream first. tRPC's client
  *   does exactly that when it moves a subscription to a new socket (after a
  *   reconnect notice), so a move never loses the subscription, and a socket the
@@ -88,6 +89,11 @@ export class InboxLease {
       throw refusal;
     }
     this.checkedEpoch = this.presence.epoch;
+  }
+
+  /** A newer stream of this device opened on another node (the bus says so): displaced as by one here. */
+  displacedElsewhere(): void {
+    this.presence.displace(this);
   }
 
   release(): void {
@@ -181,9 +187,12 @@ export class InboxPresence {
     for (const lease of this.live.values()) if (lease.displaceTimer) clearTimeout(lease.displaceTimer);
   }
 
-  private displace(lease: InboxLease): void {
+  /** Stops `lease` delivering and closes its connection after the grace (by a newer stream here or on another node). */
+  displace(lease: InboxLease): void {
+    if (lease.displaced || lease.released) return;
     lease.displaced = true;
-    this.live.delete(deviceKey(lease.device));
+    const key = deviceKey(lease.device);
+    if (this.live.get(key) === lease) this.live.delete(key);
     lease.onChange?.();
     const connection = lease.connection;
     if (!connection) return;

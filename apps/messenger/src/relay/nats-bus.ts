@@ -1,0 +1,253 @@
+/**
+ * The bus between messenger nodes: core NATS (Debian's nats-server), one subject
+ * per device, `<prefix>.<accountId>.<deviceId>`. A node subscribes to the subject
+ * of every device that has an inbox stream open on it.
+ *
+ * Local streams get every notice as the in-process bus hands it (`LocalInboxBus`):
+ * an envelope with its `previousId` is delivered from memory when it follows the
+ * stream's cursor (see `inbox-stream.ts`). Two kinds of message travel on a
+ * device's subject to the other nodes:
+ *  - a wake-up, `{ t: "w", id? }`, published after the commit that stored envelope
+ *    `id` for the device (no id: a duplicate or a commit of unknown outcome). It
+ *    carries no envelope, and the receiving node hands its streams a notice
+ *    without envelope: they re-read the queue from the database after their
+ *    cursor. Only the database can prove nothing below an envelope is missing on
+ *    that node, and NATS core is at-most-once; a lost wake-up costs latency,
+ *    never an envelope.
+ *  - presence, `{ t: "p", node, at }`, published when a stream opens: a newer
+ *    stream of a device on another node displaces the older one here exactly as a
+ *    newer one on this node does (`presence.ts`: it stops delivering, and its
+ *    connection is closed with 4409 unless its client stops it first). Ties on
+ *    `at` go to the larger node id. `at` is each node's wall clock, so nodes on
+ *    several machines need synchronised clocks (NTP) for "newer" to mean newer.
+ *
+ * What covers lost wake-ups: the next wake-up for the device (a re-read reads
+ * everything after the cursor), a re-read of every local stream after this node's
+ * NATS connection comes back (spread over time so the database is not hit by all
+ * of them at once), and the missed-delivery sweep (missed-delivery-sweep.ts) for
+ * envelopes whose wake-up never went out (a node killed between commit and publish).
+ */
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Logger } from "../log";
+import {
+  deviceKey,
+  type DeviceAddress,
+  type InboxBus,
+  type InboxListener,
+  type InboxNotice,
+  type InboxSubscriptionEvents,
+} from "./bus";
+
+export interface NatsInboxBusOptions {
+  /** e.g. nats://127.0.0.1:4222 (comma-separated for a NATS cluster). */
+  url: string;
+  /** This node's name; unique among the nodes sharing the bus. */
+  nodeId: string;
+  logger: Logger;
+  /** Subject prefix; nodes of one deployment must agree (default `handshake.inbox`). */
+  subjectPrefix?: string;
+  /** Streams woken per tick when re-reading everything after a reconnect. */
+  resyncBatch?: number;
+  /** Longest wait for `ready()` before a stream reads its backlog anyway. */
+  readyTimeoutMs?: number;
+}
+
+interface LocalStream {
+  listener: InboxListener;
+  events: InboxSubscriptionEvents | undefined;
+  startedAt: number;
+}
+
+interface DeviceEntry {
+  subscription: Subscription;
+  streams: Set<LocalStream>;
+}
+
+type BusMessage = { t: "w"; id?: string } | { t: "p"; node: string; at: number };
+
+/** What a stream gets for a wake-up: no envelope, so it re-reads the queue. */
+const REREAD: InboxNotice = {};
+
+const encoder = new TextEncoder();
+
+export class NatsInboxBus implements InboxBus {
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly prefix: string;
+  private readonly resyncBatch: number;
+  private readonly readyTimeoutMs: number;
+  private closed = false;
+  /** Counters for tests and metrics. */
+  readonly stats = { published: 0, publishFailures: 0, wakeups: 0, displaced: 0, resyncs: 0 };
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: NatsInboxBusOptions,
+  ) {
+    this.prefix = options.subjectPrefix ?? "handshake.inbox";
+    this.resyncBatch = options.resyncBatch ?? 500;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
+    void this.watchStatus();
+  }
+
+  /** Connects (waiting for the server if it is not up yet) and returns the bus. */
+  static async connect(options: NatsInboxBusOptions): Promise<NatsInboxBus> {
+    const nc = await connect({
+      servers: options.url.split(","),
+      name: `messenger-${options.nodeId}`,
+      // This node delivers its own wake-ups locally; the server need not echo them.
+      noEcho: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      // Notice a server that vanished without closing the socket within ~30 s.
+      pingInterval: 10_000,
+      maxPingOut: 3,
+    });
+    options.logger.info({ nats: nc.getServer(), nodeId: options.nodeId }, "connected to NATS");
+    return new NatsInboxBus(nc, options);
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  subscribe(device: DeviceAddress, listener: InboxListener, events?: InboxSubscriptionEvents): () => void {
+    const key = deviceKey(device);
+    const subject = this.subject(device);
+    let entry = this.devices.get(key);
+    if (!entry) {
+      const subscription = this.nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) {
+            this.options.logger.warn({ err: error }, "NATS subscription error");
+            return;
+          }
+          this.onMessage(key, msg.data);
+        },
+      });
+      entry = { subscription, streams: new Set() };
+      this.devices.set(key, entry);
+    }
+    const stream: LocalStream = { listener, events, startedAt: Date.now() };
+    entry.streams.add(stream);
+    this.send(subject, { t: "p", node: this.options.nodeId, at: stream.startedAt });
+    const owned = entry;
+    return () => {
+      owned.streams.delete(stream);
+      if (owned.streams.size > 0 || this.devices.get(key) !== owned) return;
+      this.devices.delete(key);
+      try {
+        owned.subscription.unsubscribe();
+      } catch {
+        // Closed or draining: the server forgets the subscription with the connection.
+      }
+    };
+  }
+
+  /** Hands `notice` to this node's streams of `device` and a wake-up (no envelope) to the other nodes. */
+  publish(device: DeviceAddress, notice: InboxNotice): void {
+    const entry = this.devices.get(deviceKey(device));
+    if (entry) for (const stream of entry.streams) stream.listener(notice);
+    this.send(this.subject(device), notice.envelope ? { t: "w", id: notice.envelope.id } : { t: "w" });
+  }
+
+  connectedDevices(): number {
+    return this.devices.size;
+  }
+
+  async ready(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
+    // If NATS is away, don't hold the stream: the re-read after reconnecting covers it.
+    await Promise.race([
+      this.nc.flush().catch(() => {}),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.readyTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Wakes every local stream of `device` to re-read its inbox (the sweep calls this). */
+  resync(device: DeviceAddress): void {
+    this.wake(deviceKey(device));
+  }
+
+  /** Whether this node holds an inbox stream of `device`. */
+  holds(device: DeviceAddress): boolean {
+    return this.devices.has(deviceKey(device));
+  }
+
+  /** Every local stream re-reads its inbox, `resyncBatch` streams per tick. */
+  async resyncAll(): Promise<void> {
+    this.stats.resyncs += 1;
+    const keys = [...this.devices.keys()];
+    for (let i = 0; i < keys.length && !this.closed; i += this.resyncBatch) {
+      for (const key of keys.slice(i, i + this.resyncBatch)) this.wake(key);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  private subject(device: DeviceAddress): string {
+    return `${this.prefix}.${device.accountId}.${device.deviceId}`;
+  }
+
+  private send(subject: string, message: BusMessage): void {
+    try {
+      this.nc.publish(subject, encoder.encode(JSON.stringify(message)));
+      this.stats.published += 1;
+    } catch (error) {
+      // Closed or draining: the envelope is durable; the sweep or a later wake-up delivers it.
+      this.stats.publishFailures += 1;
+      this.options.logger.warn({ err: error }, "NATS publish failed");
+    }
+  }
+
+  /** Every local stream of the device re-reads its queue from the database. */
+  private wake(key: string): void {
+    const entry = this.devices.get(key);
+    if (!entry) return;
+    for (const stream of entry.streams) {
+      this.stats.wakeups += 1;
+      stream.listener(REREAD);
+    }
+  }
+
+  private onMessage(key: string, data: Uint8Array): void {
+    let message: BusMessage;
+    try {
+      message = JSON.parse(Buffer.from(data).toString("utf8")) as BusMessage;
+    } catch {
+      this.options.logger.warn({ bytes: data.length }, "unreadable message on the inbox bus");
+      return;
+    }
+    if (message.t === "w") {
+      this.wake(key);
+      return;
+    }
+    if (message.t !== "p" || message.node === this.options.nodeId) return;
+    const entry = this.devices.get(key);
+    if (!entry) return;
+    for (const stream of entry.streams) {
+      const older = stream.startedAt < message.at || (stream.startedAt === message.at && this.options.nodeId < message.node);
+      if (!older) continue;
+      this.stats.displaced += 1;
+      stream.events?.displaced?.();
+    }
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === "disconnect") {
+        this.options.logger.warn({ nodeId: this.options.nodeId }, "NATS disconnected; delivery falls back to database re-reads");
+      } else if (status.type === "reconnect") {
+        this.options.logger.info({ nodeId: this.options.nodeId, streams: this.devices.size }, "NATS reconnected; every stream re-reads its inbox");
+        void this.resyncAll();
+      }
+    }
+  }
+}
