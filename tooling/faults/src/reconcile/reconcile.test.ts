@@ -82,13 +82,13 @@ describe("messageFigures", () => {
 describe("shareFigures", () => {
   it("counts events written, ingested by Facebook, and missing", async () => {
     const account = randomUUID();
-    const events = await messenger<{ id: string; event_id: string }[]>`
-      insert into share_outbox (account_id, kind, occurred_at, payload, shipped_at)
-      values (${account}, 'consent', now(), '{"fields":{}}', now()), (${account}, 'usage', now(), '{"fields":{}}', null)
-      returning id, event_id`;
+    const events = await messenger<{ sequence: string; event_id: string }[]>`
+      insert into share_outbox (account_id, sequence, kind, occurred_at, payload, shipped_at)
+      values (${account}, 1, 'consent', now(), '{"fields":{}}', now()), (${account}, 2, 'usage', now(), '{"fields":{}}', null)
+      returning sequence, event_id`;
     await facebook`
       insert into ingested_events (event_id, whatsapp_account_id, kind, sequence, occurred_at)
-      values (${events[0]!.event_id}, ${account}, 'consent', ${Number(events[0]!.id)}, now())`;
+      values (${events[0]!.event_id}, ${account}, 'consent', ${Number(events[0]!.sequence)}, now())`;
     expect(await shareFigures(messenger, facebook, [account])).toEqual({ written: 2, ingested: 1, missing: 1, unshipped: 1 });
   });
 });
