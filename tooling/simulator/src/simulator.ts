@@ -104,7 +104,7 @@ export function consentSchedule(spec: PopulationSpec, ids: readonly number[]): C
   const events: ConsentEvent[] = [];
   for (const id of ids) {
     const u = userCoreAt(spec, id);
-    if (u.business || u.acceptsAfterDays === null) continue;
+    if (u.acceptsAfterDays === null) continue;
     const within = ((id * 2654435761) >>> 0) % DAY_MS;
     events.push({ at: policyMs + u.acceptsAfterDays * DAY_MS + within, user: id, action: u.consent === "unticks" ? "untick" : "accept" });
     if (u.consent === "opts-out-later" && u.optsOutAfterDays !== null) {
@@ -116,9 +116,10 @@ export function consentSchedule(spec: PopulationSpec, ids: readonly number[]): C
 
 /**
  * Chooses the live people: a cluster grown through contacts inside the world
- * (breadth first from the lowest ids), so live people mostly write to each other.
+ * (breadth first from the lowest ids), so live people mostly write to each other;
+ * only people registered by `now` who will accept the terms.
  */
-export function chooseLivePeople(spec: PopulationSpec, ids: readonly number[], count: number): number[] {
+export function chooseLivePeople(spec: PopulationSpec, ids: readonly number[], count: number, now: number): number[] {
   const inWorld = new Set(ids);
   const chosen: number[] = [];
   const seen = new Set<number>();
@@ -130,7 +131,8 @@ export function chooseLivePeople(spec: PopulationSpec, ids: readonly number[], c
     while (queue.length > 0 && chosen.length < count) {
       const id = queue.shift()!;
       const u = userCoreAt(spec, id);
-      if (u.business || u.activity === "dormant") continue;
+      // registered by now (the messenger refuses service before that), and keeping service after the deadline
+      if (u.business || u.activity === "dormant" || u.registeredAt > now || u.consent === "never-accepts") continue;
       chosen.push(id);
       for (const c of contactsOf(spec, id)) {
         if (inWorld.has(c) && !seen.has(c)) {
@@ -238,8 +240,13 @@ export class Simulator {
   }
 
   private async bringUp(ids: readonly number[]): Promise<void> {
-    const personal = chooseLivePeople(this.spec, ids, this.options.liveDevices ?? 40);
-    const businessIds = ids.filter((id) => userCoreAt(this.spec, id).business).slice(0, this.options.businesses ?? 4);
+    const personal = chooseLivePeople(this.spec, ids, this.options.liveDevices ?? 40, this.lastSim);
+    const businessIds = ids
+      .filter((id) => {
+        const u = userCoreAt(this.spec, id);
+        return u.business && u.registeredAt <= this.lastSim && u.consent !== "never-accepts";
+      })
+      .slice(0, this.options.businesses ?? 4);
     const resume = async (id: number): Promise<Live> => {
       const user = userCoreAt(this.spec, id);
       const device = await HandshakeDevice.resume({
@@ -249,7 +256,12 @@ export class Simulator {
         phoneNumber: user.phone,
         oneTimePreKeys: 20,
       });
-      await device.connect();
+      // the SDK's connect waits for the subscription to start; a refused one never does
+      const connected = await Promise.race([device.connect().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))]);
+      if (!connected) {
+        await device.close();
+        throw new Error(`device of ${id} could not subscribe: ${device.failures.map((f) => f.error.message).join("; ")}`);
+      }
       return { user, device, online: true, contacts: [], chain: Promise.resolve(), backlog: 0, blocked: new Set() };
     };
     // a few at a time: each start generates a Kyber key and uploads it

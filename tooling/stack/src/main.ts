@@ -2,8 +2,17 @@
 import { formatLogLine } from "./log-lines";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
+import { parseDevArgs, seedWorld } from "./world";
 
-const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
+let world;
+try {
+  world = parseDevArgs(process.argv.slice(2));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+
+const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m", simulator: "\x1b[33m" };
 const reset = "\x1b[0m";
 
 const already = await findRunningStack();
@@ -17,8 +26,11 @@ console.log(stackEnv.DATABASE_URL ? "Using the PostgreSQL server in DATABASE_URL
 const stack = await startStack({
   databaseUrl: stackEnv.DATABASE_URL,
   postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
-  env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
+  env: { LOG_LEVEL: stackEnv.LOG_LEVEL, SIM_SPEED: world.speed },
   announce: true,
+  include: world.simulate ? ["simulator"] : [],
+  // once both services have migrated their databases, before the dashboard and the simulator
+  beforeStart: (service, info) => (service === "web" && world.seed ? seedWorld(info) : Promise.resolve()),
   onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
 });
 
