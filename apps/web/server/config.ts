@@ -16,6 +16,8 @@ export interface DashboardOptions {
   host: string;
   messengerPort: number;
   facebookPort: number;
+  /** Where the simulator's control endpoint listens (`/api/simulator`; absent under `pnpm dev --still`). */
+  simulatorPort?: number;
   /** Folder of load reports (default loadtest/reports). */
   reportsDir?: string;
 }
@@ -43,6 +45,7 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       proxy: {
         "/api/messenger": proxyTo("/api/messenger", options.messengerPort),
         "/api/facebook": proxyTo("/api/facebook", options.facebookPort),
+        "/api/simulator": proxyTo("/api/simulator", options.simulatorPort ?? 4300),
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.
