@@ -51,6 +51,8 @@ export interface SimulatorOptions {
 
 export interface SimulatorStats {
   world: "starting" | "seeded" | "absent";
+  /** True while the clock waits for consent calls to catch up. */
+  holding: boolean;
   speed: string;
   clock: string | null;
   devices: { online: number; offline: number };
@@ -153,6 +155,26 @@ function codeOf(error: unknown): string {
   return "NETWORK";
 }
 
+/**
+ * Connects, or closes and throws: the SDK's connect waits for the inbox
+ * subscription to start, and one the server refuses never does.
+ */
+async function connectWithin(device: HandshakeDevice, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const connected = await Promise.race([
+    device.connect().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  if (!connected) {
+    await device.close();
+    throw new Error(`${device.accountId} could not subscribe: ${device.failures.map((f) => f.error.message).join("; ")}`);
+  }
+}
+
+/** Consent calls waiting beyond this hold the clock, so choices are recorded near their day. */
+const CONSENT_BACKLOG_HOLD = 40;
+
 export class Simulator {
   readonly stats: SimulatorStats;
   private readonly spec: PopulationSpec;
@@ -167,6 +189,8 @@ export class Simulator {
   private next = 0;
   private consentInFlight = 0;
   private consentQueue: ConsentEvent[] = [];
+  /** People whose acceptance call has settled (their opt-out may follow). */
+  private readonly acceptedUsers = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private lastReal = 0;
@@ -184,6 +208,7 @@ export class Simulator {
     });
     this.stats = {
       world: "starting",
+      holding: false,
       speed: options.speed.label,
       clock: null,
       devices: { online: 0, offline: 0 },
@@ -256,12 +281,7 @@ export class Simulator {
         phoneNumber: user.phone,
         oneTimePreKeys: 20,
       });
-      // the SDK's connect waits for the subscription to start; a refused one never does
-      const connected = await Promise.race([device.connect().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))]);
-      if (!connected) {
-        await device.close();
-        throw new Error(`device of ${id} could not subscribe: ${device.failures.map((f) => f.error.message).join("; ")}`);
-      }
+      await connectWithin(device, 10_000);
       return { user, device, online: true, contacts: [], chain: Promise.resolve(), backlog: 0, blocked: new Set() };
     };
     // a few at a time: each start generates a Kyber key and uploads it
@@ -310,8 +330,7 @@ export class Simulator {
     const accepted = new Set<number>();
     for (const event of due) {
       if (event.action === "opt-out") {
-        if (!accepted.has(event.user)) continue; // done by the run that accepted
-        this.consentQueue.push(event);
+        if (accepted.has(event.user)) this.consentQueue.push(event); // else done by the run that accepted
         continue;
       }
       const client = createMessengerClient({ url: this.options.messengerUrl, credential: this.identity.credential(event.user) }).client;
@@ -352,12 +371,15 @@ export class Simulator {
     this.lastReal = real;
     const speed = this.speed;
     let now: string;
-    if (speed.simMsPerSecond > 1_000) {
+    // the world keeps up or the clock waits: consent choices must land near their day
+    const holding = this.consentQueue.length > CONSENT_BACKLOG_HOLD;
+    if (speed.simMsPerSecond > 1_000 && !holding) {
       // the messenger's clock runs at real speed by itself: add the rest
       ({ now } = await this.admin.admin.advanceClock.mutate({ ms: Math.round((speed.simMsPerSecond - 1_000) * dt) }));
     } else {
       ({ now } = await this.admin.clock.now.query());
     }
+    this.stats.holding = holding;
     const sim = Date.parse(now);
     const simDays = Math.max(0, sim - this.lastSim) / DAY_MS;
     this.lastSim = sim;
@@ -373,7 +395,10 @@ export class Simulator {
   private pumpConsent(): void {
     const limit = this.options.consentConcurrency ?? 4;
     while (this.consentInFlight < limit && this.consentQueue.length > 0 && !this.stopped) {
-      const event = this.consentQueue.shift()!;
+      // a person's opt-out waits until their acceptance was recorded
+      const k = this.consentQueue.findIndex((e) => e.action !== "opt-out" || this.acceptedUsers.has(e.user));
+      if (k < 0) break;
+      const event = this.consentQueue.splice(k, 1)[0]!;
       this.consentInFlight++;
       void this.consent(event).finally(() => {
         this.consentInFlight--;
@@ -397,6 +422,9 @@ export class Simulator {
       }
     } catch (error) {
       this.refused(error);
+    } finally {
+      // settled either way: a refused acceptance lets the opt-out be tried (and refused) rather than wait forever
+      if (event.action !== "opt-out") this.acceptedUsers.add(event.user);
     }
   }
 
@@ -410,7 +438,7 @@ export class Simulator {
         this.enqueue(live, () => live.device.close());
       } else if (!live.online && this.rand() < comeBack) {
         live.online = true;
-        this.enqueue(live, () => live.device.connect());
+        this.enqueue(live, () => connectWithin(live.device, 10_000));
       }
     }
     this.countDevices();
