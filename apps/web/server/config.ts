@@ -45,7 +45,15 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       proxy: {
         "/api/messenger": proxyTo("/api/messenger", options.messengerPort),
         "/api/facebook": proxyTo("/api/facebook", options.facebookPort),
-        "/api/simulator": proxyTo("/api/simulator", options.simulatorPort ?? 4300),
+        // No simulator (`pnpm dev --still`) is a state, not an error: the dev server says so itself.
+        "/api/simulator": {
+          ...proxyTo("/api/simulator", options.simulatorPort ?? 4300),
+          ws: false,
+          configure: (proxy) =>
+            proxy.on("error", (_error, _req, res) => {
+              if ("writeHead" in res && !res.headersSent) res.writeHead(200, { "content-type": "application/json" }).end('{"running":false}');
+            }),
+        },
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.

@@ -10,6 +10,8 @@ import { adminToken, REFRESH_MS } from "../api";
 import { count } from "../format";
 
 interface SimulatorState {
+  /** false when the dev server found no simulator behind its proxy. */
+  running?: false;
   world: "starting" | "seeded" | "absent";
   speed: string;
   devices: { online: number; offline: number };
@@ -48,7 +50,7 @@ export function SimulatorSpeed() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["simulator"] }),
   });
   const s = state.data;
-  if (state.isError) {
+  if (state.isError || s?.running === false) {
     return <p className="hint" data-testid="simulator-state">No simulator running (started with <code>pnpm dev --still</code>?).</p>;
   }
   return (
