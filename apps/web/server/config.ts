@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import type { InlineConfig } from "vite";
 import { dashboardServerPlugin } from "./plugin";
+import { simulatorProxyPlugin } from "./simulator-proxy";
 
 export const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const defaultReportsDir = path.resolve(webRoot, "../../loadtest/reports");
@@ -16,7 +17,7 @@ export interface DashboardOptions {
   host: string;
   messengerPort: number;
   facebookPort: number;
-  /** Where the simulator's control endpoint listens (`/api/simulator`; absent under `pnpm dev --still`). */
+  /** Where the simulator's control endpoint listens (served as `/api/simulator`); none: no simulator panel. */
   simulatorPort?: number;
   /** Folder of load reports (default loadtest/reports). */
   reportsDir?: string;
@@ -37,7 +38,11 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
     appType: "spa",
     logLevel: "warn",
     clearScreen: false,
-    plugins: [react(), dashboardServerPlugin({ reportsDir: options.reportsDir ?? defaultReportsDir })],
+    plugins: [
+      react(),
+      dashboardServerPlugin({ reportsDir: options.reportsDir ?? defaultReportsDir }),
+      ...(options.simulatorPort ? [simulatorProxyPlugin({ port: options.simulatorPort })] : []),
+    ],
     server: {
       port: options.port,
       host: options.host,
@@ -45,15 +50,6 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
       proxy: {
         "/api/messenger": proxyTo("/api/messenger", options.messengerPort),
         "/api/facebook": proxyTo("/api/facebook", options.facebookPort),
-        // No simulator (`pnpm dev --still`) is a state, not an error: the dev server says so itself.
-        "/api/simulator": {
-          ...proxyTo("/api/simulator", options.simulatorPort ?? 4300),
-          ws: false,
-          configure: (proxy) =>
-            proxy.on("error", (_error, _req, res) => {
-              if ("writeHead" in res && !res.headersSent) res.writeHead(200, { "content-type": "application/json" }).end('{"running":false}');
-            }),
-        },
       },
     },
     // Pre-bundled at start, so the first page load never triggers a dependency reload.
