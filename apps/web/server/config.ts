@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import type { InlineConfig } from "vite";
 import { dashboardServerPlugin } from "./plugin";
+import { simulatorProxyPlugin } from "./simulator-proxy";
 
 export const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const defaultReportsDir = path.resolve(webRoot, "../../loadtest/reports");
@@ -16,6 +17,8 @@ export interface DashboardOptions {
   host: string;
   messengerPort: number;
   facebookPort: number;
+  /** Where the simulator's control endpoint listens (served as `/api/simulator`); none: no simulator panel. */
+  simulatorPort?: number;
   /** Folder of load reports (default loadtest/reports). */
   reportsDir?: string;
 }
@@ -35,7 +38,11 @@ export function dashboardConfig(options: DashboardOptions): InlineConfig {
     appType: "spa",
     logLevel: "warn",
     clearScreen: false,
-    plugins: [react(), dashboardServerPlugin({ reportsDir: options.reportsDir ?? defaultReportsDir })],
+    plugins: [
+      react(),
+      dashboardServerPlugin({ reportsDir: options.reportsDir ?? defaultReportsDir }),
+      ...(options.simulatorPort ? [simulatorProxyPlugin({ port: options.simulatorPort })] : []),
+    ],
     server: {
       port: options.port,
       host: options.host,

@@ -10,6 +10,8 @@ export const webEnv = z
     /** Where the messenger and the Facebook side listen (the dev proxy's targets). */
     MESSENGER_PORT: z.coerce.number().int().min(1).max(65535).default(4100),
     FACEBOOK_PORT: z.coerce.number().int().min(1).max(65535).default(4200),
+    /** The simulator's control endpoint (speed, counts). */
+    SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(4300),
     /** Load reports written by `pnpm loadtest run` (default: loadtest/reports in the repo). */
     HANDSHAKE_REPORTS_DIR: z.string().optional(),
   })
@@ -22,6 +24,7 @@ export function dashboardConfigFromEnv(): InlineConfig {
     host: webEnv.HOST,
     messengerPort: webEnv.MESSENGER_PORT,
     facebookPort: webEnv.FACEBOOK_PORT,
+    simulatorPort: webEnv.SIMULATOR_PORT,
     ...(webEnv.HANDSHAKE_REPORTS_DIR ? { reportsDir: webEnv.HANDSHAKE_REPORTS_DIR } : {}),
   });
 }

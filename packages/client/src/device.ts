@@ -190,6 +190,28 @@ export class HandshakeDevice {
     return device;
   }
 
+  /**
+   * Acts as an account that already exists (e.g. one seeded by COPY, whose device
+   * credential is derived from the population seed): a fresh Signal identity is
+   * generated here and published with `oneTimePreKeys` one-time prekeys, replacing
+   * whatever keys the server held for the device (a seeded device's shared keys
+   * have no private halves anywhere).
+   */
+  static async resume(options: {
+    url: string;
+    accountId: string;
+    deviceId?: number;
+    credential: string;
+    phoneNumber: string;
+    oneTimePreKeys?: number;
+  }): Promise<HandshakeDevice> {
+    const deviceId = options.deviceId ?? 1;
+    const signal = await SignalDevice.create({ address: { accountId: options.accountId, deviceId } });
+    const device = new HandshakeDevice({ ...options, deviceId, signal });
+    await device.uploadKeys(options.oneTimePreKeys ?? 20);
+    return device;
+  }
+
   /** Publishes a new signed prekey, last-resort Kyber key and `oneTimeCount` one-time prekeys. */
   async uploadKeys(oneTimeCount = 20, oneTimeKyberCount = 0) {
     const upload = await this.signal.generatePreKeys({ oneTimeCount, oneTimeKyberCount });

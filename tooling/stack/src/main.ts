@@ -1,21 +1,19 @@
 /** `pnpm dev [--nodes N]`: the whole stack in the foreground; Ctrl-C stops everything. */
-import { parseArgs } from "node:util";
 import { formatLogLine } from "./log-lines";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
+import { parseDevArgs, seedWorld } from "./world";
 
-const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
-const reset = "\x1b[0m";
-
-let nodes = 1;
+let world;
 try {
-  const { values } = parseArgs({ options: { nodes: { type: "string", default: "1" } } });
-  nodes = Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error(`--nodes must be a whole number from 1 to 64, got "${values.nodes}"`);
+  world = parseDevArgs(process.argv.slice(2));
 } catch (error) {
-  console.error(`${error instanceof Error ? error.message : String(error)}\nusage: pnpm dev [--nodes N]   (N messenger nodes on one port, over NATS)`);
+  console.error((error as Error).message);
   process.exit(2);
 }
+
+const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m", simulator: "\x1b[33m" };
+const reset = "\x1b[0m";
 
 const already = await findRunningStack();
 if (already) {
@@ -28,9 +26,12 @@ console.log(stackEnv.DATABASE_URL ? "Using the PostgreSQL server in DATABASE_URL
 const stack = await startStack({
   databaseUrl: stackEnv.DATABASE_URL,
   postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
-  env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
+  env: { LOG_LEVEL: stackEnv.LOG_LEVEL, SIM_SPEED: world.speed },
   announce: true,
-  messengerNodes: nodes,
+  messengerNodes: world.nodes,
+  include: world.simulate ? ["simulator"] : [],
+  // once both services have migrated their databases, before the dashboard and the simulator
+  beforeStart: (service, info) => (service === "web" && world.seed ? seedWorld(info) : Promise.resolve()),
   onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
 });
 

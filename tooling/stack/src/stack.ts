@@ -32,6 +32,8 @@ export interface ServiceDefinition {
   healthPath: string;
   /** What to print as "where it listens". */
   describe(port: number): string;
+  /** Started only when the caller names it in `include` (throwaway stacks never want it). */
+  optIn?: boolean;
   /** Extra environment, given the ports of every service (after the offset). */
   env?: (ports: Record<string, number>) => Record<string, string>;
 }
@@ -67,7 +69,17 @@ export const services: ServiceDefinition[] = [
     port: 5173,
     healthPath: "/healthz",
     describe: (port) => `dashboard http://127.0.0.1:${port}/  (Vite; proxies /api/messenger, /api/facebook)`,
-    env: (ports) => ({ MESSENGER_PORT: String(ports.messenger), FACEBOOK_PORT: String(ports.facebook) }),
+    env: (ports) => ({ MESSENGER_PORT: String(ports.messenger), FACEBOOK_PORT: String(ports.facebook), SIMULATOR_PORT: String(ports.simulator) }),
+  },
+  {
+    name: "simulator",
+    optIn: true,
+    cwd: "tooling/simulator",
+    entry: "src/main.ts",
+    port: 4300,
+    healthPath: "/healthz",
+    describe: (port) => `control http://127.0.0.1:${port}/state  (live devices acting as the seeded world; tooling/simulator)`,
+    env: (ports) => ({ MESSENGER_URL: `http://127.0.0.1:${ports.messenger}/trpc` }),
   },
 ];
 
@@ -102,6 +114,10 @@ export interface StackOptions {
    * is started (Debian's; port 4222 + offset) and the messenger runs `cluster.ts`.
    */
   messengerNodes?: number;
+  /** Opt-in services to start (`pnpm dev` names the simulator unless `--still`). */
+  include?: readonly string[];
+  /** Runs before a service starts, with what is up so far (`pnpm dev` seeds the world before the web). */
+  beforeStart?: (service: string, info: StackInfo) => Promise<void>;
 }
 
 export interface RunningStack {
@@ -149,6 +165,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   try {
     for (const service of services) {
+      if (service.optIn && !options.include?.includes(service.name)) continue;
+      await options.beforeStart?.(service.name, info);
       const port = ports[service.name]!;
       const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
       const clustered = nats && service.name === "messenger";

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { describeError, REFRESH_MS, useFacebook, useMessenger } from "../api";
 import { count, duration, perSecond, simTime } from "../format";
 import { ErrorNote, Stat } from "../widgets";
+import { SimulatorSpeed } from "./SimulatorSpeed";
 
 export function OverviewPage() {
   const messenger = useMessenger();
@@ -166,6 +167,7 @@ export function ClockPanel({ now }: { now: string | undefined }) {
       <p className="clock" data-testid="sim-clock">
         {now ? simTime(now) : "…"}
       </p>
+      <SimulatorSpeed />
       <div className="buttons">
         <button type="button" disabled={busy} onClick={() => advance({ ms: 3_600_000 })}>
           +1 hour

@@ -1,0 +1,74 @@
+/**
+ * The world `pnpm dev` seeds on first start: one shard of a small population
+ * (2,000 people, a few of them businesses, plus 200 outside stubs standing for
+ * their contacts in the other shard), small enough to seed in seconds. The
+ * simulator acts as these seeded accounts: their ids and device credentials are
+ * pure functions of the spec (`sampleIdentity`), so no file passes between the
+ * seeder and the simulator.
+ */
+import postgres from "postgres";
+import { createSpec, shardRange, type PopulationSpec } from "@handshake/population";
+import { sampleIdentity, seedSample, type SeedProgress, type SeedResult } from "@handshake/seed";
+
+/** 4,000 people in 2 shards; the world is shard 0. */
+export const WORLD_SPEC: PopulationSpec = createSpec({ size: 4_000, shardCount: 2 });
+export const WORLD_SHARDS: readonly number[] = [0];
+/** Outside stubs: contacts in the unseeded shard map onto these (see tooling/seed). */
+export const WORLD_OUTSIDE = 200;
+
+/** Population ids of the world's people (the sampled shard, in order). */
+export function worldUserIds(spec: PopulationSpec = WORLD_SPEC, shards: readonly number[] = WORLD_SHARDS): number[] {
+  const ids: number[] = [];
+  for (const shard of shards) {
+    const { start, end } = shardRange(spec, shard);
+    for (let i = start; i < end; i++) ids.push(i);
+  }
+  return ids;
+}
+
+/** How many of the world's accounts the messenger's database holds. */
+export async function worldAccountsPresent(databaseUrl: string, spec: PopulationSpec = WORLD_SPEC): Promise<number> {
+  const ids = worldUserIds(spec).map((i) => sampleIdentity(spec).accountId(i));
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    // accounts may not exist yet on a database no service has migrated
+    const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.accounts') is not null as present`;
+    if (!table?.present) return 0;
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from accounts where id = any(${ids}::uuid[])`;
+    return row?.n ?? 0;
+  } finally {
+    await sql.end();
+  }
+}
+
+export interface SeedWorldOptions {
+  messengerDatabaseUrl: string;
+  /** The Facebook side's database; null seeds the messenger only. */
+  facebookDatabaseUrl: string | null;
+  spec?: PopulationSpec;
+  onProgress?: (event: SeedProgress) => void;
+}
+
+export type SeedWorldOutcome = { seeded: false; present: number } | { seeded: true; result: SeedResult };
+
+/**
+ * Seeds the world unless the messenger's database already holds it (every
+ * account of the shard present: a second start costs one query). A run that was
+ * cut short is completed on the next start (seeding is idempotent).
+ */
+export async function seedWorldOnce(options: SeedWorldOptions): Promise<SeedWorldOutcome> {
+  const spec = options.spec ?? WORLD_SPEC;
+  const present = await worldAccountsPresent(options.messengerDatabaseUrl, spec);
+  if (present >= worldUserIds(spec).length) return { seeded: false, present };
+  const result = await seedSample({
+    spec,
+    shards: WORLD_SHARDS,
+    databaseUrl: options.messengerDatabaseUrl,
+    facebookDatabaseUrl: options.facebookDatabaseUrl,
+    fixturesDir: null,
+    outside: WORLD_OUTSIDE,
+    batchSize: 500,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return { seeded: true, result };
+}
