@@ -114,7 +114,8 @@ describe("k6 compat smoke (not a load measurement): each scenario's iterations r
     expect(merged.metrics.receipts!.values.count).toBe(merged.metrics.receipts_expected!.values.count);
     expect(report.thresholds.find((t) => t.metric === "delivered")).toMatchObject({ ok: true, observed: 1 });
     // Both runs' time series on one clock feed the merged report's charts.
-    expect(report.html).toMatch(/<path d="M[\d.]+,[\d.]+ L/);
+    // (a drawn line: Observable Plot's line mark with at least two points)
+    expect(report.html).toMatch(/aria-label="line"[^>]*><path[^>]* d="M[\d.]+,[\d.]+L[\d.]+,[\d.]+/);
 
     // Percentiles are recomputed from both runs' raw samples, as k6 computes them.
     const key = { name: "delivery_latency", tags: { scenario: "steady_holders" } };
