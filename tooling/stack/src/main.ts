@@ -5,6 +5,7 @@ import { stackEnv } from "./env";
 
 const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
 const reset = "\x1b[0m";
+const bold = "\x1b[1m";
 
 const already = await findRunningStack();
 if (already) {
@@ -20,6 +21,12 @@ const stack = await startStack({
   env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
   announce: true,
   onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
+  onNotice: (name, message) => console.log(`${bold}[stack]${reset} ${name} ${message}`),
+  // A crashed service is started again with backoff; five crashes in a row stop the stack.
+  restart: { maxRestarts: 5 },
+}).catch((error: unknown) => {
+  console.error(`\nThe stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 
 console.log("\nHandshake is up:");
@@ -31,11 +38,13 @@ if (web) console.log(`\nDashboard: ${web.baseUrl}/#token=${encodeURIComponent(st
 console.log("\nTry `pnpm demo` in another terminal. Ctrl-C stops everything.\n");
 
 let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping…");
-    void stack.stop().then(() => process.exit(0));
-  });
+const stopAll = (message: string, exitCode: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(message);
+  void stack.stop().then(() => process.exit(exitCode));
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll("\nStopping…", 0));
+for (const supervisor of Object.values(stack.processes)) {
+  supervisor.once("gave-up", () => stopAll(`\n${supervisor.name} keeps crashing (see its log above); stopping the stack.`, 1));
 }
