@@ -1,11 +1,9 @@
 /** `pnpm dev`: the whole stack in the foreground; Ctrl-C stops everything. */
-import { formatLogLine } from "./log-lines";
+import { createLogFormatter } from "./log-format";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
 
-const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m" };
-const reset = "\x1b[0m";
-const bold = "\x1b[1m";
+const format = createLogFormatter();
 
 const already = await findRunningStack();
 if (already) {
@@ -20,8 +18,8 @@ const stack = await startStack({
   postgresPort: stackEnv.HANDSHAKE_POSTGRES_PORT,
   env: { LOG_LEVEL: stackEnv.LOG_LEVEL },
   announce: true,
-  onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
-  onNotice: (name, message) => console.log(`${bold}[stack]${reset} ${name} ${message}`),
+  onLine: (name, line) => console.log(format(name, line)),
+  onNotice: (name, message) => console.log(format("stack", `${name} ${message}`)),
   // A crashed service is started again with backoff; five crashes in a row stop the stack.
   restart: { maxRestarts: 5 },
 }).catch((error: unknown) => {
