@@ -21,6 +21,12 @@ export const migrationsFolders = {
 
 export type MigratedDatabase = keyof typeof migrationsFolders;
 
+/**
+ * Migrates `url` to the newest committed migration. An unreachable server is retried
+ * for 5 s by default (a blip, or PostgreSQL restarting): services wait for their
+ * database longer before this (resolveDatabase), and tools like the seeder should fail
+ * soon with a clear error. Pass `retry` to wait differently.
+ */
 export async function migrateDatabase(url: string, which: MigratedDatabase, retry: ConnectRetryOptions = {}): Promise<void> {
   await retryWhileUnreachable(
     `migrate ${which}`,
@@ -34,6 +40,6 @@ export async function migrateDatabase(url: string, which: MigratedDatabase, retr
         await client.end({ timeout: 5 });
       }
     },
-    retry,
+    { giveUpAfterMs: 5_000, ...retry },
   );
 }
