@@ -95,6 +95,21 @@ describe("Supervisor", () => {
     expect(notices.every((notice) => notice.endsWith("(restart 1 of 1 in a row)"))).toBe(true);
   });
 
+  it("treats a command that cannot start as a crash, once per attempt", async () => {
+    const notices: string[] = [];
+    const supervisor = new Supervisor(
+      { name: "missing", command: path.join(scratch, "no-such-command"), args: [], cwd: scratch, env: process.env },
+      { maxRestarts: 1, minDelayMs: 20, onNotice: (_, message) => notices.push(message) },
+    );
+    running.push(supervisor);
+    let exits = 0;
+    supervisor.on("exit", () => exits++);
+    await gaveUp(supervisor);
+    expect(exits).toBe(2);
+    expect(notices.filter((notice) => notice.startsWith("could not start: spawn") && notice.includes("ENOENT"))).toHaveLength(2);
+    expect(notices.filter((notice) => /restarting in|giving up/.test(notice))).toHaveLength(2);
+  });
+
   it("with maxRestarts 0 does not restart, and reports the exit", async () => {
     const { supervisor, notices } = supervise("once", `process.exit(2)`, { maxRestarts: 0 });
     const exit = await gaveUp(supervisor);

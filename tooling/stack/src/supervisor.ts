@@ -99,6 +99,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private run() {
     const started = Date.now();
+    // A failed spawn can report both 'error' and 'close': handle one exit per run.
+    let ended = false;
+    const end = (exit: ExitInfo) => {
+      if (ended) return;
+      ended = true;
+      this.exited(exit);
+    };
     const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) forwardLines(stream, (line) => this.options.onLine?.(this.name, line));
@@ -106,10 +113,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // 'error' is a spawn failure (no such command): treat it as an exit.
     child.once("error", (error) => {
       this.options.onNotice?.(this.name, `could not start: ${error.message}`);
-      if (child.pid === undefined) this.exited({ code: null, signal: null, ranMs: Date.now() - started });
+      if (child.pid === undefined) end({ code: null, signal: null, ranMs: Date.now() - started });
     });
     // 'close', not 'exit': the process's last lines (a crash's stack) are printed before the notice.
-    child.once("close", (code, signal) => this.exited({ code, signal, ranMs: Date.now() - started }));
+    child.once("close", (code, signal) => end({ code, signal, ranMs: Date.now() - started }));
   }
 
   private exited(exit: ExitInfo) {
