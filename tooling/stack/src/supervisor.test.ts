@@ -50,7 +50,7 @@ describe("Supervisor", () => {
   it("restarts a process that crashes, with doubling backoff, and says so", async () => {
     const { supervisor, lines, notices } = supervise("flaky", crashesThenStays(2), { minDelayMs: 100 });
     await spawns(supervisor, 3);
-    await expect.poll(() => lines).toContain("up on run 3");
+    await expect.poll(() => lines, { timeout: 20_000 }).toContain("up on run 3");
     expect(lines).toContain("boom on run 1");
     expect(supervisor.restarts).toBe(2);
     expect(supervisor.running).toBe(true);
@@ -77,13 +77,13 @@ describe("Supervisor", () => {
   it("restarts a process killed with SIGKILL (a fault, not a stop)", async () => {
     const { supervisor, lines, notices } = supervise("killed", `console.log("ready " + process.pid); setInterval(() => {}, 1000)`);
     const firstPid = await spawns(supervisor, 1);
-    await expect.poll(() => lines).toContain(`ready ${firstPid}`);
+    await expect.poll(() => lines, { timeout: 20_000 }).toContain(`ready ${firstPid}`);
     const second = spawns(supervisor, 1);
     process.kill(firstPid, "SIGKILL");
     const secondPid = await second;
     expect(secondPid).not.toBe(firstPid);
     expect(notices[0]).toMatch(/^was killed by SIGKILL after .*; restarting in/);
-    await expect.poll(() => lines).toContain(`ready ${secondPid}`);
+    await expect.poll(() => lines, { timeout: 20_000 }).toContain(`ready ${secondPid}`);
   });
 
   it("counts restarts in a row afresh after a run that lasted stableAfterMs", async () => {
@@ -123,7 +123,7 @@ describe("Supervisor", () => {
       stopTimeoutMs: 300,
     });
     const pid = await spawns(supervisor, 1);
-    await expect.poll(() => lines).toContain("ready");
+    await expect.poll(() => lines, { timeout: 20_000 }).toContain("ready");
     const exited = new Promise<ExitInfo>((resolve) => supervisor.once("exit", resolve));
     await supervisor.stop();
     expect((await exited).signal).toBe("SIGKILL");
