@@ -14,6 +14,8 @@ const database = await resolveDatabase({
   serverUrl: env.DATABASE_URL,
   database: "handshake_facebook",
   dataDir: path.join(env.HANDSHAKE_DATA_DIR, "postgres"),
+  // A database that is down or still starting is waited for, each attempt logged.
+  retry: { log: logger },
 });
 
 // Simulated time belongs to the messenger; follow it when we know where it is.

@@ -15,6 +15,8 @@ const database = await resolveDatabase({
   serverUrl: env.DATABASE_URL,
   database: "handshake_messenger",
   dataDir: path.join(env.HANDSHAKE_DATA_DIR, "postgres"),
+  // A database that is down or still starting is waited for, each attempt logged.
+  retry: { log: logger },
 });
 const server = await createMessengerServer({
   databaseUrl: database.url,

@@ -1,5 +1,5 @@
-/** `pnpm dev [--nodes N]`: the whole stack in the foreground; Ctrl-C stops everything. */
-import { formatLogLine } from "./log-lines";
+/** `pnpm dev [--empty] [--still] [--speed S] [--nodes N]`: the whole stack in the foreground; Ctrl-C stops everything. */
+import { createLogFormatter } from "./log-format";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
 import { parseDevArgs, seedWorld } from "./world";
@@ -12,8 +12,7 @@ try {
   process.exit(2);
 }
 
-const colours: Record<string, string> = { messenger: "\x1b[36m", facebook: "\x1b[34m", web: "\x1b[35m", simulator: "\x1b[33m" };
-const reset = "\x1b[0m";
+const format = createLogFormatter();
 
 const already = await findRunningStack();
 if (already) {
@@ -32,7 +31,13 @@ const stack = await startStack({
   include: world.simulate ? ["simulator"] : [],
   // once both services have migrated their databases, before the dashboard and the simulator
   beforeStart: (service, info) => (service === "web" && world.seed ? seedWorld(info) : Promise.resolve()),
-  onLine: (name, line) => console.log(`${colours[name] ?? ""}[${name}]${reset} ${formatLogLine(line)}`),
+  onLine: (name, line) => console.log(format(name, line)),
+  onNotice: (name, message) => console.log(format("stack", `${name} ${message}`)),
+  // A crashed service is started again with backoff; five crashes in a row stop the stack.
+  restart: { maxRestarts: 5 },
+}).catch((error: unknown) => {
+  console.error(`\nThe stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 
 console.log("\nHandshake is up:");
@@ -45,11 +50,13 @@ if (web) console.log(`\nDashboard: ${web.baseUrl}/#token=${encodeURIComponent(st
 console.log("\nTry `pnpm demo` in another terminal. Ctrl-C stops everything.\n");
 
 let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping…");
-    void stack.stop().then(() => process.exit(0));
-  });
+const stopAll = (message: string, exitCode: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(message);
+  void stack.stop().then(() => process.exit(exitCode));
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll("\nStopping…", 0));
+for (const supervisor of Object.values(stack.processes)) {
+  supervisor.once("gave-up", () => stopAll(`\n${supervisor.name} keeps crashing (see its log above); stopping the stack.`, 1));
 }

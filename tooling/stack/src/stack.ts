@@ -6,7 +6,6 @@
  * While it runs, `.data/stack.json` says where everything is, so tools started
  * separately (`pnpm demo`, `pnpm population seed`, `pnpm audit:privacy`) can find it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -14,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
+import { Supervisor, type SupervisorOptions } from "./supervisor";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const stackFile = path.join(repoRoot, ".data", "stack.json");
@@ -105,6 +105,13 @@ export interface StackOptions {
   portOffset?: number;
   /** Receives every line the services print, prefixed by their name. */
   onLine?: (service: string, line: string) => void;
+  /** Receives what the supervisors did (a service exited, is restarted, was given up on). */
+  onNotice?: (service: string, message: string) => void;
+  /**
+   * Restart policy for crashed services. Default: no restarts (a crash during
+   * start-up fails startStack, as tests want); `pnpm dev` restarts with backoff.
+   */
+  restart?: Pick<SupervisorOptions, "maxRestarts" | "minDelayMs" | "maxDelayMs" | "stableAfterMs">;
   /** Admin token for every service; random when omitted. */
   adminToken?: string;
   /** Write .data/stack.json (the dev stack does; throwaway stacks do not). */
@@ -122,6 +129,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   info: StackInfo;
+  /** One supervisor per service process, by service name (pid, restarts, 'gave-up'). */
+  processes: Record<string, Supervisor>;
   stop(): Promise<void>;
 }
 
@@ -145,7 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       throw error;
     }
   }
-  const children: { name: string; process: ChildProcess }[] = [];
+  const processes: Record<string, Supervisor> = {};
   const adminToken = options.adminToken ?? randomBytes(18).toString("base64url");
   // Shared by the two services only (ingest, spam signals); never printed.
   const serviceToken = randomBytes(24).toString("base64url");
@@ -158,7 +167,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     services: {},
   };
   const stop = async () => {
-    await Promise.all(children.map(({ process: child }) => stopChild(child)));
+    await Promise.all(Object.values(processes).map((supervisor) => supervisor.stop()));
     await nats?.stop();
     await postgres?.stop();
     if (options.announce) await rm(stackFile, { force: true });
@@ -171,24 +180,28 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const databaseUrl = service.database ? await ensureDatabase(serverUrl, service.database) : undefined;
       const clustered = nats && service.name === "messenger";
       const entry = clustered ? "src/cluster.ts" : service.entry;
-      const child = spawn(process.execPath, ["--import", "tsx", entry], {
-        cwd: path.join(repoRoot, service.cwd),
-        env: {
-          ...process.env,
-          ...options.env,
-          ...service.env?.(ports),
-          PORT: String(port),
-          ADMIN_TOKEN: adminToken,
-          SERVICE_TOKEN: serviceToken,
-          HOST: "127.0.0.1",
-          ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
-          ...(clustered ? { NATS_URL: nats!.url, MESSENGER_NODES: String(nodes) } : {}),
+      const supervisor = new Supervisor(
+        {
+          name: service.name,
+          command: process.execPath,
+          args: ["--import", "tsx", entry],
+          cwd: path.join(repoRoot, service.cwd),
+          env: {
+            ...process.env,
+            ...options.env,
+            ...service.env?.(ports),
+            PORT: String(port),
+            ADMIN_TOKEN: adminToken,
+            SERVICE_TOKEN: serviceToken,
+            HOST: "127.0.0.1",
+            ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
+            ...(clustered ? { NATS_URL: nats!.url, MESSENGER_NODES: String(nodes) } : {}),
+          },
         },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      children.push({ name: service.name, process: child });
-      pipeLines(child, service.name, options.onLine);
-      await waitHealthy(child, service.name, `http://127.0.0.1:${port}${service.healthPath}`);
+        { maxRestarts: 0, ...options.restart, ...(options.onLine ? { onLine: options.onLine } : {}), ...(options.onNotice ? { onNotice: options.onNotice } : {}) },
+      );
+      processes[service.name] = supervisor;
+      await waitHealthy(supervisor, `http://127.0.0.1:${port}${service.healthPath}`);
       info.services[service.name] = {
         baseUrl: `http://127.0.0.1:${port}`,
         description: service.describe(port),
@@ -204,7 +217,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await mkdir(path.dirname(stackFile), { recursive: true });
     await writeFile(stackFile, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
-  return { info, stop };
+  return { info, processes, stop };
 }
 
 /** The running dev stack, if `.data/stack.json` names a live process. */
@@ -219,42 +232,23 @@ export async function findRunningStack(): Promise<StackInfo | null> {
   }
 }
 
-function pipeLines(child: ChildProcess, name: string, onLine: StackOptions["onLine"]) {
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = "";
-    stream?.setEncoding("utf8");
-    stream?.on("data", (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) onLine?.(name, line);
-    });
-  }
-}
-
-async function waitHealthy(child: ChildProcess, name: string, url: string, timeoutMs = 60_000) {
+/** Waits for `url` to answer 200; a supervisor that gave up (crash loop, or no restarts) fails it. */
+async function waitHealthy(supervisor: Supervisor, url: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited during start-up (code ${child.exitCode}); see its log above`);
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
+    if (supervisor.gaveUp) {
+      const { code, signal } = supervisor.gaveUp;
+      throw new Error(`${supervisor.name} exited during start-up (${signal ? `signal ${signal}` : `code ${code}`}); see its log above`);
+    }
+    if (supervisor.running) {
+      try {
+        const response = await fetch(url);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000} s`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
+  throw new Error(`${supervisor.name} did not become healthy at ${url} within ${timeoutMs / 1000} s`);
 }
