@@ -13,6 +13,7 @@ import exec from "k6/execution";
 import { Counter, Rate } from "k6/metrics";
 import type { Options } from "k6/options";
 import { arrivalRate, CONNECT_SPREAD_SECONDS, HTTP_IN_FLIGHT_PER_VU, SEND_START_SECONDS, senderVus, SETTLE_SECONDS } from "../src/model/timeline.ts";
+import { BUSINESS_TOPICS } from "./lib/business-topics.ts";
 import { config } from "./lib/config.ts";
 import { drawSize, messageIdAt, timestampedContent } from "./lib/content.ts";
 import { users } from "./lib/fixtures.ts";
@@ -31,7 +32,6 @@ const CUSTOMERS_PER_BUSINESS = 50;
 const BLOCKED_PER_100 = 10;
 const MARKETING_OUT_PER_100 = 15;
 const TRANSACTIONAL_SHARE = 0.6;
-const TOPICS = ["receipt", "flight-status", "delivery", "fraud-alert"] as const;
 /** assumption: one recorded choice takes at most 100 ms of a setup() slot, even on a loaded node. */
 const SETUP_SECONDS_PER_CALL = 0.1;
 
@@ -179,7 +179,7 @@ export async function broadcast(): Promise<void> {
       recipient: { accountId: to.accountId, deviceId: to.deviceId },
       type: 1,
       content: timestampedContent(drawSize(), sentAt),
-      category: marketing ? { kind: "marketing" } : { kind: "transactional", topic: TOPICS[Math.floor(Math.random() * TOPICS.length)] },
+      category: marketing ? { kind: "marketing" } : { kind: "transactional", topic: BUSINESS_TOPICS[Math.floor(Math.random() * BUSINESS_TOPICS.length)] },
     },
     { credential: users[business.b]!.credential, expect: refusal ? [403] : [], tags: { category: marketing ? "marketing" : "transactional" } },
   );
