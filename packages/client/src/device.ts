@@ -221,6 +221,8 @@ export class HandshakeDevice {
   /**
    * Opens the WebSocket and starts receiving: every envelope is decrypted (or,
    * for receipts, parsed), handed to `messages()` / `receipts()`, then acked.
+   * Rejects with the server's error if it refuses the inbox stream (e.g. FORBIDDEN
+   * once the terms deadline passed unaccepted); the socket is closed again then.
    */
   async connect(): Promise<void> {
     if (this.closeSocket) return;
@@ -241,7 +243,11 @@ export class HandshakeDevice {
     this.api = client;
     this.closeSocket = close;
     let resolveStarted!: () => void;
-    const started = new Promise<void>((resolve) => (resolveStarted = resolve));
+    let refuseStart!: (error: unknown) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      resolveStarted = resolve;
+      refuseStart = reject;
+    });
     // tRPC resubscribes by itself after a dropped socket; after an error the server
     // could not help (its database was restarting) we subscribe again, after the last
     // envelope received, so nothing is delivered twice or skipped.
@@ -270,6 +276,9 @@ export class HandshakeDevice {
           }
           this.streamError = error;
           this.failures.push({ envelopeId: "stream", error });
+          // Refused before it started (e.g. the terms deadline passed): `connect()` says so
+          // rather than waiting for ever. After it started this is a no-op.
+          refuseStart(error);
         },
       });
     };
@@ -278,8 +287,13 @@ export class HandshakeDevice {
       if (retry) clearTimeout(retry);
       current?.unsubscribe();
     };
-    await opened;
-    await started;
+    try {
+      await Promise.all([opened, started]);
+    } catch (error) {
+      // Leave the device as before `connect()`, so it can be connected again later.
+      await this.close();
+      throw error;
+    }
   }
 
   private async handle(envelope: DeliveredEnvelope): Promise<void> {
