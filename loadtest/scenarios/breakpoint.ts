@@ -6,12 +6,11 @@
  * after a short delay so the first seconds' few samples do not decide). The rate the
  * run had reached then (report: throughput over time) is what one node sustained.
  */
-import exec from "k6/execution";
 import type { Options } from "k6/options";
 import { BREAKPOINT_MAX_FACTOR } from "../src/model/breakpoint.ts";
 import { arrivalRate, CONNECT_SPREAD_SECONDS, SEND_START_SECONDS, senderVus, SETTLE_SECONDS } from "../src/model/timeline.ts";
 import { config } from "./lib/config.ts";
-import { HolderGroup } from "./lib/holders.ts";
+import { holdGroupUntil } from "./lib/holders.ts";
 import { firstPeople, layoutOf } from "./lib/layout.ts";
 import { baseOptions, holderThresholds } from "./lib/options.ts";
 import { sendMessage } from "./lib/senders.ts";
@@ -55,10 +54,7 @@ export const options: Options = {
 };
 
 export async function holders(): Promise<void> {
-  const group = new HolderGroup({ group: connected.groupOf(exec.scenario.iterationInTest), layout: connected });
-  await group.connect(CONNECT_SPREAD_SECONDS * 1000);
-  await group.holdUntil(exec.scenario.startTime + holdSeconds * 1000);
-  group.closeAll();
+  await holdGroupUntil(connected, holdSeconds, CONNECT_SPREAD_SECONDS * 1000);
 }
 
 export async function send(): Promise<void> {

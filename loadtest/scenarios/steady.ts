@@ -10,11 +10,10 @@
  *   k6 run --no-usage-report -e FIXTURES=$PWD/loadtest/fixtures/sample -e RATE=200 \
  *     -e CONNECTED=2000 -e DURATION=120 loadtest/scenarios/steady.ts
  */
-import exec from "k6/execution";
 import type { Options } from "k6/options";
 import { arrivalRate, CONNECT_SPREAD_SECONDS, SEND_START_SECONDS, senderVus, SETTLE_SECONDS } from "../src/model/timeline.ts";
 import { config } from "./lib/config.ts";
-import { HolderGroup } from "./lib/holders.ts";
+import { holdGroupUntil } from "./lib/holders.ts";
 import { firstPeople, layoutOf } from "./lib/layout.ts";
 import { baseOptions, holderThresholds, senderThresholds } from "./lib/options.ts";
 import { sendMessage } from "./lib/senders.ts";
@@ -59,10 +58,7 @@ export const options: Options = {
 
 /** One holder VU: connect its group, stay until the senders are done and the last receipts are in, hang up. */
 export async function holders(): Promise<void> {
-  const group = new HolderGroup({ group: connected.groupOf(exec.scenario.iterationInTest), layout: connected });
-  await group.connect(CONNECT_SPREAD_SECONDS * 1000);
-  await group.holdUntil(exec.scenario.startTime + holdSeconds * 1000);
-  group.closeAll();
+  await holdGroupUntil(connected, holdSeconds, CONNECT_SPREAD_SECONDS * 1000);
 }
 
 /** One arrival: one message. */

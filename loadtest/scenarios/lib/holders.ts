@@ -5,6 +5,7 @@
  * `dropped_iterations`, not as a quietly slower loop.
  */
 import { check } from "k6";
+import exec from "k6/execution";
 import { sentAtOf, sentAtOfMessageId } from "./content.ts";
 import { users } from "./fixtures.ts";
 import { InboxConnection, type Envelope } from "./inbox-connection.ts";
@@ -122,4 +123,16 @@ export class HolderGroup {
   closeAll(): void {
     for (const connection of this.connections.values()) connection.close();
   }
+}
+
+/**
+ * One holder VU of a per-vu-iterations scenario: connects its group of `layout`,
+ * stays until `holdSeconds` after the scenario started (senders done, last
+ * receipts in), then hangs up.
+ */
+export async function holdGroupUntil(layout: ConnectedLayout, holdSeconds: number, spreadMs: number): Promise<void> {
+  const group = new HolderGroup({ group: layout.groupOf(exec.scenario.iterationInTest), layout });
+  await group.connect(spreadMs);
+  await group.holdUntil(exec.scenario.startTime + holdSeconds * 1000);
+  group.closeAll();
 }
