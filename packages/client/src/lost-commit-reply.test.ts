@@ -7,16 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTestMessenger, type TestMessenger } from "@handshake/messenger/testing";
-import { PgFaultProxy } from "@handshake/messenger/testing/pg-fault-proxy";
+import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
 import { HandshakeDevice } from "./index";
 
-let proxy: PgFaultProxy;
+let proxy: PostgresFaultProxy;
 let messenger: TestMessenger;
 let phoneCounter = 0;
 const nextPhone = () => `+4915124${String(100000 + phoneCounter++).padStart(6, "0")}`;
 
 beforeAll(async () => {
-  proxy = await PgFaultProxy.start(inject("postgresAdminUrl"));
+  proxy = await PostgresFaultProxy.start(inject("postgresAdminUrl"));
   messenger = await startTestMessenger({ rateLimits: false, connectUrl: (url) => proxy.url(url) });
 });
 afterAll(async () => {

@@ -3,5 +3,5 @@ export { FaultSuite, SUITE_REGIME, type FaultResult } from "./suite/suite";
 export { FAULTS, FLOOD_MAX_SUBSCRIPTIONS, SLOW_CONSUMER_RSS_BUDGET_BYTES, type Fault } from "./suite/faults";
 export { FULL, SHORT, type SuiteSize } from "./suite/sizes";
 export { formatTable } from "./report/table";
-export { PostgresProxy, type ProxyMode } from "./faults/postgres-proxy";
+export { PostgresFaultProxy, type ProxyMode } from "@handshake/db/fault-proxy";
 export { stopAllFaultStacks } from "./stack/fault-stack";

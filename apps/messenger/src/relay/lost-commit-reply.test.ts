@@ -9,16 +9,16 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { startTestMessenger, type TestMessenger } from "../testing";
-import { PgFaultProxy } from "../../test/pg-fault-proxy";
+import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
 import { registerAccount, wsApi, type TestAccount } from "../../test/helpers";
 import { LocalInboxBus, type DeviceAddress, type InboxNotice } from "./bus";
 import { streamInbox } from "./inbox-stream";
 import { QueueWriter } from "../storage/queue";
 
-let proxy: PgFaultProxy;
+let proxy: PostgresFaultProxy;
 let messenger: TestMessenger;
 beforeAll(async () => {
-  proxy = await PgFaultProxy.start(inject("postgresAdminUrl"));
+  proxy = await PostgresFaultProxy.start(inject("postgresAdminUrl"));
   messenger = await startTestMessenger({ rateLimits: false, connectUrl: (url) => proxy.url(url) });
 });
 afterAll(async () => {

@@ -14,7 +14,7 @@ import path from "node:path";
 import { ensureDatabase, freePort, startEmbeddedPostgres, withDatabase, type RunningPostgres } from "@handshake/db/embedded";
 import { repoRoot, services, type ServiceDefinition } from "@handshake/stack";
 import { startServiceProcess, stopChild } from "@handshake/stack/service-process";
-import { PostgresProxy } from "../faults/postgres-proxy";
+import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
 
 export type ServiceName = "messenger" | "facebook";
 
@@ -171,7 +171,7 @@ export class RestartablePostgres {
 
 export interface FaultStack {
   postgres: RestartablePostgres;
-  proxy: PostgresProxy;
+  proxy: PostgresFaultProxy;
   messenger: ManagedService;
   facebook: ManagedService;
   /** Direct URLs (not through the proxy), for reconciliation. */
@@ -221,7 +221,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     cleanups.push(() => postgres.stop());
     const messengerDatabaseUrl = await ensureDatabase(postgres.url, "handshake_messenger");
     const facebookDatabaseUrl = await ensureDatabase(postgres.url, "handshake_facebook");
-    const proxy = await PostgresProxy.start({ host: "127.0.0.1", port: postgres.port });
+    const proxy = await PostgresFaultProxy.start({ host: "127.0.0.1", port: postgres.port });
     cleanups.push(() => proxy.close());
     const viaProxy = new URL(messengerDatabaseUrl);
     viaProxy.port = String(proxy.port);

@@ -5,11 +5,11 @@
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
-import { PostgresProxy } from "./postgres-proxy";
+import { PostgresFaultProxy } from "./fault-proxy";
+import { createTestDatabase, type TestDatabase } from "./testing";
 
 let database: TestDatabase;
-let proxy: PostgresProxy;
+let proxy: PostgresFaultProxy;
 let direct: postgres.Sql;
 
 const throughProxy = () => {
@@ -21,7 +21,7 @@ const throughProxy = () => {
 beforeAll(async () => {
   database = await createTestDatabase("faults_proxy");
   const url = new URL(database.url);
-  proxy = await PostgresProxy.start({ host: "127.0.0.1", port: Number(url.port) });
+  proxy = await PostgresFaultProxy.start({ host: "127.0.0.1", port: Number(url.port) });
   direct = postgres(database.url, { max: 1, onnotice: () => {} });
   await direct`create table notes (id int primary key)`;
 });
@@ -32,7 +32,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-describe("PostgresProxy", () => {
+describe("PostgresFaultProxy", () => {
   it("passes queries and transactions through untouched", async () => {
     const sql = throughProxy();
     try {

@@ -1,15 +1,20 @@
 /**
  * A TCP proxy between a service and PostgreSQL (node:net, loopback only) that can
- * lose the reply to a COMMIT or cut every connection, on demand.
+ * lose the reply to a COMMIT, cut every connection, or refuse new ones, on demand.
+ * Test and fault-suite only; the one proxy the messenger's, the SDK's and the fault
+ * suite's tests share.
  *
  * Losing a COMMIT reply is the nasty case of a network fault: the server has made
  * the transaction durable, the client only sees its connection die, so it cannot
  * tell a committed write from a lost one. To do that the proxy follows the
- * PostgreSQL wire protocol from the server (messages are a type byte and a
- * 32-bit length, after an optional one-byte SSL answer) and, when it sees
- * CommandComplete "COMMIT", destroys both sockets instead of forwarding it.
+ * PostgreSQL wire protocol from the server (messages are a type byte and a 32-bit
+ * length, after an optional one-byte SSL answer) and, when it sees CommandComplete
+ * "COMMIT", forwards what came before it and closes both sockets instead of
+ * forwarding the reply. Client-to-server bytes pass untouched (postgres.js sends
+ * COMMIT as a prepared statement, so its text is not on the wire after the first
+ * time; the reply's tag always is).
  */
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 
 export type ProxyMode =
   | { kind: "pass" }
@@ -31,8 +36,11 @@ interface Pair {
   server: Socket;
 }
 
-export class PostgresProxy {
+export class PostgresFaultProxy {
   private mode: ProxyMode = { kind: "pass" };
+  /** One-shot drops asked for by `dropNextCommitReply()`, each with its waiter. */
+  private readonly armed: (() => void)[] = [];
+  private blocked = false;
   private readonly pairs = new Set<Pair>();
   readonly stats: ProxyStats = { connections: 0, commitsSeen: 0, commitRepliesDropped: 0, connectionsCut: 0 };
 
@@ -41,23 +49,55 @@ export class PostgresProxy {
     readonly port: number,
   ) {}
 
-  /** Listens on a free port of 127.0.0.1 and forwards to `target` (also loopback). */
-  static async start(target: { host: string; port: number }): Promise<PostgresProxy> {
-    if (target.host !== "127.0.0.1" && target.host !== "localhost") throw new Error("the proxy only forwards to loopback");
-    let proxy: PostgresProxy | null = null;
-    const server = createServer((client) => proxy?.accept(client, target));
+  /** Listens on a free port of 127.0.0.1 and forwards to `target`: a PostgreSQL URL, or a loopback host and port. */
+  static async start(target: string | { host: string; port: number }): Promise<PostgresFaultProxy> {
+    const upstream =
+      typeof target === "string"
+        ? { host: new URL(target).hostname, port: Number(new URL(target).port || 5432) }
+        : target;
+    if (upstream.host !== "127.0.0.1" && upstream.host !== "localhost") throw new Error("the proxy only forwards to loopback");
+    let proxy: PostgresFaultProxy | null = null;
+    const server = createServer((client) => proxy?.accept(client, upstream));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
     });
     const address = server.address();
     if (!address || typeof address !== "object") throw new Error("proxy has no address");
-    proxy = new PostgresProxy(server, address.port);
+    proxy = new PostgresFaultProxy(server, address.port);
     return proxy;
+  }
+
+  /** `databaseUrl` with its host and port replaced by this proxy's. */
+  url(databaseUrl: string): string {
+    const url = new URL(databaseUrl);
+    url.hostname = "127.0.0.1";
+    url.port = String(this.port);
+    return url.toString();
   }
 
   setMode(mode: ProxyMode): void {
     this.mode = mode;
+  }
+
+  /** Drops the reply of the next COMMIT (on any connection); resolves once it has. */
+  dropNextCommitReply(): Promise<void> {
+    return new Promise((resolve) => this.armed.push(resolve));
+  }
+
+  /** COMMIT replies dropped so far. */
+  get droppedCommitReplies(): number {
+    return this.stats.commitRepliesDropped;
+  }
+
+  /** PostgreSQL goes away: every connection is cut and new ones are refused until `unblock()`. */
+  block(): void {
+    this.blocked = true;
+    this.cutAll();
+  }
+
+  unblock(): void {
+    this.blocked = false;
   }
 
   /** Destroys every open connection (both ends); returns how many. */
@@ -84,6 +124,10 @@ export class PostgresProxy {
   }
 
   private accept(client: Socket, target: { host: string; port: number }): void {
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
     const server = connect(target.port, target.host);
     const pair: Pair = { client, server };
     this.pairs.add(pair);
@@ -106,7 +150,9 @@ export class PostgresProxy {
     });
 
     let pending: Buffer = Buffer.alloc(0);
+    let lost = false;
     server.on("data", (chunk: Buffer) => {
+      if (lost) return;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       let offset = 0;
       if (sslAnswerPending && pending.length > 0) {
@@ -118,16 +164,18 @@ export class PostgresProxy {
         const length = pending.readInt32BE(offset + 1);
         const end = offset + 1 + length;
         if (pending.length < end) break;
-        if (pending[offset] === COMMAND_COMPLETE && this.isCommit(pending, offset + 5, end)) {
+        if (pending[offset] === COMMAND_COMPLETE && isCommit(pending, offset + 5, end)) {
           this.stats.commitsSeen += 1;
-          if (this.shouldDrop()) {
-            // Forward what came before the reply, then lose the reply and the connection.
-            if (offset > 0) client.write(pending.subarray(0, offset));
+          const waiter = this.armed.shift();
+          if (waiter || this.modeDrops()) {
+            // What came before the reply still arrives; then the reply and the connection are gone.
+            lost = true;
             this.stats.commitRepliesDropped += 1;
-            client.destroy();
-            server.destroy();
             this.pairs.delete(pair);
+            client.end(pending.subarray(0, offset));
+            server.destroy();
             pending = Buffer.alloc(0);
+            waiter?.();
             return;
           }
         }
@@ -138,15 +186,15 @@ export class PostgresProxy {
     });
   }
 
-  private isCommit(buffer: Buffer, start: number, end: number): boolean {
-    // CommandComplete's tag is a C string: "COMMIT\0".
-    return end - start === 7 && buffer.toString("latin1", start, end - 1) === "COMMIT";
-  }
-
-  private shouldDrop(): boolean {
+  private modeDrops(): boolean {
     const mode = this.mode;
     if (mode.kind !== "drop-commit-reply") return false;
     if (this.stats.commitRepliesDropped >= mode.limit) return false;
     return this.stats.commitsSeen % mode.every === 0;
   }
+}
+
+/** CommandComplete's tag is a C string: "COMMIT\0". */
+function isCommit(buffer: Buffer, start: number, end: number): boolean {
+  return end - start === 7 && buffer.toString("latin1", start, end - 1) === "COMMIT";
 }
