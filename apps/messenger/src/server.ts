@@ -33,7 +33,7 @@ import { NatsInboxBus } from "./relay/nats-bus";
 import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
-import { expireOld, QueueWriter, ShardedQueueWriter } from "./storage/queue";
+import { expireOld, QueueWriter, ShardedQueueWriter, type Receipt } from "./storage/queue";
 import { ShardDatabases } from "./shards/shard-databases";
 import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
@@ -169,9 +169,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         ...(shards.sharded
           ? {
               isLocal: (accountId: string) => shards.forAccount(accountId) === database,
-              forwardReceipts: (receipts) => {
-                writer.receipts(receipts).catch((err: unknown) => logger.warn({ err, receipts: receipts.length }, "delivery receipts lost"));
-              },
+              forwardReceipts: (receipts) => forwardReceipts(writer, receipts, logger),
             }
           : {}),
       }),
@@ -299,6 +297,22 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       })()),
   };
 }
+
+/**
+ * Receipts for senders on another shard database, stored there after the ack
+ * committed: retried every second for a minute while that database is away, then
+ * dropped with a warning (the message itself was delivered).
+ */
+function forwardReceipts(writer: ShardedQueueWriter, receipts: Receipt[], logger: Logger, attempt = 1): void {
+  writer.receipts(receipts).catch((err: unknown) => {
+    if (attempt >= RECEIPT_FORWARD_ATTEMPTS) {
+      logger.warn({ err, receipts: receipts.length }, "delivery receipts for another shard database dropped");
+      return;
+    }
+    setTimeout(() => forwardReceipts(writer, receipts, logger, attempt + 1), 1_000).unref();
+  });
+}
+const RECEIPT_FORWARD_ATTEMPTS = 60;
 
 /** What the relay asks of the consent rules: who may not use the service now, and when that can next change. */
 function serviceGate(consent: ConsentStore, clock: Clock, timeline: Timeline): ServiceGate {
