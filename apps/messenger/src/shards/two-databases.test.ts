@@ -244,6 +244,32 @@ describe("a shard map over two PostgreSQL servers", () => {
     for (const i of inboxes) i.close();
   });
 
+  it("a business on shard A: customers on both shards report its disguised messages, and its stats count every shard", async () => {
+    const bank = await registerAccount(messenger.url, { phoneNumber: phoneOn("a"), business: "Hanse Bank" });
+    const customers = [await accountOn("a"), await accountOn("b")];
+    for (const account of [bank, ...customers]) {
+      await account.api.terms.accept.mutate({ version: "2016-08-25", shareWithFacebook: true }).catch(() => undefined);
+    }
+    const reports = [];
+    for (const customer of customers) {
+      const messageId = randomUUID();
+      await bank.api.message.send.mutate({
+        messageId,
+        recipient: { accountId: customer.accountId },
+        type: 1,
+        content: Buffer.from("encrypted elsewhere").toString("base64"),
+        category: { kind: "transactional", topic: "bank-alert" },
+      });
+      reports.push(await customer.api.business.reportMarketing.mutate({ businessId: bank.accountId, messageId }));
+    }
+    expect(reports.map((r) => r.declaredCategory)).toEqual(["transactional:bank-alert", "transactional:bank-alert"]);
+    expect(await bank.api.business.stats.query()).toMatchObject({
+      sentByCategory: { "transactional:bank-alert": 2 },
+      reportedAsMarketing: { "transactional:bank-alert": 2 },
+      reportRate: 1,
+    });
+  });
+
   it("shard B's server restarted while messages flow: shard A keeps delivering, B recovers, nothing acknowledged is lost or doubled", async () => {
     const alice = await accountOn("a");
     const carol = await accountOn("b");
