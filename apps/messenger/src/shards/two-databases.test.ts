@@ -2,7 +2,9 @@
  * A messenger over two real PostgreSQL servers: the run's (shards 0..4999, home)
  * and a second embedded one started here (shards 5000..9999). Cross-shard
  * messaging live and offline with resume, prekey bundles across shards, racing
- * senders on both shards, and the second server restarted while messages flow.
+ * senders on both shards, a business across shards, two nodes whose NATS wake-ups
+ * are lost (each database's sweep delivers), and the second server restarted while
+ * messages flow.
  */
 import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
@@ -12,6 +14,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
+import { startNatsServer } from "@handshake/nats-server";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { shardOfPhone } from "../phone";
 import { startTestMessenger, type TestMessenger } from "../testing";
@@ -69,7 +72,10 @@ const accountOn = (database: "a" | "b", keys?: number) =>
 
 /** A live inbox over a real WebSocket. */
 function inbox(account: TestAccount, lastEventId?: string) {
-  const ws = wsApi(messenger.url, account.credential);
+  return inboxAt(messenger.url, account, lastEventId);
+}
+function inboxAt(url: string, account: TestAccount, lastEventId?: string) {
+  const ws = wsApi(url, account.credential);
   const received: DeliveredEnvelope[] = [];
   let notify: (() => void) | null = null;
   let started!: () => void;
@@ -269,6 +275,35 @@ describe("a shard map over two PostgreSQL servers", () => {
       reportRate: 1,
     });
   });
+
+  it("two nodes over NATS whose wake-ups never cross: each shard database's own sweep delivers to its recipients", async () => {
+    // Node C publishes on a NATS node D does not listen to, as when a node dies between commit and publish.
+    const [busOfD, elsewhere] = await Promise.all([startNatsServer(), startNatsServer()]);
+    const map = messenger.server.services.shards.map;
+    const c = await startTestMessenger({ rateLimits: false, shardMap: map, nats: { url: elsewhere.url, nodeId: "node-c", sweepIntervalMs: 60_000 } });
+    const d = await startTestMessenger({ rateLimits: false, shardMap: map, nats: { url: busOfD.url, nodeId: "node-d", sweepIntervalMs: 200 } });
+    try {
+      const sender = await registerAccount(c.url, { phoneNumber: phoneOn("a") });
+      const recipients = [
+        await registerAccount(d.url, { phoneNumber: phoneOn("a") }),
+        await registerAccount(d.url, { phoneNumber: phoneOn("b") }),
+      ];
+      const inboxes = recipients.map((r) => inboxAt(d.url, r));
+      await Promise.all(inboxes.map((i) => i.ready));
+      const sent = [await sendMany(sender, recipients[0]!, 3), await sendMany(sender, recipients[1]!, 3)];
+      for (const [i, box] of inboxes.entries()) {
+        await box.count(3);
+        expect(box.received.map((e) => e.messageId)).toEqual(sent[i]);
+      }
+      expect(d.server.sweeps.get("a")!.stats.woken).toBeGreaterThan(0);
+      expect(d.server.sweeps.get("b")!.stats.woken).toBeGreaterThan(0);
+      for (const box of inboxes) box.close();
+    } finally {
+      await c.close();
+      await d.close();
+      await Promise.all([busOfD.stop(), elsewhere.stop()]);
+    }
+  }, 60_000);
 
   it("shard B's server restarted while messages flow: shard A keeps delivering, B recovers, nothing acknowledged is lost or doubled", async () => {
     const alice = await accountOn("a");
