@@ -47,6 +47,14 @@ const envSchema = z.object({
   OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });
 
+/**
+ * The variables a shard map's URLs name as `${VAR}` (its secrets). Their names come
+ * from the map file, so no schema can list them; shards/shard-map.ts checks each is set.
+ */
+export function shardMapVariables(source: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  return source;
+}
+
 export type Env = z.infer<typeof envSchema> & { PHONE_CARRIER: "simulated" | "none" };
 
 export function readEnv(source: Record<string, string | undefined> = process.env): Env {

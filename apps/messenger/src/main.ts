@@ -4,7 +4,7 @@ import { waitForDatabase } from "@handshake/db/connect-retry";
 import { resolveDatabase } from "@handshake/db/resolve";
 import { hostname } from "node:os";
 import path from "node:path";
-import { readEnv } from "./env";
+import { readEnv, shardMapVariables } from "./env";
 import { createLogger } from "./log";
 import { createMessengerServer } from "./server";
 import { loadShardMap } from "./shards/shard-map";
@@ -13,7 +13,7 @@ const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });
 
 // With a shard map its databases are used, and nothing embedded is started.
-const shardMap = env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP) : null;
+const shardMap = env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, shardMapVariables()) : null;
 // Each shard database that is down or still starting is waited for, each attempt logged.
 for (const url of Object.values(shardMap?.databases ?? {})) await waitForDatabase(url, { log: logger });
 const database = shardMap

@@ -34,7 +34,7 @@ export interface ShardMap {
 }
 
 /** Parses and checks a map; every problem is listed with its path. */
-export function parseShardMap(input: unknown, env: Record<string, string | undefined> = process.env): ShardMap {
+export function parseShardMap(input: unknown, env: Record<string, string | undefined> = {}): ShardMap {
   const parsed = fileSchema.safeParse(input);
   if (!parsed.success) throw new Error(`invalid shard map:\n${z.prettifyError(parsed.error)}`);
   const file = parsed.data;
@@ -77,7 +77,7 @@ export function parseShardMap(input: unknown, env: Record<string, string | undef
   return { version: file.version, shardCount: file.shardCount, databases, home, ranges: file.ranges };
 }
 
-export async function loadShardMap(path: string, env: Record<string, string | undefined> = process.env): Promise<ShardMap> {
+export async function loadShardMap(path: string, env: Record<string, string | undefined>): Promise<ShardMap> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
