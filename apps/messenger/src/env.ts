@@ -12,6 +12,8 @@ const envSchema = z.object({
   /** Where embedded PostgreSQL keeps its data when no URL is given. */
   HANDSHAKE_DATA_DIR: z.string().default(".data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Path of a shard map (JSON, shards/shard-map.ts): shard ranges on several PostgreSQL servers. Unset: one database. */
+  SHARD_MAP: z.string().min(1).optional(),
   /** Logical shards in the population layout (must match the population spec). */
   SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Set to "off" only for load benchmarks that measure the relay itself. */
@@ -44,6 +46,14 @@ const envSchema = z.object({
   ACCEPTANCE_DAYS: z.coerce.number().min(0).max(365).default(30),
   OPT_OUT_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(30),
 });
+
+/**
+ * The variables a shard map's URLs name as `${VAR}` (its secrets). Their names come
+ * from the map file, so no schema can list them; shards/shard-map.ts checks each is set.
+ */
+export function shardMapVariables(source: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  return source;
+}
 
 export type Env = z.infer<typeof envSchema> & { PHONE_CARRIER: "simulated" | "none" };
 

@@ -1,27 +1,36 @@
 /** Messenger entry point: environment -> database -> server. Wiring only. */
 import { makeTimeline } from "@handshake/consent";
+import { waitForDatabase } from "@handshake/db/connect-retry";
 import { resolveDatabase } from "@handshake/db/resolve";
 import { hostname } from "node:os";
 import path from "node:path";
-import { readEnv } from "./env";
+import { readEnv, shardMapVariables } from "./env";
 import { createLogger } from "./log";
 import { createMessengerServer } from "./server";
+import { loadShardMap } from "./shards/shard-map";
 
 const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });
 
-const database = await resolveDatabase({
-  url: env.MESSENGER_DATABASE_URL,
-  serverUrl: env.DATABASE_URL,
-  database: "handshake_messenger",
-  dataDir: path.join(env.HANDSHAKE_DATA_DIR, "postgres"),
-  // A database that is down or still starting is waited for, each attempt logged.
-  retry: { log: logger },
-});
+// With a shard map its databases are used, and nothing embedded is started.
+const shardMap = env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, shardMapVariables()) : null;
+// Each shard database that is down or still starting is waited for, each attempt logged.
+for (const url of Object.values(shardMap?.databases ?? {})) await waitForDatabase(url, { log: logger });
+const database = shardMap
+  ? { url: shardMap.databases[shardMap.home]!, embedded: null }
+  : await resolveDatabase({
+      url: env.MESSENGER_DATABASE_URL,
+      serverUrl: env.DATABASE_URL,
+      database: "handshake_messenger",
+      dataDir: path.join(env.HANDSHAKE_DATA_DIR, "postgres"),
+      // A database that is down or still starting is waited for, each attempt logged.
+      retry: { log: logger },
+    });
 const server = await createMessengerServer({
   databaseUrl: database.url,
+  shardMap,
   logger,
-  shardCount: env.SHARD_COUNT,
+  shardCount: shardMap?.shardCount ?? env.SHARD_COUNT,
   rateLimits: env.RATE_LIMITS === "off" ? false : {},
   adminToken: env.ADMIN_TOKEN ?? null,
   serviceToken: env.SERVICE_TOKEN ?? null,
@@ -44,6 +53,7 @@ logger.info(
     regime: env.CONSENT_REGIME,
     admin: Boolean(env.ADMIN_TOKEN),
     nats: env.NATS_URL ?? null,
+    shardDatabases: shardMap ? Object.keys(shardMap.databases) : null,
   },
   "messenger listening",
 );

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
-import { createMessengerDb } from "@handshake/db/client";
+import { createMessengerDb, rawClient } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { Authenticator } from "./auth/authenticate";
 import { DeviceSockets } from "./auth/device-sockets";
@@ -33,14 +33,22 @@ import { NatsInboxBus } from "./relay/nats-bus";
 import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
-import { expireOld, QueueWriter } from "./storage/queue";
+import { expireOld, QueueWriter, ShardedQueueWriter, type Receipt } from "./storage/queue";
+import { ShardDatabases } from "./shards/shard-databases";
+import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
 
 /** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface MessengerServerOptions {
+  /** The one database (ignored with `shardMap`, whose databases are used instead). */
   databaseUrl: string;
+  /**
+   * Several PostgreSQL servers (shards/shard-map.ts): accounts, keys and queues
+   * on the database of their shard, the rest on the map's home database.
+   */
+  shardMap?: ShardMap | null;
   /**
    * Defaults to the simulation clock stored in the database (created at
    * `simStart` on first run), which admins can move forward.
@@ -87,8 +95,10 @@ export interface MessengerServer {
   http: Server;
   /** The WebSocket server (tests drop connections through it). */
   wss: WebSocketServer;
-  /** The database fallback of the NATS bus (null with the in-process bus). */
+  /** The database fallback of the NATS bus on the home database (null with the in-process bus). */
   sweep: MissedDeliverySweep | null;
+  /** One sweep per shard database, by the map's name (empty with the in-process bus). */
+  sweeps: Map<string, MissedDeliverySweep>;
   listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
   /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
   close(): Promise<void>;
@@ -96,11 +106,18 @@ export interface MessengerServer {
 
 export async function createMessengerServer(options: MessengerServerOptions): Promise<MessengerServer> {
   const logger = options.logger ?? createLogger();
-  await migrateDatabase(options.databaseUrl, "messenger");
-  const { db, sql, close: closeDb } = createMessengerDb(options.databaseUrl, {
+  const map = options.shardMap ?? singleDatabaseMap(options.databaseUrl, options.shardCount ?? 10_000);
+  // Every shard database carries the whole schema (the tables it does not use stay empty).
+  for (const url of Object.values(map.databases)) await migrateDatabase(url, "messenger");
+  const { db, sql, close: closeDb } = createMessengerDb(map.databases[map.home]!, {
     max: options.poolSize ?? 10,
     applicationName: "messenger",
   });
+  const pools = new Map<string, typeof sql>([[map.home, sql]]);
+  for (const [name, url] of Object.entries(map.databases)) {
+    if (name !== map.home) pools.set(name, rawClient(url, { max: options.poolSize ?? 10, applicationName: `messenger-${name}` }));
+  }
+  const shards = new ShardDatabases(map, pools);
   const clock = options.clock ?? (await loadSimClock(sql, options.simStart ?? DEFAULT_SIM_START));
   const timeline = options.timeline ?? makeTimeline();
   const configuredRegime = options.regime ?? ("historical-2016" as RegimeInput);
@@ -116,11 +133,15 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     await share.switchRegime(configuredRegime, clock.now());
   }
   let bus: InboxBus;
-  let sweep: MissedDeliverySweep | null = null;
+  const sweeps = new Map<string, MissedDeliverySweep>();
   if (options.nats) {
     const natsBus = await NatsInboxBus.connect({ ...options.nats, logger });
-    sweep = new MissedDeliverySweep(sql, natsBus, logger, options.nats.sweepIntervalMs);
-    await sweep.start();
+    // Ids are ordered per database, so each database gets its own (settled, pending) window.
+    for (const database of shards.all) {
+      const sweep = new MissedDeliverySweep(database.sql, natsBus, logger.child({ database: database.name }), options.nats.sweepIntervalMs);
+      await sweep.start();
+      sweeps.set(database.name, sweep);
+    }
     bus = natsBus;
   } else {
     bus = new LocalInboxBus();
@@ -128,6 +149,32 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const nodeId = options.nats?.nodeId ?? null;
   const presence = new InboxPresence(serviceGate(consent, clock, timeline), logger, options.relay?.presence);
   const socketBudget = new SocketBudget(logger, options.relay?.socketBudget);
+  const writers = new Map<string, QueueWriter>();
+  const writer = new ShardedQueueWriter(writers, (accountId) => shards.forAccount(accountId).name);
+  for (const database of shards.all) {
+    const onHome = database === shards.home;
+    writers.set(
+      database.name,
+      new QueueWriter(database.sql, bus, clock, logger, {
+        ...(onHome
+          ? { afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at) }
+          : {
+              // Usage counters and their share events live on home: a second transaction after the commit.
+              afterCommit: (perSender, at) => {
+                sql
+                  .begin((tx) => share.onMessagesStored(tx, perSender, at))
+                  .catch((err: unknown) => logger.warn({ err, database: database.name }, "usage counters not updated"));
+              },
+            }),
+        ...(shards.sharded
+          ? {
+              isLocal: (accountId: string) => shards.forAccount(accountId) === database,
+              forwardReceipts: (receipts) => forwardReceipts(writer, receipts, logger),
+            }
+          : {}),
+      }),
+    );
+  }
   const limiter = options.rateLimits === false ? new RateLimiter(sql, {}, false) : new RateLimiter(sql, options.rateLimits);
   const services: MessengerServices = {
     db,
@@ -136,15 +183,14 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     bus,
     presence,
     socketBudget,
-    writer: new QueueWriter(sql, bus, clock, logger, {
-      afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at),
-    }),
+    writer,
+    shards,
     limiter,
-    authenticator: new Authenticator(sql),
+    authenticator: new Authenticator(sql, { sqlFor: shards.sqlFor }),
     deviceSockets: new DeviceSockets(),
     carrier: options.phoneCarrier === "none" ? null : new SimulatedPhoneCarrier(sql),
     logger,
-    shardCount: options.shardCount ?? 10_000,
+    shardCount: map.shardCount,
     consent,
     regime,
     timeline,
@@ -196,11 +242,13 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const expiry = setInterval(() => {
     limiter.sweepShared().catch((err: unknown) => logger.warn({ err }, "rate-limit sweep failed"));
     expireVerifications(sql).catch((err: unknown) => logger.warn({ err }, "verification sweep failed"));
-    expireOld(sql, clock.now())
-      .then((n) => {
-        if (n.envelopes > 0 || n.accepted > 0) logger.info(n, "expired envelopes removed");
-      })
-      .catch((err: unknown) => logger.error({ err }, "expiry sweep failed"));
+    for (const database of shards.all) {
+      expireOld(database.sql, clock.now())
+        .then((n) => {
+          if (n.envelopes > 0 || n.accepted > 0) logger.info({ ...n, database: database.name }, "expired envelopes removed");
+        })
+        .catch((err: unknown) => logger.error({ err, database: database.name }, "expiry sweep failed"));
+    }
   }, options.expiryIntervalMs ?? 60_000);
   expiry.unref();
   // Simulated time also flows between clock moves: catch the regulators' dates it passes.
@@ -214,7 +262,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     services,
     http,
     wss,
-    sweep,
+    sweep: sweeps.get(map.home) ?? null,
+    sweeps,
     listen: (port = 0, host = "127.0.0.1") =>
       new Promise((resolve, reject) => {
         http.once("error", reject);
@@ -239,14 +288,31 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         await services.writer.close();
         presence.close();
         socketBudget.close();
-        await sweep?.stop();
+        for (const sweep of sweeps.values()) await sweep.stop();
         await bus.close?.();
         await shipper?.stop();
         limiter.close();
         await closeDb();
+        await Promise.all([...pools].filter(([name]) => name !== map.home).map(([, pool]) => pool.end({ timeout: 5 })));
       })()),
   };
 }
+
+/**
+ * Receipts for senders on another shard database, stored there after the ack
+ * committed: retried every second for a minute while that database is away, then
+ * dropped with a warning (the message itself was delivered).
+ */
+function forwardReceipts(writer: ShardedQueueWriter, receipts: Receipt[], logger: Logger, attempt = 1): void {
+  writer.receipts(receipts).catch((err: unknown) => {
+    if (attempt >= RECEIPT_FORWARD_ATTEMPTS) {
+      logger.warn({ err, receipts: receipts.length }, "delivery receipts for another shard database dropped");
+      return;
+    }
+    setTimeout(() => forwardReceipts(writer, receipts, logger, attempt + 1), 1_000).unref();
+  });
+}
+const RECEIPT_FORWARD_ATTEMPTS = 60;
 
 /** What the relay asks of the consent rules: who may not use the service now, and when that can next change. */
 function serviceGate(consent: ConsentStore, clock: Clock, timeline: Timeline): ServiceGate {

@@ -7,6 +7,7 @@ import type { RegimeInput } from "@handshake/consent";
 import type { Clock } from "./clock";
 import { createLogger } from "./log";
 import type { RateLimitCatalogue } from "./rate-limits";
+import type { ShardMap } from "./shards/shard-map";
 import { createMessengerServer, type MessengerServer, type MessengerServerOptions } from "./server";
 
 export interface TestMessenger {
@@ -44,10 +45,13 @@ export async function startTestMessenger(
     relay?: MessengerServerOptions["relay"];
     /** Join a bus of several nodes (a real nats-server) instead of the in-process bus. */
     nats?: { url: string; nodeId: string; sweepIntervalMs?: number; subjectPrefix?: string };
+    /** Several databases (shards/shard-map.ts); `databaseUrl` then defaults to the map's home. */
+    shardMap?: ShardMap;
   } = {},
 ): Promise<TestMessenger> {
-  const database = options.databaseUrl
-    ? { url: options.databaseUrl, drop: async () => {} }
+  const given = options.databaseUrl ?? (options.shardMap ? options.shardMap.databases[options.shardMap.home] : undefined);
+  const database = given
+    ? { url: given, drop: async () => {} }
     : await createTestDatabase("messenger");
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
@@ -67,6 +71,7 @@ export async function startTestMessenger(
     ...(options.phoneCarrier ? { phoneCarrier: options.phoneCarrier } : {}),
     ...(options.relay ? { relay: options.relay } : {}),
     ...(options.nats ? { nats: options.nats } : {}),
+    ...(options.shardMap ? { shardMap: options.shardMap } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

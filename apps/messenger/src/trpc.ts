@@ -32,7 +32,8 @@ import type { RegulatoryWatch } from "./share/regulatory-dates";
 import type { ConsentStore } from "./storage/consent";
 import type { RegimeHistory } from "./storage/regimes";
 import type { RestrictionStore } from "./storage/restrictions";
-import type { QueueWriter } from "./storage/queue";
+import type { ShardedQueueWriter } from "./storage/queue";
+import type { ShardDatabases } from "./shards/shard-databases";
 
 /** Long-lived parts of the server, shared by every request. */
 export interface MessengerServices {
@@ -44,7 +45,10 @@ export interface MessengerServices {
   presence: InboxPresence;
   /** Unsent bytes per WebSocket: streams pause over it, sockets that stay over are closed. */
   socketBudget: SocketBudget;
-  writer: QueueWriter;
+  /** One queue writer per shard database (one without a shard map). */
+  writer: ShardedQueueWriter;
+  /** The shard map's pools; `sql` and `db` are its home database. */
+  shards: ShardDatabases;
   limiter: RateLimiter;
   authenticator: Authenticator;
   /** This node's WebSockets per device (a replaced device is disconnected). */

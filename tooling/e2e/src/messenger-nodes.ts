@@ -28,6 +28,8 @@ export interface NodeEnv {
   natsUrl: string;
   nodeId?: string;
   sweepMs?: number;
+  /** A shard map file (SHARD_MAP): its databases replace `databaseUrl`. */
+  shardMap?: string;
 }
 
 function launch(entry: string, env: Record<string, string>, port: number): NodeProcess {
@@ -107,6 +109,7 @@ export async function startNode(env: NodeEnv): Promise<NodeProcess> {
       MESSENGER_DATABASE_URL: env.databaseUrl,
       NATS_URL: env.natsUrl,
       ...(env.nodeId ? { NODE_ID: env.nodeId } : {}),
+      ...(env.shardMap ? { SHARD_MAP: env.shardMap } : {}),
       MISSED_DELIVERY_SWEEP_MS: String(env.sweepMs ?? 500),
     },
     env.port,

@@ -1,4 +1,4 @@
-/** `pnpm dev [--empty] [--still] [--speed S] [--nodes N]`: the whole stack in the foreground; Ctrl-C stops everything. */
+/** `pnpm dev [--empty] [--still] [--speed S] [--nodes N] [--shard-databases N]`: the whole stack in the foreground; Ctrl-C stops everything. */
 import { createLogFormatter } from "./log-format";
 import { findRunningStack, startStack } from "./stack";
 import { stackEnv } from "./env";
@@ -28,6 +28,7 @@ const stack = await startStack({
   env: { LOG_LEVEL: stackEnv.LOG_LEVEL, SIM_SPEED: world.speed },
   announce: true,
   messengerNodes: world.nodes,
+  shardDatabases: world.shardDatabases,
   include: world.simulate ? ["simulator"] : [],
   // once both services have migrated their databases, before the dashboard and the simulator
   beforeStart: (service, info) => (service === "web" && world.seed ? seedWorld(info) : Promise.resolve()),
@@ -43,6 +44,9 @@ const stack = await startStack({
 console.log("\nHandshake is up:");
 console.log(`  ${"postgres".padEnd(10)} ${stack.info.postgres.embedded ? "embedded, " : ""}${stack.info.postgres.url.replace(/:[^:@/]*@/, ":***@")}`);
 if (stack.info.nats) console.log(`  ${"nats".padEnd(10)} ${stack.info.nats.url}  (bus between ${stack.info.nats.nodes} messenger nodes sharing one port)`);
+if (stack.info.shards) {
+  console.log(`  ${"shards".padEnd(10)} ${stack.info.shards.databases.length} PostgreSQL servers for the messenger's shards, map in ${stack.info.shards.map}`);
+}
 for (const [name, service] of Object.entries(stack.info.services)) console.log(`  ${name.padEnd(10)} ${service.description}`);
 console.log(`  ${"admin".padEnd(10)} token in .data/stack.json (header x-admin-token), e.g. to move the simulation clock`);
 const web = stack.info.services.web;

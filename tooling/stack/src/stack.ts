@@ -90,6 +90,8 @@ export interface StackInfo {
   postgres: { url: string; embedded: boolean };
   /** Set when several messenger nodes run (`--nodes N`). */
   nats?: { url: string; nodes: number };
+  /** Set with `--shard-databases N`: the shard map file and the extra PostgreSQL servers (the first is `postgres`). */
+  shards?: { map: string; databases: string[] };
   services: Record<string, { baseUrl: string; description: string; port: number; databaseUrl?: string }>;
 }
 
@@ -121,6 +123,12 @@ export interface StackOptions {
    * is started (Debian's; port 4222 + offset) and the messenger runs `cluster.ts`.
    */
   messengerNodes?: number;
+  /**
+   * PostgreSQL servers holding the messenger's shards (`pnpm dev --shard-databases N`).
+   * Above 1, N - 1 more embedded servers start (data in `<dataDir>-shard-<i>`), and
+   * a shard map splitting the shards evenly is written for the messenger (`SHARD_MAP`).
+   */
+  shardDatabases?: number;
   /** Opt-in services to start (`pnpm dev` names the simulator unless `--still`). */
   include?: readonly string[];
   /** Runs before a service starts, with what is up so far (`pnpm dev` seeds the world before the web). */
@@ -154,6 +162,19 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       throw error;
     }
   }
+  const shardServers: RunningPostgres[] = [];
+  let shardMap: { path: string; urls: string[] } | null = null;
+  const stopShardServers = () => Promise.all(shardServers.map((server) => server.stop()));
+  if ((options.shardDatabases ?? 1) > 1) {
+    try {
+      shardMap = await startShardDatabases(options, serverUrl, shardServers);
+    } catch (error) {
+      await stopShardServers();
+      await nats?.stop();
+      await postgres?.stop();
+      throw error;
+    }
+  }
   const processes: Record<string, Supervisor> = {};
   const adminToken = options.adminToken ?? randomBytes(18).toString("base64url");
   // Shared by the two services only (ingest, spam signals); never printed.
@@ -164,11 +185,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     adminToken,
     postgres: { url: serverUrl, embedded: Boolean(postgres) },
     ...(nats ? { nats: { url: nats.url, nodes } } : {}),
+    ...(shardMap ? { shards: { map: shardMap.path, databases: shardMap.urls } } : {}),
     services: {},
   };
   const stop = async () => {
     await Promise.all(Object.values(processes).map((supervisor) => supervisor.stop()));
     await nats?.stop();
+    await stopShardServers();
     await postgres?.stop();
     if (options.announce) await rm(stackFile, { force: true });
   };
@@ -196,6 +219,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
             HOST: "127.0.0.1",
             ...(service.databaseEnv && databaseUrl ? { [service.databaseEnv]: databaseUrl } : {}),
             ...(clustered ? { NATS_URL: nats!.url, MESSENGER_NODES: String(nodes) } : {}),
+            ...(shardMap && service.name === "messenger" ? { SHARD_MAP: shardMap.path } : {}),
           },
         },
         { maxRestarts: 0, ...options.restart, ...(options.onLine ? { onLine: options.onLine } : {}), ...(options.onNotice ? { onNotice: options.onNotice } : {}) },
@@ -218,6 +242,30 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await writeFile(stackFile, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
   return { info, processes, stop };
+}
+
+/**
+ * Starts the extra PostgreSQL servers of `--shard-databases N` and writes the
+ * messenger's shard map (apps/messenger/src/shards/shard-map.ts): shards split
+ * evenly, the first range and the home on the stack's own server.
+ */
+async function startShardDatabases(options: StackOptions, serverUrl: string, started: RunningPostgres[]) {
+  const count = options.shardDatabases!;
+  const shardCount = Number(options.env?.SHARD_COUNT ?? process.env.SHARD_COUNT ?? 10_000);
+  const baseDir = options.dataDir ?? path.join(repoRoot, ".data", "postgres");
+  const urls = [await ensureDatabase(serverUrl, "handshake_messenger")];
+  for (let i = 2; i <= count; i++) {
+    const server = await startEmbeddedPostgres({ dataDir: `${baseDir}-shard-${i}`, port: 0 });
+    started.push(server);
+    urls.push(await ensureDatabase(server.url, "handshake_messenger"));
+  }
+  const databases = Object.fromEntries(urls.map((url, i) => [`shard-db-${i + 1}`, url]));
+  const per = Math.ceil(shardCount / count);
+  const ranges = urls.map((_, i) => ({ from: i * per, to: Math.min(shardCount, (i + 1) * per) - 1, database: `shard-db-${i + 1}` }));
+  const mapPath = path.join(path.dirname(stackFile), `shard-map${options.portOffset ? `-${options.portOffset}` : ""}.json`);
+  await mkdir(path.dirname(mapPath), { recursive: true });
+  await writeFile(mapPath, JSON.stringify({ version: 1, shardCount, databases, ranges }, null, 2), { mode: 0o600 });
+  return { path: mapPath, urls };
 }
 
 /** The running dev stack, if `.data/stack.json` names a live process. */

@@ -18,9 +18,11 @@ export interface DevWorldOptions {
   speed: string;
   /** Messenger nodes sharing its port, over NATS (`--nodes N`, 1 by default). */
   nodes: number;
+  /** PostgreSQL servers for the messenger's shards (`--shard-databases N`, 1 by default). */
+  shardDatabases: number;
 }
 
-export const DEV_USAGE = "pnpm dev [--empty] [--still] [--speed pause|realtime|1d/min|1d/s|<n><ms|s|min|h|d>/<s|min|h>] [--nodes N]";
+export const DEV_USAGE = "pnpm dev [--empty] [--still] [--speed pause|realtime|1d/min|1d/s|<n><ms|s|min|h|d>/<s|min|h>] [--nodes N] [--shard-databases N]";
 
 /** Parses `pnpm dev`'s flags; throws with the usage on anything else. */
 export function parseDevArgs(args: readonly string[]): DevWorldOptions {
@@ -28,7 +30,7 @@ export function parseDevArgs(args: readonly string[]): DevWorldOptions {
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { empty: { type: "boolean" }, still: { type: "boolean" }, speed: { type: "string" }, nodes: { type: "string" } },
+      options: { empty: { type: "boolean" }, still: { type: "boolean" }, speed: { type: "string" }, nodes: { type: "string" }, "shard-databases": { type: "string" } },
       strict: true,
       allowPositionals: false,
     }));
@@ -39,7 +41,11 @@ export function parseDevArgs(args: readonly string[]): DevWorldOptions {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) {
     throw new Error(`--nodes must be a whole number from 1 to 64, got "${values.nodes}"\nusage: ${DEV_USAGE}`);
   }
-  return { seed: !values.empty, simulate: !values.still, speed: values.speed ?? "1d/min", nodes };
+  const shardDatabases = Number(values["shard-databases"] ?? "1");
+  if (!Number.isInteger(shardDatabases) || shardDatabases < 1 || shardDatabases > 8) {
+    throw new Error(`--shard-databases must be a whole number from 1 to 8, got "${values["shard-databases"]}"\nusage: ${DEV_USAGE}`);
+  }
+  return { seed: !values.empty, simulate: !values.still, speed: values.speed ?? "1d/min", nodes, shardDatabases };
 }
 
 /** Seeds the world into the stack's databases unless already there (the child decides and says so). */

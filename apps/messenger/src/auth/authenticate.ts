@@ -26,11 +26,14 @@ const keyOf = (device: DeviceAddress) => `${device.accountId}.${device.deviceId}
 
 export class Authenticator {
   private readonly cache: LRUCache<string, Buffer>;
+  /** The database of an account's devices (its shard's; `sql` without a shard map). */
+  private readonly sqlFor: (accountId: string) => postgres.Sql;
 
   constructor(
-    private readonly sql: postgres.Sql,
-    options: { ttlMs?: number; max?: number; now?: () => number } = {},
+    sql: postgres.Sql,
+    options: { ttlMs?: number; max?: number; now?: () => number; sqlFor?: (accountId: string) => postgres.Sql } = {},
   ) {
+    this.sqlFor = options.sqlFor ?? (() => sql);
     this.cache = new LRUCache<string, Buffer>({
       max: options.max ?? CACHE_MAX,
       ttl: options.ttlMs ?? CREDENTIAL_CACHE_TTL_MS,
@@ -51,7 +54,7 @@ export class Authenticator {
     // A miss, or a secret that does not match what is cached (it may have been replaced
     // through another node): the database decides, and its answer replaces the entry.
 
-    const stored = await findCredentialHash(this.sql, parsed);
+    const stored = await findCredentialHash(this.sqlFor(parsed.accountId), parsed);
     if (!stored) return { ok: false, reason: "unknown-device" };
     this.cache.set(keyOf(device), stored);
     if (!secretMatches(parsed.secret, stored)) return { ok: false, reason: "wrong-secret" };

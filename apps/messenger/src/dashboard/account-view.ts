@@ -94,7 +94,8 @@ export async function readAccountView(services: MessengerServices, id: string): 
   >`select id, phone_number, country, shard, kind, display_name, created_at from accounts where id = ${id}`;
   if (!account) return null;
   const now = services.clock.now();
-  const devices = await services.sql<
+  // Devices and keys live on the account's shard database (the one database without a shard map).
+  const devices = await services.shards.sqlFor(id)<
     {
       device_id: number;
       os: string;

@@ -100,12 +100,13 @@ export const accountRouter = {
     const country = normalised.ok ? normalised.phone.country : "ZZ";
     let credential = "";
     const createdAt = ctx.services.clock.now();
+    const shard = shardOfPhone(e164, ctx.services.shardCount);
     const registration = await registerVerifiedNumber(
-      ctx.services.sql,
+      { home: ctx.services.sql, account: ctx.services.shards.forShard(shard).sql },
       {
         phoneNumber: e164,
         country,
-        shard: shardOfPhone(e164, ctx.services.shardCount),
+        shard,
         kind: input.kind,
         displayName: input.displayName ?? null,
         device: input.device,

@@ -50,7 +50,8 @@ export const businessRouter = {
     .input(businessInput.extend({ messageId: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
       const { sql, clock } = ctx.services;
-      const [sent] = await sql<{ category: string | null }[]>`
+      // Accepted messages live on the recipient's (the reporter's) shard database.
+      const [sent] = await ctx.services.shards.sqlFor(ctx.device.accountId)<{ category: string | null }[]>`
         select category from accepted_messages
         where sender_account_id = ${input.businessId} and message_id = ${input.messageId}
           and recipient_account_id = ${ctx.device.accountId}`;
@@ -77,9 +78,14 @@ export const businessRouter = {
     const { account } = await ctx.services.consent.get(me);
     if (account.kind !== "business") throw new TRPCError({ code: "FORBIDDEN", message: "only a business account has business stats" });
     const [sent, choices, reports] = await Promise.all([
-      sql<{ category: string; n: number }[]>`
-        select category, count(*)::int as n from accepted_messages
-        where sender_account_id = ${me} and category is not null group by category order by category`,
+      // Accepted messages live on their recipients' shard databases: summed over all.
+      Promise.all(
+        ctx.services.shards.all.map(
+          ({ sql: shardSql }) => shardSql<{ category: string; n: number }[]>`
+            select category, count(*)::int as n from accepted_messages
+            where sender_account_id = ${me} and category is not null group by category`,
+        ),
+      ).then(sumByCategory),
       sql<{ marketing_opted_out: number; blocked: number }[]>`
         with latest_marketing as (
           select distinct on (account_id) account_id, kind from consent_events
@@ -115,3 +121,9 @@ export const businessRouter = {
     return { businessId: input.businessId, ...businessChoice(state, input.businessId) };
   }),
 } satisfies TRPCRouterRecord;
+
+function sumByCategory(perDatabase: { category: string; n: number }[][]): { category: string; n: number }[] {
+  const sums = new Map<string, number>();
+  for (const row of perDatabase.flat()) sums.set(row.category, (sums.get(row.category) ?? 0) + row.n);
+  return [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([category, n]) => ({ category, n }));
+}

@@ -28,7 +28,7 @@ export const inboxRouter = {
       const lease = services.presence.open(ctx.device, ctx.connection);
       signal?.addEventListener("abort", () => lease.release(), { once: true });
       try {
-        await touchLastSeen(services.sql, ctx.device, services.clock.now());
+        await touchLastSeen(services.shards.sqlFor(ctx.device.accountId), ctx.device, services.clock.now());
       } catch (err) {
         // A usage counter: not worth refusing the stream while the database restarts
         // (the stream itself waits for it).
@@ -38,7 +38,7 @@ export const inboxRouter = {
       services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
       return streamInbox({
         bus: services.bus,
-        sql: services.sql,
+        sql: services.shards.sqlFor(ctx.device.accountId),
         device: ctx.device,
         afterId: input?.lastEventId,
         signal,

@@ -15,7 +15,7 @@ export const keysRouter = {
     if (!verdict.ok) {
       throw new TRPCError({ code: "BAD_REQUEST", message: `key upload refused: ${verdict.problems.join("; ")}` });
     }
-    await storeKeys(ctx.services.sql, ctx.device, {
+    await storeKeys(ctx.services.shards.sqlFor(ctx.device.accountId), ctx.device, {
       identityKey: bytes(input.identityKey),
       registrationId: input.registrationId,
       signedPreKey: { ...input.signedPreKey, publicKey: bytes(input.signedPreKey.publicKey), signature: bytes(input.signedPreKey.signature) },
@@ -31,7 +31,7 @@ export const keysRouter = {
       { accountId: ctx.device.accountId, deviceId: ctx.device.deviceId, oneTime: input.oneTimePreKeys.length },
       "keys uploaded",
     );
-    return countKeys(ctx.services.sql, ctx.device);
+    return countKeys(ctx.services.shards.sqlFor(ctx.device.accountId), ctx.device);
   }),
 
   /**
@@ -50,7 +50,7 @@ export const keysRouter = {
       limit(ctx, "keysBundle", requester);
       await limitShared(ctx, "prekeysPerPair", `${requester}__${target}`);
       const withOneTimeKeys = await ctx.services.limiter.tryShared("prekeysPerTarget", target);
-      const bundle = await takeBundle(ctx.services.sql, input, { withOneTimeKeys });
+      const bundle = await takeBundle(ctx.services.shards.sqlFor(input.accountId), input, { withOneTimeKeys });
       if (!withOneTimeKeys) ctx.services.logger.debug({ target }, "one-time prekey budget spent: last-resort bundle");
       if (!bundle) {
         throw new TRPCError({ code: "NOT_FOUND", message: "no such device, or it has not uploaded keys" });
@@ -59,5 +59,5 @@ export const keysRouter = {
     }),
 
   /** How many one-time prekeys this device has left (replenish when low). */
-  count: deviceProcedure.query(({ ctx }) => countKeys(ctx.services.sql, ctx.device)),
+  count: deviceProcedure.query(({ ctx }) => countKeys(ctx.services.shards.sqlFor(ctx.device.accountId), ctx.device)),
 } satisfies TRPCRouterRecord;

@@ -4,6 +4,7 @@ import type postgres from "postgres";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { devices } from "@handshake/db/messenger-schema";
 import type { DeviceAddress } from "../relay/bus";
+import { mintAccountId } from "../shards/account-id";
 
 export interface NewAccount {
   phoneNumber: string;
@@ -25,9 +26,10 @@ export interface Registration {
 }
 
 /**
- * Registers a verified phone number with its primary device (id 1), in one
- * transaction. A new number gets a new account; `afterCreate` runs in the same
- * transaction (the share pipeline writes its event there).
+ * Registers a verified phone number with its primary device (id 1). A new number
+ * gets a new account, its id minted with the number's shard (`shards/account-id.ts`);
+ * `afterCreate` runs in the transaction that creates the account on the home
+ * database (the share pipeline writes its event there).
  *
  * A number that is already registered is taken over, as WhatsApp does when the
  * number is verified on a new phone: the account (its id, consent history and
@@ -35,9 +37,15 @@ export interface Registration {
  * still queued for it (they were encrypted for keys that are gone), and the new
  * device becomes device 1 with a new credential. The account row lock serialises
  * concurrent registrations of one number.
+ *
+ * With a shard map whose shard database for the number is not home, two
+ * transactions: the account, device and queue on the shard database first, then
+ * the account's directory row (what consent, share and dashboards read) with
+ * `afterCreate` on home. If the second fails the call fails; registering again
+ * finds the account on its shard and completes the home row then.
  */
 export async function registerVerifiedNumber(
-  sql: postgres.Sql,
+  where: postgres.Sql | { home: postgres.Sql; account: postgres.Sql },
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
   afterCreate?: (
@@ -45,17 +53,19 @@ export async function registerVerifiedNumber(
     account: { id: string; kind: NewAccount["kind"]; country: string; createdAt: Date },
   ) => Promise<void>,
 ): Promise<Registration> {
-  return sql.begin(async (tx) => {
-    const [created] = await tx<{ id: string }[]>`
-      insert into accounts (phone_number, country, shard, kind, display_name, created_at)
-      values (${account.phoneNumber}, ${account.country}, ${account.shard}, ${account.kind}, ${account.displayName},
-              ${account.createdAt})
+  const { home, account: accountSql } = typeof where === "function" ? { home: where, account: where } : where;
+  const created = { id: "", kind: account.kind, country: account.country, createdAt: account.createdAt };
+  const onShard = await accountSql.begin(async (tx) => {
+    const [inserted] = await tx<{ id: string }[]>`
+      insert into accounts (id, phone_number, country, shard, kind, display_name, created_at)
+      values (${mintAccountId(account.shard)}, ${account.phoneNumber}, ${account.country}, ${account.shard}, ${account.kind},
+              ${account.displayName}, ${account.createdAt})
       on conflict (phone_number) do nothing
       returning id`;
     let accountId: string;
     let replacedDevices: number[] = [];
-    if (created) {
-      accountId = created.id;
+    if (inserted) {
+      accountId = inserted.id;
     } else {
       const [existing] = await tx<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber} for update`;
       accountId = existing!.id;
@@ -69,9 +79,28 @@ export async function registerVerifiedNumber(
       insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
       values (${accountId}, 1, ${credentialHashFor(identity)}, ${d.os}, ${d.osVersion}, ${d.appVersion}, ${d.model},
               ${account.createdAt})`;
-    if (created) await afterCreate?.(tx, { id: accountId, kind: account.kind, country: account.country, createdAt: account.createdAt });
-    return { ...identity, reregistered: !created, replacedDevices };
+    if (inserted && home === accountSql) await afterCreate?.(tx, { ...created, id: accountId });
+    return { ...identity, created: Boolean(inserted), replacedDevices };
   });
+  let createdOnHome = false;
+  if (home !== accountSql) {
+    createdOnHome = await home.begin(async (tx) => {
+      const [inserted] = await tx<{ id: string }[]>`
+        insert into accounts (id, phone_number, country, shard, kind, display_name, created_at)
+        values (${onShard.accountId}, ${account.phoneNumber}, ${account.country}, ${account.shard}, ${account.kind},
+                ${account.displayName}, ${account.createdAt})
+        on conflict do nothing
+        returning id`;
+      if (inserted) await afterCreate?.(tx, { ...created, id: onShard.accountId });
+      return Boolean(inserted);
+    });
+  }
+  return {
+    accountId: onShard.accountId,
+    deviceId: onShard.deviceId,
+    reregistered: !onShard.created && !createdOnHome,
+    replacedDevices: onShard.replacedDevices,
+  };
 }
 
 /** The stored credential hash of a device, or null if there is no such device. */

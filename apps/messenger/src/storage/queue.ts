@@ -53,7 +53,21 @@ interface PendingAck {
   resolve: (outcome: AckOutcome) => void;
   reject: (error: unknown) => void;
 }
-type Pending = PendingSend | PendingAck;
+/** Delivery receipts for senders on this database, produced by acks committed on another. */
+interface PendingReceipts {
+  kind: "receipts";
+  receipts: Receipt[];
+  resolve: (outcome: void) => void;
+  reject: (error: unknown) => void;
+}
+type Pending = PendingSend | PendingAck | PendingReceipts;
+
+/** A delivery receipt: `to` (the message's sender) learns that `from` received `messageId`. */
+export interface Receipt {
+  to: DeviceAddress;
+  from: DeviceAddress;
+  messageId: string;
+}
 
 export interface QueueWriterOptions {
   maxBatch?: number;
@@ -62,6 +76,15 @@ export interface QueueWriterOptions {
    * sender (the usage counters and their share events live there).
    */
   afterStore?: (tx: postgres.TransactionSql, perSender: Map<string, number>, at: Date) => Promise<void>;
+  /**
+   * With a shard map: whether an account's queue lives on this writer's database.
+   * Receipts for senders elsewhere are handed to `forwardReceipts` after the ack
+   * commits (default: every account is local).
+   */
+  isLocal?: (accountId: string) => boolean;
+  forwardReceipts?: (receipts: Receipt[]) => void;
+  /** Shard databases other than home: runs after each commit (the usage counters live on home). */
+  afterCommit?: (perSender: Map<string, number>, at: Date) => void;
 }
 
 export class QueueWriter {
@@ -70,6 +93,7 @@ export class QueueWriter {
   private closed = false;
   private readonly maxBatch: number;
   private readonly afterStore: QueueWriterOptions["afterStore"];
+  private readonly options: QueueWriterOptions;
   /** Batches committed and items in them, for metrics. */
   readonly stats = { batches: 0, items: 0 };
 
@@ -82,6 +106,7 @@ export class QueueWriter {
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.afterStore = options.afterStore;
+    this.options = options;
   }
 
   send(item: SendItem): Promise<SendOutcome> {
@@ -91,6 +116,12 @@ export class QueueWriter {
   ack(device: DeviceAddress, ids: string[]): Promise<AckOutcome> {
     if (ids.length === 0) return Promise.resolve({ acknowledged: 0 });
     return new Promise((resolve, reject) => this.enqueue({ kind: "ack", device, ids, resolve, reject }));
+  }
+
+  /** Stores receipts whose acks committed on another shard database. */
+  receipts(receipts: Receipt[]): Promise<void> {
+    if (receipts.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.enqueue({ kind: "receipts", receipts, resolve, reject }));
   }
 
   /** Lets queued work finish; later calls are refused. */
@@ -149,9 +180,14 @@ export class QueueWriter {
     // The same (sender, message id) twice in one batch is one message.
     const sends = new Map<string, PendingSend[]>();
     const acks: PendingAck[] = [];
+    const forwarded: PendingReceipts[] = [];
     for (const op of batch) {
       if (op.kind === "ack") {
         acks.push(op);
+        continue;
+      }
+      if (op.kind === "receipts") {
+        forwarded.push(op);
         continue;
       }
       const key = `${op.item.sender.accountId}/${op.item.messageId}`;
@@ -167,13 +203,12 @@ export class QueueWriter {
       const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
       const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
       const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
-      const ackResults = acks.length > 0 ? await deleteAndReceipt(tx, acks, now, expiresAt) : { deleted: [], receipts: [] };
-      if (this.afterStore && stored.length > 0) {
-        const perSender = new Map<string, number>();
-        for (const row of stored) perSender.set(row.sender_account_id, (perSender.get(row.sender_account_id) ?? 0) + 1);
-        await this.afterStore(tx, perSender, now);
-      }
-      return { stored, duplicates, ackResults };
+      const ackResults =
+        acks.length > 0 ? await deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] };
+      const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
+      const receiptRows = forwardedReceipts.length > 0 ? await insertReceipts(tx, forwardedReceipts, now, expiresAt) : [];
+      if (this.afterStore && stored.length > 0) await this.afterStore(tx, countPerSender(stored), now);
+      return { stored, duplicates, ackResults, receiptRows };
     });
 
     this.stats.batches += 1;
@@ -210,10 +245,14 @@ export class QueueWriter {
       deletedPerAck.set(op, (deletedPerAck.get(op) ?? 0) + 1);
     }
     for (const op of acks) op.resolve({ acknowledged: deletedPerAck.get(op) ?? 0 });
+    for (const op of forwarded) op.resolve();
+    if (result.ackResults.remote.length > 0) this.options.forwardReceipts?.(result.ackResults.remote);
+    if (this.options.afterCommit && result.stored.length > 0) this.options.afterCommit(countPerSender(result.stored), now);
 
     // Only now, with everything durable, tell connected recipients.
     for (const row of result.stored) this.publish(row, now);
     for (const row of result.ackResults.receipts) this.publish(row, now);
+    for (const row of result.receiptRows) this.publish(row, now);
     // A duplicate may be the retry of a send whose commit succeeded but whose reply
     // was lost: nothing announced it then, so wake the recipient's stream now (it
     // re-reads its queue; if it already has the envelope, it finds nothing new).
@@ -227,6 +266,68 @@ export class QueueWriter {
       { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
       { envelope: toDelivered(row, now), previousId: row.previous_id === null ? null : String(row.previous_id) },
     );
+  }
+}
+
+function countPerSender(stored: { sender_account_id: string }[]): Map<string, number> {
+  const perSender = new Map<string, number>();
+  for (const row of stored) perSender.set(row.sender_account_id, (perSender.get(row.sender_account_id) ?? 0) + 1);
+  return perSender;
+}
+
+/**
+ * One `QueueWriter` per shard database, each ordering its own queue under its own
+ * advisory lock (a recipient's envelopes all live on one database, so "resume
+ * after lastEventId" stays exact). A send goes to the recipient's database, an ack
+ * to the acknowledging device's; a receipt for a sender on another database is
+ * stored there after the ack commits. With one database this is one writer.
+ */
+export class ShardedQueueWriter {
+  constructor(
+    private readonly writers: ReadonlyMap<string, QueueWriter>,
+    private readonly databaseOf: (accountId: string) => string,
+  ) {}
+
+  /** Sends and acks committed over all databases, for metrics. */
+  get stats(): { batches: number; items: number } {
+    let batches = 0;
+    let items = 0;
+    for (const writer of this.writers.values()) {
+      batches += writer.stats.batches;
+      items += writer.stats.items;
+    }
+    return { batches, items };
+  }
+
+  send(item: SendItem): Promise<SendOutcome> {
+    return this.writerOf(item.recipient.accountId).send(item);
+  }
+
+  ack(device: DeviceAddress, ids: string[]): Promise<AckOutcome> {
+    return this.writerOf(device.accountId).ack(device, ids);
+  }
+
+  receipts(receipts: Receipt[]): Promise<void> {
+    const byDatabase = new Map<string, Receipt[]>();
+    for (const receipt of receipts) {
+      const name = this.databaseOf(receipt.to.accountId);
+      const list = byDatabase.get(name);
+      if (list) list.push(receipt);
+      else byDatabase.set(name, [receipt]);
+    }
+    return Promise.all([...byDatabase].map(([name, list]) => this.writers.get(name)!.receipts(list))).then(() => undefined);
+  }
+
+  writer(database: string): QueueWriter | undefined {
+    return this.writers.get(database);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.writers.values()].map((writer) => writer.close()));
+  }
+
+  private writerOf(accountId: string): QueueWriter {
+    return this.writers.get(this.databaseOf(accountId))!;
   }
 }
 
@@ -330,7 +431,13 @@ async function findAccepted(tx: postgres.TransactionSql, items: SendItem[]) {
       on k.sender_account_id = m.sender_account_id and k.message_id = m.message_id`;
 }
 
-async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[], now: Date, expiresAt: Date) {
+async function deleteAndReceipt(
+  tx: postgres.TransactionSql,
+  acks: PendingAck[],
+  now: Date,
+  expiresAt: Date,
+  isLocal: (accountId: string) => boolean = () => true,
+) {
   const accountIds: string[] = [];
   const deviceIds: number[] = [];
   const envelopeIds: string[] = [];
@@ -359,17 +466,30 @@ async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[],
     returning k.ord, e.type, e.sender_account_id, e.sender_device_id, e.message_id,
               e.recipient_account_id, e.recipient_device_id`;
 
-  const toReceipt = deleted.filter((row) => row.type !== EnvelopeType.SERVER_DELIVERY_RECEIPT);
-  const receipts =
-    toReceipt.length === 0
-      ? []
-      : await tx<InsertedRow[]>`
+  const local: Receipt[] = [];
+  const remote: Receipt[] = [];
+  for (const row of deleted) {
+    if (row.type === EnvelopeType.SERVER_DELIVERY_RECEIPT) continue;
+    const receipt = {
+      to: { accountId: row.sender_account_id, deviceId: row.sender_device_id },
+      from: { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
+      messageId: row.message_id,
+    };
+    (isLocal(receipt.to.accountId) ? local : remote).push(receipt);
+  }
+  const receipts = local.length === 0 ? [] : await insertReceipts(tx, local, now, expiresAt);
+  return { deleted, receipts, remote };
+}
+
+/** Queues delivery receipts (type 5, empty content) for senders on this database. */
+async function insertReceipts(tx: postgres.TransactionSql, receipts: Receipt[], now: Date, expiresAt: Date) {
+  return tx<InsertedRow[]>`
     with r as (
-      select * from unnest(${tx.array(toReceipt.map((r) => r.sender_account_id))}::uuid[],
-                           ${tx.array(toReceipt.map((r) => r.sender_device_id))}::int2[],
-                           ${tx.array(toReceipt.map((r) => r.recipient_account_id))}::uuid[],
-                           ${tx.array(toReceipt.map((r) => r.recipient_device_id))}::int2[],
-                           ${tx.array(toReceipt.map((r) => r.message_id))}::uuid[])
+      select * from unnest(${tx.array(receipts.map((r) => r.to.accountId))}::uuid[],
+                           ${tx.array(receipts.map((r) => r.to.deviceId))}::int2[],
+                           ${tx.array(receipts.map((r) => r.from.accountId))}::uuid[],
+                           ${tx.array(receipts.map((r) => r.from.deviceId))}::int2[],
+                           ${tx.array(receipts.map((r) => r.messageId))}::uuid[])
         as r(to_account_id, to_device_id, from_account_id, from_device_id, message_id)
     ),
     inserted as (
@@ -382,7 +502,6 @@ async function deleteAndReceipt(tx: postgres.TransactionSql, acks: PendingAck[],
                 content, category
     )
     ${withPreviousId(tx)}`;
-  return { deleted, receipts };
 }
 
 /** Reads a device's queue after `afterId`, oldest first. */

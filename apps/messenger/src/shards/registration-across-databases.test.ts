@@ -1,0 +1,99 @@
+/**
+ * Registration with a shard map writes two databases: the account, its device and
+ * queue on the number's shard database, then the directory row and the
+ * account-created event on home. Racing registrations of one number, and home
+ * unreachable between the two transactions. Two real databases, no mocks: the
+ * "unreachable" home is a real client of a port nothing listens on.
+ */
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@handshake/db/embedded";
+import { migrateDatabase } from "@handshake/db/migrate";
+import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
+import { registerVerifiedNumber, type NewAccount } from "../storage/accounts";
+import { shardOfAccountId } from "./account-id";
+
+let homeDb: TestDatabase;
+let shardDb: TestDatabase;
+let home: postgres.Sql;
+let shard: postgres.Sql;
+beforeAll(async () => {
+  [homeDb, shardDb] = await Promise.all([createTestDatabase("messenger"), createTestDatabase("messenger")]);
+  await migrateDatabase(homeDb.url, "messenger");
+  await migrateDatabase(shardDb.url, "messenger");
+  home = postgres(homeDb.url, { max: 8, onnotice: () => {} });
+  shard = postgres(shardDb.url, { max: 8, onnotice: () => {} });
+});
+afterAll(async () => {
+  await home?.end();
+  await shard?.end();
+  await homeDb?.drop();
+  await shardDb?.drop();
+});
+
+let counter = 0;
+const newAccount = (): NewAccount => ({
+  phoneNumber: `+4915178${String(++counter).padStart(6, "0")}`,
+  country: "DE",
+  shard: 7_123,
+  kind: "personal",
+  displayName: null,
+  device: { os: "android", osVersion: "6.0.1", appVersion: "2.16", model: "x" },
+  createdAt: new Date("2016-08-20T08:00:00Z"),
+});
+const hash = () => randomBytes(32);
+/** The account-created event: a row in home's share_sequences, in the directory row's transaction. */
+const afterCreate = async (tx: postgres.TransactionSql, account: { id: string }) => {
+  await tx`insert into share_sequences (account_id, sequence) values (${account.id}, 1)`;
+};
+const count = async (sql: postgres.Sql, query: "accounts" | "devices" | "events", id: string) => {
+  const rows =
+    query === "accounts"
+      ? await sql`select 1 from accounts where id = ${id}`
+      : query === "devices"
+        ? await sql`select 1 from devices where account_id = ${id}`
+        : await sql`select 1 from share_sequences where account_id = ${id}`;
+  return rows.length;
+};
+
+describe("registration over a shard database and home", () => {
+  it("ten racing registrations of one number: one account id, one directory row, one created event, one device left", async () => {
+    const account = newAccount();
+    const results = await Promise.all(Array.from({ length: 10 }, () => registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate)));
+    const ids = new Set(results.map((r) => r.accountId));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids] as [string];
+    expect(shardOfAccountId(id)).toBe(7_123);
+    expect(results.filter((r) => !r.reregistered)).toHaveLength(1);
+    expect(await count(shard, "accounts", id)).toBe(1);
+    expect(await count(shard, "devices", id)).toBe(1);
+    expect(await count(home, "accounts", id)).toBe(1);
+    expect(await count(home, "events", id)).toBe(1);
+    expect(await count(home, "devices", id)).toBe(0);
+  });
+
+  it("home unreachable after the shard committed: the call fails; registering again completes home once, as a new account", async () => {
+    const account = newAccount();
+    const down = postgres(`postgres://postgres:x@127.0.0.1:${await freePort()}/nothing`, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await expect(registerVerifiedNumber({ home: down, account: shard }, account, hash, afterCreate)).rejects.toThrow(/ECONNREFUSED|connect/);
+    } finally {
+      await down.end();
+    }
+    const [orphan] = await shard<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
+    expect(orphan).toBeDefined();
+    expect(await count(home, "accounts", orphan!.id)).toBe(0);
+
+    const retried = await registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate);
+    expect(retried.accountId).toBe(orphan!.id);
+    expect(retried.reregistered).toBe(false);
+    expect(await count(home, "accounts", retried.accountId)).toBe(1);
+    expect(await count(home, "events", retried.accountId)).toBe(1);
+    expect(await count(shard, "devices", retried.accountId)).toBe(1);
+    // A later takeover of the number is a re-registration and writes no second created event.
+    const again = await registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate);
+    expect(again).toMatchObject({ accountId: retried.accountId, reregistered: true, replacedDevices: [1] });
+    expect(await count(home, "events", retried.accountId)).toBe(1);
+  });
+});
