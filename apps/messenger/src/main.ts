@@ -4,11 +4,13 @@ import { resolveDatabase } from "@handshake/db/resolve";
 import { hostname } from "node:os";
 import path from "node:path";
 import { readEnv } from "./env";
+import { startTracing, tracesExporterFromEnv } from "@handshake/observability";
 import { createLogger } from "./log";
 import { createMessengerServer } from "./server";
 
 const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });
+const tracing = startTracing({ serviceName: "messenger", exporter: tracesExporterFromEnv(env), otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const database = await resolveDatabase({
   url: env.MESSENGER_DATABASE_URL,
@@ -24,6 +26,7 @@ const server = await createMessengerServer({
   shardCount: env.SHARD_COUNT,
   rateLimits: env.RATE_LIMITS === "off" ? false : {},
   adminToken: env.ADMIN_TOKEN ?? null,
+  metricsToken: env.METRICS_TOKEN ?? null,
   serviceToken: env.SERVICE_TOKEN ?? null,
   facebookUrl: env.FACEBOOK_URL ?? null,
   simStart: new Date(env.SIM_CLOCK_START),
@@ -57,6 +60,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     server
       .close()
       .then(() => database.embedded?.stop())
+      .then(() => tracing.shutdown())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, "unclean shutdown");

@@ -71,7 +71,7 @@ export class QueueWriter {
   private readonly maxBatch: number;
   private readonly afterStore: QueueWriterOptions["afterStore"];
   /** Batches committed and items in them, for metrics. */
-  readonly stats = { batches: 0, items: 0 };
+  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -178,6 +178,7 @@ export class QueueWriter {
 
     this.stats.batches += 1;
     this.stats.items += batch.length;
+    this.countStored(result.stored.length, result.ackResults.deleted, result.ackResults.receipts.length);
 
     const storedByKey = new Map(result.stored.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
     const duplicateByKey = new Map(result.duplicates.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
@@ -220,6 +221,13 @@ export class QueueWriter {
     for (const [key, group] of sends) {
       if (!storedByKey.has(key) && duplicateByKey.has(key)) this.bus.publish(group[0]!.item.recipient, {});
     }
+  }
+
+  /** Messages stored, messages delivered (acknowledged; receipts acknowledged are not messages), receipts queued. */
+  private countStored(stored: number, deleted: { type: number }[], receipts: number): void {
+    this.stats.stored += stored;
+    for (const row of deleted) if (row.type !== EnvelopeType.SERVER_DELIVERY_RECEIPT) this.stats.delivered += 1;
+    this.stats.receipts += receipts;
   }
 
   private publish(row: InsertedRow, now: Date): void {

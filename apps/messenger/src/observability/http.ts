@@ -1,0 +1,24 @@
+/**
+ * What the messenger's HTTP server does before its own routes: answers
+ * `/metrics` (guarded by METRICS_TOKEN when set) and runs every other request in
+ * a server span that continues the caller's trace (a no-op while tracing is off).
+ * `server.ts` wraps its request handler with it.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { trace } from "@opentelemetry/api";
+import { metricsEndpoint, traceHttpRequest } from "@handshake/observability";
+import { AggregatorRegistry, type Registry } from "prom-client";
+
+const tracer = trace.getTracer("handshake-messenger");
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function observed(registry: Registry, metricsToken: string | null, handler: Handler): Handler {
+  const metrics = metricsEndpoint(registry, metricsToken);
+  // Under cluster.ts the primary asks each worker for its registry (AggregatorRegistry).
+  AggregatorRegistry.setRegistries([registry]);
+  return (req, res) => {
+    if (metrics(req, res)) return;
+    traceHttpRequest(tracer, req, res, () => handler(req, res));
+  };
+}
