@@ -10,7 +10,11 @@ import { trace } from "@opentelemetry/api";
 import { metricsEndpoint, traceHttpRequest } from "@handshake/observability";
 import type { FacebookMetrics } from "./metrics";
 
-const tracer = trace.getTracer("handshake-facebook");
+/**
+ * Looked up at each use, not once at import: a tracer taken before the provider is
+ * registered stays a no-op when the API is loaded twice (as under vitest).
+ */
+const tracer = () => trace.getTracer("handshake-facebook");
 
 /** Set by the messenger's shipper (`share/shipper.ts`, ENQUEUED_AT_HEADER): ms since epoch. */
 const ENQUEUED_AT_HEADER = "x-share-enqueued-at";
@@ -27,6 +31,6 @@ export function observed(metrics: FacebookMetrics, metricsToken: string | null, 
         if (res.statusCode === 200) metrics.ingestLag((Date.now() - enqueuedAt) / 1000);
       });
     }
-    traceHttpRequest(tracer, req, res, () => handler(req, res));
+    traceHttpRequest(tracer(), req, res, () => handler(req, res));
   };
 }

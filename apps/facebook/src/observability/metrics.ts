@@ -10,7 +10,11 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
-const tracer = trace.getTracer("handshake-facebook");
+/**
+ * Looked up at each use, not once at import: a tracer taken before the provider is
+ * registered stays a no-op when the API is loaded twice (as under vitest).
+ */
+const tracer = () => trace.getTracer("handshake-facebook");
 
 /** Error codes that are refusals of the caller, not failures of ours. */
 const REFUSALS: ReadonlySet<string> = new Set(["UNAUTHORIZED", "FORBIDDEN", "TOO_MANY_REQUESTS"]);
@@ -70,7 +74,7 @@ export class FacebookMetrics {
   /** Runs a tRPC call (its middleware chain) in a span, and counts and times it. */
   observeCall<R extends { ok: true } | { ok: false; error: { code: string; message: string } }>(path: string, next: () => Promise<R>): Promise<R> {
     const started = performance.now();
-    return tracer.startActiveSpan(path, { attributes: { "rpc.system": "trpc", "rpc.method": path } }, async (span) => {
+    return tracer().startActiveSpan(path, { attributes: { "rpc.system": "trpc", "rpc.method": path } }, async (span) => {
       try {
         const result = await next();
         const outcome = result.ok ? "ok" : result.error.code;

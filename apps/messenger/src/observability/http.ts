@@ -9,7 +9,11 @@ import { trace } from "@opentelemetry/api";
 import { metricsEndpoint, traceHttpRequest } from "@handshake/observability";
 import { AggregatorRegistry, type Registry } from "prom-client";
 
-const tracer = trace.getTracer("handshake-messenger");
+/**
+ * Looked up at each use, not once at import: a tracer taken before the provider is
+ * registered stays a no-op when the API is loaded twice (as under vitest).
+ */
+const tracer = () => trace.getTracer("handshake-messenger");
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -19,6 +23,6 @@ export function observed(registry: Registry, metricsToken: string | null, handle
   AggregatorRegistry.setRegistries([registry]);
   return (req, res) => {
     if (metrics(req, res)) return;
-    traceHttpRequest(tracer, req, res, () => handler(req, res));
+    traceHttpRequest(tracer(), req, res, () => handler(req, res));
   };
 }

@@ -25,7 +25,11 @@ import type { Logger } from "../log";
 /** Sent with each batch: when its oldest event entered the outbox (ms since epoch), so ingest can measure the lag. */
 export const ENQUEUED_AT_HEADER = "x-share-enqueued-at";
 
-const tracer = trace.getTracer("handshake-messenger");
+/**
+ * Looked up at each use, not once at import: a tracer taken before the provider is
+ * registered stays a no-op when the API is loaded twice (as under vitest).
+ */
+const tracer = () => trace.getTracer("handshake-messenger");
 
 export interface ShipperOptions {
   /** Facebook's tRPC base URL, e.g. http://127.0.0.1:4200/trpc */
@@ -208,12 +212,12 @@ export class ShareShipper {
 
   /** Sends a batch and marks it shipped, in one span (`share.ship`) that the ingest call continues. */
   private shipTraced(batch: OutboxRow[]): Promise<void> {
-    return tracer.startActiveSpan(
+    return tracer().startActiveSpan(
       "share.ship",
       { attributes: { "share.events": batch.length, "share.first_outbox_id": batch[0]!.id } },
       async (span) => {
         try {
-          await tracer.startActiveSpan("trpc ingest.batch", { kind: SpanKind.CLIENT, attributes: { "rpc.system": "trpc", "rpc.method": "ingest.batch" } }, async (call) => {
+          await tracer().startActiveSpan("trpc ingest.batch", { kind: SpanKind.CLIENT, attributes: { "rpc.system": "trpc", "rpc.method": "ingest.batch" } }, async (call) => {
             try {
               await this.send(batch);
             } catch (error) {
