@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { trace } from "@opentelemetry/api";
 import { metricsEndpoint, traceHttpRequest } from "@handshake/observability";
-import { AggregatorRegistry, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { exposeToClusterPrimary } from "./cluster-metrics";
 
 /**
  * Looked up at each use, not once at import: a tracer taken before the provider is
@@ -19,8 +20,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function observed(registry: Registry, metricsToken: string | null, handler: Handler): Handler {
   const metrics = metricsEndpoint(registry, metricsToken);
-  // Under cluster.ts the primary asks each worker for its registry (AggregatorRegistry).
-  AggregatorRegistry.setRegistries([registry]);
+  exposeToClusterPrimary(registry);
   return (req, res) => {
     if (metrics(req, res)) return;
     traceHttpRequest(tracer(), req, res, () => handler(req, res));
