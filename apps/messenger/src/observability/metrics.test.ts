@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { scrapeMetrics, sumOf, type Sample } from "@handshake/observability/scrape";
 import { startTestMessenger, type TestMessenger } from "../testing";
+import { OUTBOX_EXACT_UP_TO } from "./metrics";
 import { registerAccount, wsApi, type TestAccount } from "../../test/helpers";
 
 let messenger: TestMessenger;
@@ -109,6 +110,15 @@ describe("messenger /metrics", () => {
     expect(pending).toBeGreaterThanOrEqual(2);
     expect(figure(samples, "messenger_share_outbox_lag_seconds")).toBeGreaterThanOrEqual(90);
     expect(figure(samples, "messenger_share_events_shipped_total")).toBe(0);
+  });
+
+  it("reads a backlog past the exact count from the id range, and still gets it right", async () => {
+    const { sql } = messenger.server.services;
+    await sql`insert into share_outbox (account_id, sequence, kind, occurred_at, payload)
+              select gen_random_uuid(), 1, 'account', now(), '{"fields":{}}' from generate_series(1, ${OUTBOX_EXACT_UP_TO + 500})`;
+    const [{ pending } = { pending: 0 }] = await sql<{ pending: number }[]>`select count(*)::int as pending from share_outbox where shipped_at is null`;
+    expect(pending).toBeGreaterThan(OUTBOX_EXACT_UP_TO);
+    await until((s) => figure(s, "messenger_share_outbox_pending") === pending, `${pending} pending events`);
   });
 
   it("answers only /metrics itself, and keeps the API's 404 for anything else", async () => {

@@ -33,8 +33,8 @@ export interface MessengerMetricSources {
   onError: (err: unknown) => void;
 }
 
-/** Rows counted exactly in the outbox backlog; beyond this the gauge says "at least". */
-export const OUTBOX_COUNT_CAP = 1_000_000;
+/** Outbox backlogs up to this are counted exactly; larger ones are read from the id range (an upper bound). */
+export const OUTBOX_EXACT_UP_TO = 10_000;
 
 /** A counter whose value is read from a running count at scrape time. */
 function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
@@ -108,11 +108,21 @@ export function createMessengerMetrics(src: MessengerMetricSources): Registry {
 
   const outbox = new SampledFigure(
     async () => {
-      const [row] = await sql<{ pending: number; age: number | null }[]>`
-        select (select count(*)::int from (select 1 from share_outbox where shipped_at is null limit ${OUTBOX_COUNT_CAP}) p) as pending,
-               (select extract(epoch from now() - created_at)::float8 from share_outbox
-                 where shipped_at is null order by id limit 1) as age`;
-      return { pending: row?.pending ?? 0, age: row?.age ?? 0 };
+      // Exact while the backlog is small; beyond that the id range (the shipper ships in id
+      // order, so what lies above the oldest unshipped id is unshipped but for gaps): two
+      // index lookups however large the backlog grows while Facebook is down.
+      const [row] = await sql<{ counted: number; oldest_id: string | null; newest_id: string | null; age: number | null }[]>`
+        with oldest as (select id, created_at from share_outbox where shipped_at is null order by id limit 1)
+        select (select count(*)::int from (select 1 from share_outbox where shipped_at is null limit ${OUTBOX_EXACT_UP_TO + 1}) p) as counted,
+               (select id::text from oldest) as oldest_id,
+               (select max(id)::text from share_outbox) as newest_id,
+               (select extract(epoch from now() - created_at)::float8 from oldest) as age`;
+      const counted = row?.counted ?? 0;
+      const pending =
+        counted <= OUTBOX_EXACT_UP_TO || row?.oldest_id == null || row.newest_id == null
+          ? counted
+          : Number(BigInt(row.newest_id) - BigInt(row.oldest_id) + 1n);
+      return { pending, age: row?.age ?? 0 };
     },
     { pending: 0, age: 0 },
     1_000,
@@ -120,7 +130,7 @@ export function createMessengerMetrics(src: MessengerMetricSources): Registry {
   );
   new Gauge({
     name: "messenger_share_outbox_pending",
-    help: `Share events not yet acknowledged by Facebook (counted up to ${OUTBOX_COUNT_CAP}).`,
+    help: `Share events not yet acknowledged by Facebook (exact up to ${OUTBOX_EXACT_UP_TO}, then from the id range).`,
     registers: [registry],
     aggregator: "max",
     async collect() {
