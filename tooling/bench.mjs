@@ -8,6 +8,7 @@ const benches = {
   seed: { filter: "@handshake/seed", script: "bench", what: "rows per second seeded into PostgreSQL with COPY" },
   crypto: { filter: "@handshake/crypto", script: "bench", what: "libsignal costs: key verification, sessions, encrypt/decrypt" },
   relay: { filter: "@handshake/loadtest", script: "bench:relay", what: "WebSocket clients through the real messenger: messages/s, latency, memory" },
+  observability: { filter: "@handshake/loadtest", script: "bench:observability", what: "what /metrics and tracing cost: queue depth read, scrape, shipping with tracing on/off" },
   faults: { filter: "@handshake/faults", script: "bench", what: "the fault suite's full form: more load, Facebook down 20 s; loss, duplicates, consent, memory" },
 };
 

@@ -6,6 +6,8 @@ const envSchema = z.object({
   K6: z.string().min(1).optional(),
   /** Where `pnpm loadtest` was started (pnpm sets it), for resolving relative paths. */
   INIT_CWD: z.string().optional(),
+  /** Sent as Bearer when the run scrapes the services' /metrics (their METRICS_TOKEN, if they set one). */
+  METRICS_TOKEN: z.string().min(1).optional(),
 });
 
 export const env = envSchema.parse(process.env);

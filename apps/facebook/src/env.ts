@@ -13,6 +13,12 @@ const envSchema = z.object({
   /** Shared secret with the messenger: required on ingest, sent with spam signals. */
   SERVICE_TOKEN: z.string().min(16).optional(),
   ADMIN_TOKEN: z.string().min(16).optional(),
+  /** When set, `/metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open (bind to 127.0.0.1). */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** Traces: none | console | otlp (default: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none). */
+  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp"]).optional(),
+  /** OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318 (`/v1/traces` is appended). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** The messenger's tRPC URL: simulated time and spam signals. */
   MESSENGER_URL: z.url().optional(),
   /** Messages in one simulated day above which an account is throttled (spam signal). */

@@ -3,11 +3,13 @@ import path from "node:path";
 import { resolveDatabase } from "@handshake/db/resolve";
 import { FollowedClock, systemClock } from "./clock";
 import { readEnv } from "./env";
+import { startTracing, tracesExporterFromEnv } from "@handshake/observability";
 import { createLogger } from "./log";
 import { createFacebookServer } from "./server";
 
 const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });
+const tracing = startTracing({ serviceName: "facebook", exporter: tracesExporterFromEnv(env), otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const database = await resolveDatabase({
   url: env.FACEBOOK_DATABASE_URL,
@@ -35,6 +37,7 @@ const server = await createFacebookServer({
   logger,
   serviceToken: env.SERVICE_TOKEN ?? null,
   adminToken: env.ADMIN_TOKEN ?? null,
+  metricsToken: env.METRICS_TOKEN ?? null,
   messengerUrl: messengerUrl ?? null,
   spamThrottlePerDay: env.SPAM_THROTTLE_PER_DAY,
   spamSuspendPerDay: env.SPAM_SUSPEND_PER_DAY,
@@ -51,6 +54,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     server
       .close()
       .then(() => database.embedded?.stop())
+      .then(() => tracing.shutdown())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, "unclean shutdown");

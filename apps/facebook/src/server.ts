@@ -11,6 +11,8 @@ import { AudienceBudget, audienceBudgetCatalogue, type AudienceBudgetCatalogue }
 import { migrateDatabase } from "@handshake/db/migrate";
 import { systemClock, type Clock } from "./clock";
 import { createLogger, type Logger } from "./log";
+import { observed } from "./observability/http";
+import { FacebookMetrics } from "./observability/metrics";
 import { appRouter } from "./root";
 import { SpamNotifier } from "./spam/notifier";
 import { RefusalCounter } from "./storage/api-refusals";
@@ -26,6 +28,8 @@ export interface FacebookServerOptions {
   logger?: Logger;
   serviceToken?: string | null;
   adminToken?: string | null;
+  /** Required (Bearer) on `/metrics` when set; unset, `/metrics` is open (see README, "Metrics"). */
+  metricsToken?: string | null;
   /** The messenger's tRPC URL, for spam signals. */
   messengerUrl?: string | null;
   spamThrottlePerDay?: number;
@@ -70,6 +74,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
     estimateKey: options.estimateKey ?? (await serviceSecret(sql, ESTIMATE_KEY_SECRET)),
     audienceBudget: new AudienceBudget(sql, { ...audienceBudgetCatalogue, ...options.audienceBudget }),
     refusals: new RefusalCounter(sql, logger),
+    metrics: new FacebookMetrics(),
   };
   notifier?.kick(); // signals left undelivered by a previous run
   const budgetSweep = setInterval(() => {
@@ -87,7 +92,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");
     },
   });
-  const http = createServer((req, res) => {
+  const http = createServer(observed(services.metrics, options.metricsToken ?? null, (req, res) => {
     if (req.url === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: true }));
@@ -99,7 +104,7 @@ export async function createFacebookServer(options: FacebookServerOptions): Prom
       return;
     }
     handler(req, res);
-  });
+  }));
 
   let closing: Promise<void> | null = null;
   return {

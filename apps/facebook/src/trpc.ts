@@ -14,6 +14,7 @@ import type { FacebookDatabase } from "@handshake/db/client";
 import type { AudienceBudget } from "./audiences/budget";
 import type { Clock } from "./clock";
 import type { Logger } from "./log";
+import type { FacebookMetrics } from "./observability/metrics";
 import type { SpamNotifier } from "./spam/notifier";
 import type { RefusalCounter } from "./storage/api-refusals";
 
@@ -33,6 +34,8 @@ export interface FacebookServices {
   audienceBudget: AudienceBudget;
   /** Refused advertiser calls, counted rather than logged one row each. */
   refusals: RefusalCounter;
+  /** Prometheus metrics and the per-call span (observability/metrics.ts). */
+  metrics: FacebookMetrics;
 }
 
 export interface ContextInnerOptions {
@@ -86,7 +89,10 @@ const t = initTRPC.context<Context>().create({
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/** Every procedure's base: each call is counted, timed and traced (observability/metrics.ts). */
+const procedure = t.procedure.use(({ ctx, path, next }) => ctx.metrics.observeCall(path, next));
+
+export const publicProcedure = procedure;
 
 function same(presented: string | null, expected: string): boolean {
   const a = Buffer.from(presented ?? "");
@@ -95,7 +101,7 @@ function same(presented: string | null, expected: string): boolean {
 }
 
 /** The messenger's shipper, holding the shared service token. */
-export const serviceProcedure = t.procedure.use(({ ctx, next }) => {
+export const serviceProcedure = procedure.use(({ ctx, next }) => {
   if (!ctx.serviceToken) throw new TRPCError({ code: "FORBIDDEN", message: "ingest is disabled: no SERVICE_TOKEN configured" });
   if (!same(ctx.bearer, ctx.serviceToken)) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "service credential required (Authorization: Bearer <service token>)" });
@@ -103,7 +109,7 @@ export const serviceProcedure = t.procedure.use(({ ctx, next }) => {
   return next();
 });
 
-export const adminProcedure = t.procedure.use(({ ctx, next }) => {
+export const adminProcedure = procedure.use(({ ctx, next }) => {
   if (!ctx.adminToken) throw new TRPCError({ code: "FORBIDDEN", message: "admin procedures are disabled: no ADMIN_TOKEN" });
   if (!same(ctx.presentedAdminToken, ctx.adminToken)) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.presentedAdminToken ? "wrong admin token" : "admin token required (header x-admin-token)" });
@@ -128,7 +134,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set(["UNAUTHORIZED", "TOO_MANY_RE
  * (storage/api-refusals.ts): otherwise anyone without a credential could write
  * rows here at will.
  */
-export const advertiserProcedure = t.procedure.use(async ({ ctx, next, path }) => {
+export const advertiserProcedure = procedure.use(async ({ ctx, next, path }) => {
   const match = ctx.bearer ? ADVERTISER_CREDENTIAL.exec(ctx.bearer) : null;
   let advertiserId: string | null = null;
   if (match) {

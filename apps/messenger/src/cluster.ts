@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { resolveDatabase } from "@handshake/db/resolve";
 import { readEnv } from "./env";
 import { createLogger } from "./log";
+import { serveClusterMetrics } from "./observability/cluster-metrics";
 
 const env = readEnv();
 if (!env.NATS_URL) throw new Error("several nodes need a bus: set NATS_URL (e.g. nats://127.0.0.1:4222; apt-get install nats-server)");
@@ -57,7 +58,8 @@ function fork(slot: number): Worker {
   return worker;
 }
 for (let slot = 0; slot < env.MESSENGER_NODES; slot++) fork(slot);
-logger.info({ nodes: env.MESSENGER_NODES, port: env.PORT, nats: env.NATS_URL, pid: process.pid }, "messenger cluster started");
+const metricsServer = env.METRICS_PORT === undefined ? null : await serveClusterMetrics(env.METRICS_PORT, env.HOST, env.METRICS_TOKEN ?? null);
+logger.info({ nodes: env.MESSENGER_NODES, port: env.PORT, metricsPort: env.METRICS_PORT ?? null, nats: env.NATS_URL, pid: process.pid }, "messenger cluster started");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
@@ -67,6 +69,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
     const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once("exit", () => resolve()))));
     for (const w of workers) w.process.kill("SIGTERM");
+    metricsServer?.close();
     const force = setTimeout(() => {
       for (const w of workers) if (!w.isDead()) w.process.kill("SIGKILL");
     }, 15_000);

@@ -18,6 +18,14 @@ const envSchema = z.object({
   SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Set to "off" only for load benchmarks that measure the relay itself. */
   RATE_LIMITS: z.enum(["on", "off"]).default("on"),
+  /** When set, `/metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open (bind to 127.0.0.1). */
+  METRICS_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+  /** `cluster.ts` only: the primary serves all workers' metrics on this port (127.0.0.1 unless HOST says otherwise). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Traces: none | console | otlp (default: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none). */
+  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp"]).optional(),
+  /** OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318 (`/v1/traces` is appended). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Enables admin procedures (simulation clock); unset means they are refused. */
   ADMIN_TOKEN: z.string().min(16, { message: "use at least 16 characters" }).optional(),
   /** Where simulated time starts on a fresh database (it then persists). */

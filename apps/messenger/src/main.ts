@@ -5,12 +5,14 @@ import { resolveDatabase } from "@handshake/db/resolve";
 import { hostname } from "node:os";
 import path from "node:path";
 import { readEnv, shardMapVariables } from "./env";
+import { startTracing, tracesExporterFromEnv } from "@handshake/observability";
 import { createLogger } from "./log";
 import { createMessengerServer } from "./server";
 import { loadShardMap } from "./shards/shard-map";
 
 const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });
+const tracing = startTracing({ serviceName: "messenger", exporter: tracesExporterFromEnv(env), otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 // With a shard map its databases are used, and nothing embedded is started.
 const shardMap = env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, shardMapVariables()) : null;
@@ -33,6 +35,7 @@ const server = await createMessengerServer({
   shardCount: shardMap?.shardCount ?? env.SHARD_COUNT,
   rateLimits: env.RATE_LIMITS === "off" ? false : {},
   adminToken: env.ADMIN_TOKEN ?? null,
+  metricsToken: env.METRICS_TOKEN ?? null,
   serviceToken: env.SERVICE_TOKEN ?? null,
   facebookUrl: env.FACEBOOK_URL ?? null,
   simStart: new Date(env.SIM_CLOCK_START),
@@ -67,6 +70,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     server
       .close()
       .then(() => database.embedded?.stop())
+      .then(() => tracing.shutdown())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, "unclean shutdown");

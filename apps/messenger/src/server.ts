@@ -19,6 +19,8 @@ import { DEFAULT_SIM_START, type Clock } from "./clock";
 import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
 import { LiveFigures } from "./dashboard/live-figures";
+import { observed } from "./observability/http";
+import { createMessengerMetrics } from "./observability/metrics";
 import { SharePipeline } from "./share/pipeline";
 import { RegulatoryWatch } from "./share/regulatory-dates";
 import { ShareShipper, type ShipperOptions } from "./share/shipper";
@@ -61,6 +63,8 @@ export interface MessengerServerOptions {
   timeline?: Timeline;
   /** Enables the admin procedures (clock control). */
   adminToken?: string | null;
+  /** Required (Bearer) on `/metrics` when set; unset, `/metrics` is open (see README, "Metrics"). */
+  metricsToken?: string | null;
   /** Shared secret with the Facebook side: shipping share events and receiving spam signals. */
   serviceToken?: string | null;
   /** Facebook's tRPC URL; without it the outbox fills but nothing is shipped. */
@@ -215,7 +219,11 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     createContext: (opts) => createContext(services, opts),
     onError,
   });
-  const http = createServer((req, res) => {
+  const metrics = createMessengerMetrics({
+    sql, queueDatabases: shards.all.map((database) => database.sql), writer: services.writer, bus, shipper, nodeId, connections: () => wss.clients.size,
+    onError: (err: unknown) => logger.warn({ err }, "a metric could not be read"),
+  });
+  const http = createServer(observed(metrics, options.metricsToken ?? null, (req, res) => {
     if (req.url === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: true, nodeId, pid: process.pid, connectedDevices: bus.connectedDevices() }));
@@ -227,7 +235,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       return;
     }
     trpcHandler(req, res);
-  });
+  }));
   const wss = new WebSocketServer({ server: http, maxPayload: MAX_REQUEST_BYTES });
   wss.on("connection", (socket) => socketBudget.attach(socket));
   const wsHandler = applyWSSHandler({

@@ -60,6 +60,8 @@ export interface Report {
   /** In the rate spec's unit; null when the scenario plans no rate. */
   achievedMessagesPerSecond: number | null;
   projection: Projection;
+  /** The services' own figures over the run (service-metrics.ts), [label, value]; empty when not scraped. */
+  serverFigures: Array<[string, string]>;
   markdown: string;
   html: string;
 }
@@ -90,7 +92,7 @@ const BREAKPOINT_P99_MS = 500;
 /** The breakpoint's abortOnFail thresholds: crossing them is how it ends, not a failure. */
 const BREAKING = ["delivery_latency{scenario:breakpoint_holders}", "dropped_iterations{scenario:breakpoint}", "http_req_failed{scenario:breakpoint}"];
 
-export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: TimeSeries): Report {
+export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: TimeSeries, serverFigures: Array<[string, string]> = []): Report {
   const summary = withDerivedMetrics(rawSummary);
   const thresholds = thresholdsOf(summary);
   // k6 exits 99 when a threshold failed; any other non-zero exit is a failed run too.
@@ -120,7 +122,7 @@ export function buildReport(facts: RunFacts, rawSummary: K6Summary, series: Time
     generatorSaturated: generator.saturated,
     abovePlan: breakpoint,
   });
-  const report = { facts, thresholds, passed, generator, achievedMessagesPerSecond, projection };
+  const report = { facts, thresholds, passed, generator, achievedMessagesPerSecond, projection, serverFigures };
   return { ...report, markdown: markdown(report, summary), html: html(report, summary, series) };
 }
 
@@ -214,6 +216,9 @@ function markdown(r: Core, summary: K6Summary): string {
     "| --- | --- |",
     ...keyNumbers(summary).map(([k, v]) => `| ${k} | ${v} |`),
     "",
+    ...(r.serverFigures.length === 0
+      ? []
+      : ["## Server figures (/metrics, after − before)", "", "| | |", "| --- | --- |", ...r.serverFigures.map(([k, v]) => `| ${k} | ${v} |`), ""]),
     "## Projection",
     "",
     ...projectionLines(r),
@@ -258,6 +263,7 @@ ${rows}
 </table>
 <h2>Key numbers</h2>
 <table>${keyNumbers(summary).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")}</table>
+${r.serverFigures.length === 0 ? "" : `<h2>Server figures (/metrics, after − before)</h2>\n<table>${r.serverFigures.map(([k, v]) => `<tr><td>${k}</td><td>${inlineText(v)}</td></tr>`).join("")}</table>`}
 </body></html>
 `;
 }

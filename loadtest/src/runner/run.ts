@@ -13,10 +13,11 @@ import { plan, type ScenarioName } from "../model/workload";
 import { readTimeSeries, summarySchema } from "../report/k6-results";
 import { buildReport, writeReport, type Report } from "../report/report";
 import { rateSpec } from "../report/rate";
+import { scrapeServices, serviceRows } from "../report/service-metrics";
 import { findK6, k6Args, k6Env } from "./k6";
 import { readFixtureMeta, seedSample } from "./fixtures";
 import { sampleCpu } from "./generator-cpu";
-import { childEnv } from "../env";
+import { childEnv, env } from "../env";
 
 const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -119,6 +120,8 @@ export async function runScenario(options: RunOptions): Promise<Report> {
     const k6Options = { localIps: options.localIps, webDashboard: options.webDashboard ?? false };
     const args = k6Args(script, outDir, vars, k6Options);
     console.log(`k6 ${args.join(" ")}`);
+    const metricTargets = { messenger: target, facebook: facebookTarget, token: env.METRICS_TOKEN };
+    const metricsBefore = await scrapeServices(metricTargets);
     let generatorCpu: { peakCores: number; cores: number } | null = null;
     const exitCode = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(k6, args, { stdio: "inherit", env: childEnv(k6Env(outDir, k6Options)) });
@@ -129,6 +132,7 @@ export async function runScenario(options: RunOptions): Promise<Report> {
         resolve(code);
       });
     });
+    const metricsAfter = await scrapeServices(metricTargets);
     const summaryFile = path.join(outDir, "summary.json");
     if (!existsSync(summaryFile)) throw new Error(`k6 exited with ${exitCode} and its handleSummary wrote no summary (${summaryFile})`);
     const summary = summarySchema.parse(JSON.parse(await readFile(summaryFile, "utf8")));
@@ -149,6 +153,7 @@ export async function runScenario(options: RunOptions): Promise<Report> {
       },
       summary,
       series,
+      serviceRows(metricsBefore, metricsAfter),
     );
     await writeReport(outDir, report);
     console.log(`\n${report.markdown}\nreport: ${path.join(outDir, "report.html")}`);

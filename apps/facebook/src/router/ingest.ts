@@ -36,6 +36,7 @@ export const ingestRouter = {
       return { ...ingested, links, signals: signals.length };
     });
     if (outcome.signals > 0) ctx.spam.notifier?.kick();
+    ctx.metrics.ingested(outcome.accepted, outcome.duplicates);
     ctx.logger.debug(
       { accepted: outcome.accepted, duplicates: outcome.duplicates, linked: outcome.links.linked, signals: outcome.signals },
       "share events ingested",

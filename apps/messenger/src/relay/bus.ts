@@ -51,6 +51,8 @@ export interface InboxBus {
   publish(device: DeviceAddress, notice: InboxNotice): void;
   /** Devices with at least one open inbox stream on this node. */
   connectedDevices(): number;
+  /** Running counts for metrics (`observability/metrics.ts`). */
+  readonly stats?: { published: number; publishFailures: number };
   /**
    * Resolves once the subscriptions made so far see every later publish (NATS: one
    * PING round trip after SUB); a stream awaits it before reading its backlog.
@@ -64,6 +66,7 @@ export const deviceKey = (device: DeviceAddress) => `${device.accountId}:${devic
 
 export class LocalInboxBus implements InboxBus {
   private readonly listeners = new Map<string, Set<InboxListener>>();
+  readonly stats = { published: 0, publishFailures: 0 };
 
   subscribe(device: DeviceAddress, listener: InboxListener): () => void {
     const key = deviceKey(device);
@@ -82,6 +85,7 @@ export class LocalInboxBus implements InboxBus {
   }
 
   publish(device: DeviceAddress, notice: InboxNotice): void {
+    this.stats.published += 1;
     const set = this.listeners.get(deviceKey(device));
     if (!set) return;
     for (const listener of set) listener(notice);

@@ -15,10 +15,21 @@
  */
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import type postgres from "postgres";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { injectTraceContext } from "@handshake/observability";
 import type { FacebookRouter } from "@handshake/api-types";
 import type { ShareEvent } from "@handshake/consent";
 import { SHARE_OUTBOX_CHANNEL } from "./outbox";
 import type { Logger } from "../log";
+
+/** Sent with each batch: when its oldest event entered the outbox (ms since epoch), so ingest can measure the lag. */
+export const ENQUEUED_AT_HEADER = "x-share-enqueued-at";
+
+/**
+ * Looked up at each use, not once at import: a tracer taken before the provider is
+ * registered stays a no-op when the API is loaded twice (as under vitest).
+ */
+const tracer = () => trace.getTracer("handshake-messenger");
 
 export interface ShipperOptions {
   /** Facebook's tRPC base URL, e.g. http://127.0.0.1:4200/trpc */
@@ -63,6 +74,7 @@ export class ShareShipper {
   private state: ShipperStatus["state"] = "idle";
   private shipped = 0;
   private failures = 0;
+  private failuresTotal = 0;
   private lastError: string | null = null;
   private wake: (() => void) | null = null;
   private idle = false;
@@ -90,7 +102,19 @@ export class ShareShipper {
     this.probeInterval = options.probeIntervalMs ?? 1_000;
     this.random = options.random ?? Math.random;
     this.facebook = createTRPCClient<FacebookRouter>({
-      links: [httpLink({ url: options.url, headers: { authorization: `Bearer ${options.serviceToken}` } })],
+      links: [
+        httpLink({
+          url: options.url,
+          // The active span's W3C traceparent (tracing on), and the batch's outbox age.
+          headers: ({ op }) => {
+            const enqueuedAt = (op.context as { enqueuedAt?: number }).enqueuedAt;
+            return injectTraceContext({
+              authorization: `Bearer ${options.serviceToken}`,
+              ...(enqueuedAt === undefined ? {} : { [ENQUEUED_AT_HEADER]: String(enqueuedAt) }),
+            });
+          },
+        }),
+      ],
     });
   }
 
@@ -138,6 +162,11 @@ export class ShareShipper {
     };
   }
 
+  /** Running counts for metrics: events acknowledged, failed attempts (ever). */
+  get stats(): { shipped: number; failures: number } {
+    return { shipped: this.shipped, failures: this.failuresTotal };
+  }
+
   /** Resolves once nothing is pending (tests, shutdown). */
   async drained(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -171,8 +200,7 @@ export class ShareShipper {
       }
       this.state = "shipping";
       try {
-        await this.send(batch);
-        await this.sql`update share_outbox set shipped_at = now() where id = any(${this.sql.array(batch.map((r) => r.id))}::int8[])`;
+        await this.shipTraced(batch);
         this.shipped += batch.length;
         this.failures = 0;
         this.lastError = null;
@@ -180,6 +208,34 @@ export class ShareShipper {
         await this.backoff(error, true);
       }
     }
+  }
+
+  /** Sends a batch and marks it shipped, in one span (`share.ship`) that the ingest call continues. */
+  private shipTraced(batch: OutboxRow[]): Promise<void> {
+    return tracer().startActiveSpan(
+      "share.ship",
+      { attributes: { "share.events": batch.length, "share.first_outbox_id": batch[0]!.id } },
+      async (span) => {
+        try {
+          await tracer().startActiveSpan("trpc ingest.batch", { kind: SpanKind.CLIENT, attributes: { "rpc.system": "trpc", "rpc.method": "ingest.batch" } }, async (call) => {
+            try {
+              await this.send(batch);
+            } catch (error) {
+              call.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+              throw error;
+            } finally {
+              call.end();
+            }
+          });
+          await this.sql`update share_outbox set shipped_at = now() where id = any(${this.sql.array(batch.map((r) => r.id))}::int8[])`;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   private async send(batch: OutboxRow[]): Promise<void> {
@@ -191,7 +247,11 @@ export class ShareShipper {
       occurredAt: row.occurred_at.toISOString(),
       fields: row.payload.fields,
     }));
-    await this.facebook.ingest.batch.mutate({ events }, { signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000) });
+    const enqueuedAt = Math.min(...batch.map((row) => row.created_at.getTime()));
+    await this.facebook.ingest.batch.mutate(
+      { events },
+      { signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000), context: { enqueuedAt } },
+    );
   }
 
   /** Does Facebook's ingest answer (service credential accepted, its database up)? */
@@ -206,6 +266,7 @@ export class ShareShipper {
 
   private async backoff(error: unknown, probe: boolean): Promise<void> {
     this.failures += 1;
+    this.failuresTotal += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
     this.state = "backing-off";
     // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads retries of many senders.

@@ -95,7 +95,7 @@ export class QueueWriter {
   private readonly afterStore: QueueWriterOptions["afterStore"];
   private readonly options: QueueWriterOptions;
   /** Batches committed and items in them, for metrics. */
-  readonly stats = { batches: 0, items: 0 };
+  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -213,6 +213,7 @@ export class QueueWriter {
 
     this.stats.batches += 1;
     this.stats.items += batch.length;
+    this.countStored(result.stored.length, result.ackResults.deleted, result.ackResults.receipts.length);
 
     const storedByKey = new Map(result.stored.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
     const duplicateByKey = new Map(result.duplicates.map((row) => [`${row.sender_account_id}/${row.message_id}`, row]));
@@ -261,6 +262,13 @@ export class QueueWriter {
     }
   }
 
+  /** Messages stored, messages delivered (acknowledged; receipts acknowledged are not messages), receipts queued. */
+  private countStored(stored: number, deleted: { type: number }[], receipts: number): void {
+    this.stats.stored += stored;
+    for (const row of deleted) if (row.type !== EnvelopeType.SERVER_DELIVERY_RECEIPT) this.stats.delivered += 1;
+    this.stats.receipts += receipts;
+  }
+
   private publish(row: InsertedRow, now: Date): void {
     this.bus.publish(
       { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
@@ -289,14 +297,12 @@ export class ShardedQueueWriter {
   ) {}
 
   /** Sends and acks committed over all databases, for metrics. */
-  get stats(): { batches: number; items: number } {
-    let batches = 0;
-    let items = 0;
+  get stats(): QueueWriter["stats"] {
+    const total = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
     for (const writer of this.writers.values()) {
-      batches += writer.stats.batches;
-      items += writer.stats.items;
+      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += writer.stats[key];
     }
-    return { batches, items };
+    return total;
   }
 
   send(item: SendItem): Promise<SendOutcome> {
