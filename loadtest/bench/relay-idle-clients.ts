@@ -7,6 +7,7 @@
  * (the first 8 bytes of a probe's content are its send time); "stop" exits.
  * Prints JSON lines for the orchestrator (bench/relay-idle.ts).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { benchCredential } from "./relay-idle-devices";
@@ -89,10 +90,13 @@ await Promise.all(
 );
 say({ phase: "connected", connected: sockets.length, failed, firstError, notTried: config.count - Math.min(next, config.count), seconds: (performance.now() - begin) / 1000 });
 clearInterval(progress);
+// The event loop's delay from here on (the probes): a stalled client inflates what it measures.
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   const command = line.trim();
-  if (command === "report") say({ phase: "report", latencies, dropped, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+  if (command === "report") say({ phase: "report", latencies, dropped, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, loopMaxMs: loop.max / 1e6 });
   if (command === "stop") {
     for (const socket of sockets) socket.terminate();
     process.exit(0);

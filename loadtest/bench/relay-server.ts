@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { writeHeapSnapshot } from "node:v8";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
+import "./relay-server-stats";
 
 const [databaseUrl, natsUrl, nodeId] = process.argv.slice(2);
 if (!databaseUrl) throw new Error("usage: relay-server.ts <database url> [nats url] [node id]");
