@@ -181,7 +181,32 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     const probeLatencies: number[] = [];
     /** How long each probe's message.send took to answer (stored and published). */
     const sendDurations: number[] = [];
+    const slowest: { p: number; ms: number; at: number }[] = [];
     let probeErrors = 0;
+    // Warm-up: a server's first sends are slow (JIT, pool connections opening: the first
+    // took ~0.7 s here) and at 100 probes/s the ones behind them queue; that cold start,
+    // not the idle sockets, was the seconds-long p99. Each server carries `warmup` sends
+    // first (unmeasured; the clients drop what they measured), then the probes run.
+    const warmup = Math.min(options.probes, 50);
+    const warmupStart = performance.now();
+    await Promise.all(
+      servers.flatMap((server) =>
+        Array.from({ length: warmup }, async (_, w) => {
+          await new Promise((resolve) => setTimeout(resolve, (w * 1000) / Math.min(options.probeRate, 50)));
+          const content = Buffer.alloc(64);
+          content.writeDoubleBE(Date.now(), 0);
+          await fetch(`http://127.0.0.1:${server.port}/trpc/message.send`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${prober}` },
+            body: JSON.stringify({ messageId: crypto.randomUUID(), recipient: { accountId: benchAccountId(Math.floor(Math.random() * devices)) }, type: 1, content: content.toString("base64") }),
+          }).then((r) => r.arrayBuffer(), () => undefined);
+        }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const client of clients) client.send("reset");
+    await Promise.all(clients.map((client) => client.next((o) => o.phase === "reset", 60_000)));
+    console.log(`warm-up: ${warmup} sends through each server in ${((performance.now() - warmupStart) / 1000).toFixed(1)} s (not measured)`);
     // Event-loop and GC figures of the probe window only (the connect storm is behind us).
     for (const server of servers) server.child.send("stats");
     await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)));
@@ -205,6 +230,7 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
         })
           .then(async (r) => {
             sendDurations.push(performance.now() - sentAt);
+            slowest.push({ p, ms: performance.now() - sentAt, at: (sentAt - probeStart) / 1000 });
             if (!r.ok) {
               probeErrors += 1;
               if (probeErrors === 1) console.log(`  probe refused: ${await r.text()}`);
@@ -257,6 +283,8 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
       `  probe to a random device    p50 ${pct(probeLatencies, 0.5)} ms, p99 ${pct(probeLatencies, 0.99)} ms, max ${probeLatencies.at(-1) ?? NaN} ms (${probeLatencies.length} of ${options.probes} delivered, ${probeErrors} refused, ${options.probeRate}/s)`,
     );
     console.log(`    of which message.send     p50 ${Math.round(pct(sendDurations, 0.5))} ms, p99 ${Math.round(pct(sendDurations, 0.99))} ms, max ${Math.round(sendDurations.at(-1) ?? NaN)} ms (the HTTP answer: stored and published)`);
+    slowest.sort((a, b) => b.ms - a.ms);
+    console.log(`    slowest sends             ${slowest.slice(0, 8).map((x) => `#${x.p} at ${x.at.toFixed(1)} s: ${Math.round(x.ms)} ms`).join(", ")}`);
     const loops = serverStats.map((o) => o.stats as { loopP99Ms: number; loopMaxMs: number; gc: Record<string, { count: number; totalMs: number; maxMs: number }> });
     const gcMax = Math.max(0, ...loops.flatMap((l) => Object.values(l.gc).map((g) => g.maxMs)));
     const gcTotal = loops.reduce((s, l) => s + Object.values(l.gc).reduce((t, g) => t + g.totalMs, 0), 0);

@@ -76,6 +76,8 @@ function newStats() {
     ackErrors: 0,
     /** How late arrivals started after their scheduled time (generator lag). */
     lateness: [] as number[],
+    /** How long message.send took to answer (stored, published). */
+    sendDurations: [] as number[],
   };
 }
 let current = stats;
@@ -195,6 +197,7 @@ async function send(step: number, spec: RunSpec) {
   content.writeDoubleBE(Date.now(), 0);
   content.writeUInt32BE(step, 8);
   const port = config.ports[Math.floor(Math.random() * config.ports.length)]!;
+  const begin = performance.now();
   try {
     const response = await fetch(`http://127.0.0.1:${port}/trpc/message.send`, {
       method: "POST",
@@ -208,6 +211,7 @@ async function send(step: number, spec: RunSpec) {
       return;
     }
     await response.arrayBuffer();
+    current.sendDurations.push(performance.now() - begin);
     if (toLive) current.sentLive += 1;
     else current.sentStub += 1;
   } catch (error) {
@@ -286,6 +290,7 @@ async function run(spec: RunSpec) {
     dropped: s.dropped,
     ackErrors: s.ackErrors,
     lateness: s.lateness,
+    sendDurations: s.sendDurations,
     /** Share of one core this process used while driving the step. */
     cpu: (cpu.user + cpu.system) / 1000 / wall,
     loopDelayP99Ms: loop.percentile(99) / 1e6,

@@ -63,6 +63,7 @@ interface StepReport extends Json {
   dropped: number;
   ackErrors: number;
   lateness: number[];
+  sendDurations: number[];
   cpu: number;
   loopDelayP99Ms: number;
 }
@@ -75,6 +76,8 @@ export interface StepResult {
   p50: number;
   p99: number;
   max: number;
+  sendP50: number;
+  sendP99: number;
   sentLive: number;
   sentStub: number;
   undelivered: number;
@@ -185,6 +188,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
       const wall = (performance.now() - t0) / 1000;
       const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const reconnectLatencies = reports.flatMap((r) => r.reconnectLatencies).sort((a, b) => a - b);
+      const sendDurations = reports.flatMap((r) => r.sendDurations).sort((a, b) => a - b);
       const lateness = reports.flatMap((r) => r.lateness).sort((a, b) => a - b);
       const sentLive = reports.reduce((s, r) => s + r.sentLive, 0);
       const received = reports.reduce((s, r) => s + (r.receivedByStep[String(step)] ?? 0), 0);
@@ -197,6 +201,8 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
         p50: pct(latencies, 0.5),
         p99: pct(latencies, 0.99),
         max: latencies.at(-1) ?? NaN,
+        sendP50: Math.round(pct(sendDurations, 0.5)),
+        sendP99: Math.round(pct(sendDurations, 0.99)),
         sentLive,
         sentStub: reports.reduce((s, r) => s + r.sentStub, 0),
         undelivered: Math.max(0, sentLive - received),
@@ -213,7 +219,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
       const result: StepResult = { ...measured, ...judgeStep(measured) };
       results.push(result);
       console.log(
-        `  ${result.passed ? "held" : "FAILED"}: delivery p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.samples} samples); ` +
+        `  ${result.passed ? "held" : "FAILED"}: delivery p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.samples} samples; message.send answered p50 ${result.sendP50} ms, p99 ${result.sendP99} ms); ` +
           `sent ${sentLive} live + ${result.sentStub} offline, ${result.undelivered} undelivered, ${result.duplicates} duplicates, ${result.errors} errors${firstSendError ? ` (first: ${firstSendError})` : ""}; ` +
           `${result.reconnects} reconnects (${result.reconnectFailures} failed, p99 ${result.reconnectP99.toFixed(0)} ms), ${result.dropped} dropped; ` +
           `client CPU max ${(result.clientCpuMax * 100).toFixed(0)}%, arrivals late p99 ${result.latenessP99.toFixed(0)} ms, event-loop delay p99 ${Math.max(...reports.map((r) => r.loopDelayP99Ms)).toFixed(0)} ms; server CPU ${(result.serverCpu * 100).toFixed(0)}% of a core in total; machine load average ${loadavg()[0]!.toFixed(1)} on 2 cores` +
