@@ -8,6 +8,7 @@
  *
  * Stdin, one JSON line each:
  *   {"cmd":"connect","upTo":N}  connect own devices below N (the step's size)
+ *   {"cmd":"warmup","sends":n, ...RunSpec}  n unmeasured sends (the servers' cold start)
  *   {"cmd":"run", ...RunSpec}   drive one step, then report {"phase":"step", ...}
  *   {"cmd":"stop"}              close everything and exit
  * A message's content carries its send time (8 bytes) and step number (4 bytes):
@@ -297,6 +298,22 @@ async function run(spec: RunSpec) {
   });
 }
 
+/**
+ * Unmeasured sends before the first step: a server's first requests are slow (JIT,
+ * pool connections opening; ~0.7 s for the first here) and would be the p99 of a
+ * step with a hundred samples. `run` starts its figures afresh.
+ */
+async function warmup(spec: RunSpec & { sends: number }) {
+  const inFlight: Promise<void>[] = [];
+  for (let k = 0; k < spec.sends; k++) {
+    inFlight.push(send(0xffff_ffff, { ...spec, deliveredShare: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await Promise.all(inFlight);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  say({ phase: "warm", errors: current.sendErrors });
+}
+
 say({ phase: "ready" });
 let queue = Promise.resolve();
 createInterface({ input: process.stdin }).on("line", (line) => {
@@ -304,6 +321,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   queue = queue.then(async () => {
     if (command.cmd === "connect") await connectUpTo(command.upTo!);
     else if (command.cmd === "run") await run(command as unknown as RunSpec);
+    else if (command.cmd === "warmup") await warmup(command as unknown as RunSpec & { sends: number });
     else if (command.cmd === "stop") {
       for (const device of devices.values()) device.ws?.terminate();
       process.exit(0);

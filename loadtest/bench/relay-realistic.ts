@@ -168,8 +168,6 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
       const firstError = connected.find((r) => r.firstError)?.firstError;
       console.log(`step ${step + 1}: ${held} of ${size} connected (${failed} failed${firstError ? `, first: ${String(firstError)}` : ""}) in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`);
 
-      const ticks0 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
-      const t0 = performance.now();
       const spec = {
         cmd: "run",
         step,
@@ -182,6 +180,15 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
         stubCount: STUB_DEVICES,
         settleSeconds: 5,
       };
+      if (step === 0) {
+        // 50 sends per server process, unmeasured, before anything is timed.
+        const sends = Math.ceil((50 * nodes) / clients.length);
+        for (const client of clients) client.send(JSON.stringify({ ...spec, cmd: "warmup", sends }));
+        await Promise.all(clients.map((c) => c.next((o) => o.phase === "warm", 300_000)));
+        console.log(`  warm-up: ${sends * clients.length} sends (not measured)`);
+      }
+      const ticks0 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
+      const t0 = performance.now();
       for (const client of clients) client.send(JSON.stringify(spec));
       const reports = (await Promise.all(clients.map((c) => c.next((o) => o.phase === "step", (options.stepSeconds + 120) * 1000)))) as StepReport[];
       const ticks1 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
