@@ -253,7 +253,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
   }
 }
 
-function printHeadline(results: StepResult[], rates: DeviceRates, options: RealisticBenchOptions, rss: number, baseline: number) {
+export function printHeadline(results: StepResult[], rates: DeviceRates, options: RealisticBenchOptions, rss: number, baseline: number) {
   const best = results.filter((r) => r.passed).at(-1);
   const last = results.at(-1);
   console.log(`\nrealistic relay (127.0.0.1; ${options.nodes} messenger process(es)${options.nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL, this machine as one node)`);
