@@ -3,10 +3,11 @@
  * seeded devices connected and subscribed (tRPC's ws protocol, as k6 speaks it),
  * spread over the server ports and over source addresses 127.0.0.<a> so no
  * (source, destination) pair runs out of ephemeral ports. Answers the server's
- * keep-alive PINGs. Stdin: "report" prints the delivery latencies it measured
+ * keep-alive PINGs. Stdin: "reset" forgets the latencies measured so far (the warm-up's); "report" prints the delivery latencies it measured
  * (the first 8 bytes of a probe's content are its send time); "stop" exits.
  * Prints JSON lines for the orchestrator (bench/relay-idle.ts).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { benchCredential } from "./relay-idle-devices";
@@ -29,6 +30,7 @@ const say = (o: unknown) => console.log(JSON.stringify(o));
 const latencies: number[] = [];
 const sockets: WebSocket[] = [];
 let dropped = 0;
+const subscribe = process.env.HANDSHAKE_BENCH_IDLE_NO_SUBSCRIBE !== "1";
 
 function connect(index: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -39,6 +41,13 @@ function connect(index: number): Promise<void> {
     ws.once("error", (error) => (started ? undefined : reject(error)));
     ws.on("open", () => {
       ws.send(JSON.stringify({ method: "connectionParams", data: { token: benchCredential(index) } }));
+      if (!subscribe) {
+        // Diagnostic (HANDSHAKE_BENCH_IDLE_NO_SUBSCRIBE=1): a connection without its stream,
+        // to tell what the socket and tRPC's connection cost from what the subscription costs.
+        started = true;
+        sockets.push(ws);
+        return void setTimeout(resolve, 20);
+      }
       ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "inbox.stream", input: {} } }));
     });
     ws.on("close", () => {
@@ -89,10 +98,17 @@ await Promise.all(
 );
 say({ phase: "connected", connected: sockets.length, failed, firstError, notTried: config.count - Math.min(next, config.count), seconds: (performance.now() - begin) / 1000 });
 clearInterval(progress);
+// The event loop's delay from here on (the probes): a stalled client inflates what it measures.
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   const command = line.trim();
-  if (command === "report") say({ phase: "report", latencies, dropped, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+  if (command === "report") say({ phase: "report", latencies, dropped, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, loopMaxMs: loop.max / 1e6 });
+  if (command === "reset") {
+    latencies.length = 0;
+    say({ phase: "reset" });
+  }
   if (command === "stop") {
     for (const socket of sockets) socket.terminate();
     process.exit(0);

@@ -34,14 +34,14 @@ export interface IdleBenchOptions {
   connectSeconds: number;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 interface Mem {
   rss: number;
   heapUsed: number;
   external: number;
 }
 
-class Child {
+export class Child {
   private waiters: Array<(o: Json) => void> = [];
   constructor(
     readonly name: string,
@@ -79,9 +79,9 @@ class Child {
   }
 }
 
-const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+export const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+export const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
   const { devices, nodes } = options;
@@ -179,7 +179,37 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     // Probes: one seeded device sends to random idle devices over HTTP, through random nodes.
     const prober = benchCredential(devices);
     const probeLatencies: number[] = [];
+    /** How long each probe's message.send took to answer (stored and published). */
+    const sendDurations: number[] = [];
+    const slowest: { p: number; ms: number; at: number }[] = [];
     let probeErrors = 0;
+    // Warm-up: a server's first sends are slow (JIT, pool connections opening: the first
+    // took ~0.7 s here) and at 100 probes/s the ones behind them queue; that cold start,
+    // not the idle sockets, was the seconds-long p99. Each server carries `warmup` sends
+    // first (unmeasured; the clients drop what they measured), then the probes run.
+    const warmup = Math.min(options.probes, 50);
+    const warmupStart = performance.now();
+    await Promise.all(
+      servers.flatMap((server) =>
+        Array.from({ length: warmup }, async (_, w) => {
+          await new Promise((resolve) => setTimeout(resolve, (w * 1000) / Math.min(options.probeRate, 50)));
+          const content = Buffer.alloc(64);
+          content.writeDoubleBE(Date.now(), 0);
+          await fetch(`http://127.0.0.1:${server.port}/trpc/message.send`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${prober}` },
+            body: JSON.stringify({ messageId: crypto.randomUUID(), recipient: { accountId: benchAccountId(Math.floor(Math.random() * devices)) }, type: 1, content: content.toString("base64") }),
+          }).then((r) => r.arrayBuffer(), () => undefined);
+        }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const client of clients) client.send("reset");
+    await Promise.all(clients.map((client) => client.next((o) => o.phase === "reset", 60_000)));
+    console.log(`warm-up: ${warmup} sends through each server in ${((performance.now() - warmupStart) / 1000).toFixed(1)} s (not measured)`);
+    // Event-loop and GC figures of the probe window only (the connect storm is behind us).
+    for (const server of servers) server.child.send("stats");
+    await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)));
     const interval = 1000 / options.probeRate;
     const probeStart = performance.now();
     const inFlight: Promise<void>[] = [];
@@ -191,6 +221,7 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
       const server = servers[Math.floor(Math.random() * servers.length)]!;
       const content = Buffer.alloc(64);
       content.writeDoubleBE(Date.now(), 0);
+      const sentAt = performance.now();
       inFlight.push(
         fetch(`http://127.0.0.1:${server.port}/trpc/message.send`, {
           method: "POST",
@@ -198,6 +229,8 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
           body: JSON.stringify({ messageId: crypto.randomUUID(), recipient: { accountId: benchAccountId(target) }, type: 1, content: content.toString("base64") }),
         })
           .then(async (r) => {
+            sendDurations.push(performance.now() - sentAt);
+            slowest.push({ p, ms: performance.now() - sentAt, at: (sentAt - probeStart) / 1000 });
             if (!r.ok) {
               probeErrors += 1;
               if (probeErrors === 1) console.log(`  probe refused: ${await r.text()}`);
@@ -210,14 +243,19 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     let dropped = 0;
     let open = 0;
+    let clientLoopMax = 0;
     for (const client of clients) {
       client.send("report");
       const report = await client.next((o) => o.phase === "report", 60_000);
       probeLatencies.push(...(report.latencies as number[]));
       dropped += Number(report.dropped);
       open += Number(report.open);
+      clientLoopMax = Math.max(clientLoopMax, Number(report.loopMaxMs));
     }
     probeLatencies.sort((x, y) => x - y);
+    sendDurations.sort((x, y) => x - y);
+    for (const server of servers) server.child.send("stats");
+    const serverStats = await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)));
 
     let afterTotal = 0;
     let rssTotal = 0;
@@ -243,6 +281,15 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     if (nats) console.log(`  nats-server per connection  ${((natsRss1 - natsRss0) / Math.max(1, connected) / 1024).toFixed(2)} KB (${mb(natsRss1)} RSS; one subscription per device)`);
     console.log(
       `  probe to a random device    p50 ${pct(probeLatencies, 0.5)} ms, p99 ${pct(probeLatencies, 0.99)} ms, max ${probeLatencies.at(-1) ?? NaN} ms (${probeLatencies.length} of ${options.probes} delivered, ${probeErrors} refused, ${options.probeRate}/s)`,
+    );
+    console.log(`    of which message.send     p50 ${Math.round(pct(sendDurations, 0.5))} ms, p99 ${Math.round(pct(sendDurations, 0.99))} ms, max ${Math.round(sendDurations.at(-1) ?? NaN)} ms (the HTTP answer: stored and published)`);
+    slowest.sort((a, b) => b.ms - a.ms);
+    console.log(`    slowest sends             ${slowest.slice(0, 8).map((x) => `#${x.p} at ${x.at.toFixed(1)} s: ${Math.round(x.ms)} ms`).join(", ")}`);
+    const loops = serverStats.map((o) => o.stats as { loopP99Ms: number; loopMaxMs: number; gc: Record<string, { count: number; totalMs: number; maxMs: number }> });
+    const gcMax = Math.max(0, ...loops.flatMap((l) => Object.values(l.gc).map((g) => g.maxMs)));
+    const gcTotal = loops.reduce((s, l) => s + Object.values(l.gc).reduce((t, g) => t + g.totalMs, 0), 0);
+    console.log(
+      `  during the probes           server event-loop delay p99 ${Math.max(...loops.map((l) => l.loopP99Ms))} ms, max ${Math.max(...loops.map((l) => l.loopMaxMs))} ms; GC pauses longest ${gcMax.toFixed(0)} ms, ${(gcTotal / loops.length).toFixed(0)} ms per server in total; client event-loop delay max ${clientLoopMax.toFixed(0)} ms`,
     );
   } finally {
     for (const child of children) {

@@ -7,6 +7,8 @@
  *   pnpm bench relay --idle 100000 --nodes 6   idle subscribed devices over K server processes
  *                                              (bench/relay-idle.ts): memory per connection,
  *                                              connects/s, latency to a random idle device
+ *   pnpm bench relay --realistic --devices 60000 --nodes 4   connected devices at the workload
+ *                                              model's per-device rates, stepped up (bench/relay-realistic.ts)
  *   pnpm bench relay --profile             the server runs under node --cpu-prof
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -18,12 +20,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { runIdleBench } from "./relay-idle";
+import { runRealisticBench } from "./relay-realistic";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
 const usage = `usage:
   pnpm bench relay [--clients 2000] [--rate 20000] [--seconds 15] [--profile]
   pnpm bench relay --idle 100000 --nodes 6 [--probes 1000] [--probe-rate 100] [--concurrency 200]
+  pnpm bench relay --realistic --devices 60000 [--nodes 4] [--steps 4] [--step-seconds 60] [--level average|peak] [--message-limit r]
 options:
   --clients n    WebSocket clients exchanging messages (default 2000)
   --rate r       messages per second offered, open loop (default 20000)
@@ -36,6 +40,13 @@ options:
   --probe-rate r probes per second (default 100)
   --concurrency c  connections each client process opens at once (default 200)
   --connect-seconds s  stop connecting after s seconds (default 900, at most 1800) and measure what is held
+  --realistic    N connected devices sending and reconnecting at the workload model's per-device rates,
+                 stepped up to N in --steps (default 4) of --step-seconds (default 60); prints the largest
+                 N held at delivery p99 < 100 ms and the nodes like this machine 1e9 users need
+  --devices n    connected devices at the last step of --realistic (at most 500000)
+  --level l      the model's average day (default) or the NYE 2016 peak ("peak")
+  --message-limit r  messages/s one node carries (e.g. from the burst bench) for the node count;
+                 default: what the held step carried
   --profile      run the server under node --cpu-prof (loadtest/reports/profiles/)
   -h, --help     this text`;
 
@@ -58,6 +69,12 @@ try {
       concurrency: { type: "string", default: "200" },
       "connect-seconds": { type: "string", default: "900" },
       profile: { type: "boolean", default: false },
+      realistic: { type: "boolean", default: false },
+      devices: { type: "string" },
+      steps: { type: "string", default: "4" },
+      "step-seconds": { type: "string", default: "60" },
+      level: { type: "string", default: "average" },
+      "message-limit": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -94,7 +111,32 @@ if (values.idle !== undefined) {
   }
   process.exit(0);
 }
-if (values.nodes !== undefined) usageError("--nodes goes with --idle (the exchange mode runs one server process)");
+if (values.realistic) {
+  if (values.devices === undefined) usageError("--realistic needs --devices N");
+  const devices = Math.floor(positive("devices", values.devices));
+  if (devices > 500_000) usageError("--devices must be at most 500000 (bounded run)");
+  const nodes = values.nodes !== undefined ? Math.floor(positive("nodes", values.nodes)) : Math.ceil(devices / 18_000);
+  if (nodes > 32) usageError("--nodes must be at most 32 on one machine");
+  if (values.level !== "average" && values.level !== "peak") usageError(`--level must be "average" or "peak", got "${values.level}"`);
+  const steps = Math.floor(positive("steps", values.steps));
+  if (steps > 20) usageError("--steps must be at most 20");
+  try {
+    await runRealisticBench({
+      devices,
+      nodes,
+      steps,
+      stepSeconds: Math.min(600, positive("step-seconds", values["step-seconds"])),
+      level: values.level,
+      concurrency: Math.floor(positive("concurrency", values.concurrency)),
+      ...(values["message-limit"] !== undefined ? { messageLimit: positive("message-limit", values["message-limit"]) } : {}),
+    });
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+if (values.nodes !== undefined) usageError("--nodes goes with --idle or --realistic (the exchange mode runs one server process)");
 const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
 positive("rate", values.rate);
 const clients = Math.floor(positive("clients", values.clients));

@@ -33,6 +33,7 @@ import { LocalInboxBus, type InboxBus } from "./relay/bus";
 import { MissedDeliverySweep } from "./relay/missed-delivery-sweep";
 import { NatsInboxBus } from "./relay/nats-bus";
 import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
+import { KeepAlive, type KeepAliveOptions } from "./relay/keep-alive";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter, ShardedQueueWriter, type Receipt } from "./storage/queue";
@@ -86,7 +87,12 @@ export interface MessengerServerOptions {
   /** How often expired envelopes are swept (real time). */
   expiryIntervalMs?: number;
   /** Relay limits: inbox streams per connection and device, unsent bytes per socket (tests shrink them). */
-  relay?: { presence?: PresenceOptions; socketBudget?: SocketBudgetOptions };
+  relay?: {
+    presence?: PresenceOptions;
+    socketBudget?: SocketBudgetOptions;
+    /** One sweep for every socket's PING/PONG (relay/keep-alive.ts); `trpcPerSocket` uses tRPC's timers per socket (to compare). */
+    keepAlive?: KeepAliveOptions & { trpcPerSocket?: boolean };
+  };
   /**
    * Several nodes: the NATS server(s) between them (relay/nats-bus.ts) and this
    * node's id. Without it the bus is in-process (one node).
@@ -237,13 +243,18 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     trpcHandler(req, res);
   }));
   const wss = new WebSocketServer({ server: http, maxPayload: MAX_REQUEST_BYTES });
-  wss.on("connection", (socket) => socketBudget.attach(socket));
+  const trpcKeepAlive = options.relay?.keepAlive?.trpcPerSocket === true;
+  const keepAlive = trpcKeepAlive ? null : new KeepAlive(wss, options.relay?.keepAlive);
+  wss.on("connection", (socket) => {
+    socketBudget.attach(socket);
+    keepAlive?.attach(socket);
+  });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
     maxBatchSize: MAX_BATCH_CALLS,
     createContext: (opts) => createContext(services, opts),
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    keepAlive: { enabled: trpcKeepAlive, pingMs: options.relay?.keepAlive?.pingMs ?? 30_000, pongWaitMs: options.relay?.keepAlive?.pongWaitMs ?? 10_000 },
     onError,
   });
 
@@ -296,6 +307,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         await services.writer.close();
         presence.close();
         socketBudget.close();
+        keepAlive?.close();
         for (const sweep of sweeps.values()) await sweep.stop();
         await bus.close?.();
         await shipper?.stop();

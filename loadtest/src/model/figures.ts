@@ -141,3 +141,15 @@ export const ROWS_PER_LIST: Cited<number> = {
 
 /** Customer lists uploaded per second, worldwide, at 1e9 users. */
 export const LISTS_PER_SECOND = (ACTIVE_ADVERTISERS.value * ADVERTISERS_UPLOADING_PER_DAY.value) / DAY_SECONDS;
+
+/**
+ * Connections a user opens per day: each app session (or network change) starts a
+ * new WebSocket that authenticates, subscribes and reads its backlog. It sets the
+ * reconnect churn a node carries besides holding connections.
+ */
+export const CONNECTIONS_PER_USER_PER_DAY: Cited<number> = {
+  value: 23,
+  // assumption: one connection per app session; "23 sessions a day" is the figure
+  // commonly quoted for WhatsApp users around 2016, no primary source was published.
+  source: "assumption: one connection per app session, ~23 sessions per user per day (commonly quoted 2016 figure, no primary source)",
+};

@@ -14,6 +14,7 @@
 import {
   AVERAGE_MESSAGES_PER_SECOND,
   BUSINESS_SHARE_OF_MESSAGES,
+  CONNECTIONS_PER_USER_PER_DAY,
   CONNECTED_SHARE_AT_PEAK,
   DIURNAL_PEAK_TO_MEAN,
   LISTS_PER_SECOND,
@@ -160,4 +161,32 @@ export function connectionDemand(scenario: ScenarioName, load: Load, usersInSamp
     case "custom-audience":
       return { websockets: 0, http: 20 };
   }
+}
+
+/** What one connected device does, on average, at a load level (the realistic relay bench drives this). */
+export interface DeviceRates {
+  /** Messages a connected device sends per second. */
+  sendsPerSecond: number;
+  /** Share of its sends that go to a connected recipient (delivered live); the rest are stored for offline ones. */
+  deliveredShare: number;
+  /** New connections (reconnects) per connected device per second. */
+  reconnectsPerSecond: number;
+  /** Connected devices, messages/s and new connections/s of the whole population at this level. */
+  population: { connected: number; messagesPerSecond: number; connectsPerSecond: number };
+}
+
+/** Per-connected-device rates of the 1e9 population at its average day or the NYE 2016 peak. */
+export function deviceRates(level: "average" | "peak"): DeviceRates {
+  const users = MONTHLY_USERS.value;
+  const whole = plan({ shards: 1, shardCount: 1, population: users });
+  const load = level === "average" ? whole.average : whole.peak;
+  const connected = users * load.connectedShare;
+  // assumption: sessions per user stay the same on NYE (more messages per session, not more sessions).
+  const connectsPerSecond = (users * CONNECTIONS_PER_USER_PER_DAY.value) / 86_400;
+  return {
+    sendsPerSecond: load.messagesPerSecond / connected,
+    deliveredShare: load.deliveredPerSecond / load.messagesPerSecond,
+    reconnectsPerSecond: connectsPerSecond / connected,
+    population: { connected, messagesPerSecond: load.messagesPerSecond, connectsPerSecond },
+  };
 }

@@ -5,8 +5,10 @@
  * thresholds held and the generator delivered the planned rate, the node sustained
  * k shards at L; if it delivered less, it sustained k × achieved / planned. Load at
  * another level M scales both messages (R_M / R_L) and connections (c_M / c_L, the
- * connected shares); the larger factor decides. Nodes for N users are then
- * ceil(S × (N / population) × factor / sustained shards).
+ * connected shares). Both are expressed as the two limits of one node — the
+ * connections it held and the messages/s it carried within the thresholds — and
+ * nodes needed = ceil(max(connections / connection limit, messages/s / message
+ * limit)), the same rule `pnpm bench relay --realistic` applies to what it held.
  */
 import { MONTHLY_USERS } from "../model/figures";
 import { plan as planFor, type Load, type SampleSpec } from "../model/workload";
@@ -35,6 +37,45 @@ export interface Projection {
   explanation: string;
 }
 
+/** What one node held within the latency target. */
+export interface NodeLimits {
+  /** Connected devices held. */
+  connections: number;
+  /** Messages per second carried. */
+  messagesPerSecond: number;
+}
+
+/** What a population asks of its nodes at a level. */
+export interface Demand {
+  connections: number;
+  messagesPerSecond: number;
+}
+
+export interface NodesNeeded {
+  nodes: number;
+  /** The limit that decides (the larger quotient). */
+  boundBy: "connections" | "messages";
+  byConnections: number;
+  byMessages: number;
+}
+
+/** nodes = ceil(max(connections / connection limit, messages/s / message limit)). */
+export function nodesNeeded(demand: Demand, limits: NodeLimits): NodesNeeded {
+  if (!(limits.connections > 0) || !(limits.messagesPerSecond > 0)) throw new RangeError("node limits must be positive");
+  const byConnections = demand.connections / limits.connections;
+  const byMessages = demand.messagesPerSecond / limits.messagesPerSecond;
+  // 1e-9: a quotient that is whole up to float error is not one node more.
+  return { nodes: Math.ceil(Math.max(byConnections, byMessages) - 1e-9), boundBy: byMessages > byConnections ? "messages" : "connections", byConnections, byMessages };
+}
+
+/** Connected devices and messages/s of `users` users (default the 1e9 population) at a level. */
+export function populationDemand(level: Level, users: number = MONTHLY_USERS.value): Demand {
+  const p = planFor({ shards: 1, shardCount: 1, population: MONTHLY_USERS.value });
+  const load = loadOf(p, level);
+  const scale = users / MONTHLY_USERS.value;
+  return { connections: p.usersInSample * load.connectedShare * scale, messagesPerSecond: load.messagesPerSecond * scale };
+}
+
 const loadOf = (p: ReturnType<typeof planFor>, level: Level): Load => (level === "average" ? p.average : p.peak);
 
 export function project(input: ProjectionInput): Projection {
@@ -45,13 +86,13 @@ export function project(input: ProjectionInput): Projection {
   const ratio = !input.abovePlan && delivered >= 0.98 ? 1 : delivered;
   const sustainedShards = input.thresholdsPassed && !input.generatorSaturated ? p.sample.shards * ratio : 0;
   const run = loadOf(p, input.level);
-  const nodesAt = (level: Level): number | null => {
-    if (sustainedShards <= 0) return null;
-    const other = loadOf(p, level);
-    const factor = Math.max(other.messagesPerSecond / run.messagesPerSecond, other.connectedShare / run.connectedShare);
-    const shardsNeeded = p.sample.shardCount * (target / p.sample.population) * factor;
-    return Math.ceil(shardsNeeded / sustainedShards - 1e-9);
+  // The node's two limits: the run's connections and messages/s, scaled by the share of the plan it carried.
+  const usersPerShard = p.sample.population / p.sample.shardCount;
+  const limits: NodeLimits = {
+    connections: sustainedShards * usersPerShard * run.connectedShare,
+    messagesPerSecond: (run.messagesPerSecond / p.sample.shards) * sustainedShards,
   };
+  const nodesAt = (level: Level): number | null => (sustainedShards <= 0 ? null : nodesNeeded(populationDemand(level, target), limits).nodes);
   const explanation = input.generatorSaturated
     ? "the load generator was saturated, so the run says nothing about the node: rerun split over more generators"
     : !input.thresholdsPassed
