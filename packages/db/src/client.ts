@@ -2,9 +2,11 @@
  * Database clients over postgres.js. Importing this module opens nothing; the
  * factories do.
  *
- * Two pools on purpose: drizzle's postgres-js driver rewrites the type parsers of
- * the client it is given (timestamps come back as strings), so raw hot-path SQL
- * gets its own client with postgres.js's normal parsers.
+ * One pool per service: drizzle wraps the same postgres.js client the raw hot-path SQL
+ * uses. drizzle's postgres-js driver replaces the date and json parsers and serializers
+ * of the client it is given with pass-through ones; `drizzleOver` puts postgres.js's own
+ * back, so raw SQL keeps getting `Date`s. drizzle 0.45 maps a `Date` from the driver as
+ * it maps a string, and `columns.ts`'s `jsonb` leaves stringifying to postgres.js.
  */
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -15,7 +17,7 @@ export type MessengerSchema = typeof messengerSchema;
 export type MessengerDatabase = PostgresJsDatabase<MessengerSchema>;
 
 export interface ClientOptions {
-  /** Connections in each pool. */
+  /** Connections in the pool. */
   max?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
@@ -24,7 +26,7 @@ export interface ClientOptions {
 export interface MessengerDb {
   /** drizzle over the messenger schema, for typed queries. */
   db: MessengerDatabase;
-  /** postgres.js with its default parsers, for batched hot-path SQL. */
+  /** The same pool as `db`, as postgres.js (its own parsers), for batched hot-path SQL. */
   sql: postgres.Sql;
   close(): Promise<void>;
 }
@@ -38,17 +40,22 @@ export function rawClient(url: string, options: ClientOptions = {}): postgres.Sq
   });
 }
 
+function drizzleOver<TSchema extends Record<string, unknown>>(
+  client: postgres.Sql,
+  schema: TSchema,
+): PostgresJsDatabase<TSchema> {
+  const parsers = { ...client.options.parsers };
+  const serializers = { ...client.options.serializers };
+  const db = drizzle({ client, schema, casing: "snake_case" });
+  Object.assign(client.options.parsers, parsers);
+  Object.assign(client.options.serializers, serializers);
+  return db;
+}
+
 export function createMessengerDb(url: string, options: ClientOptions = {}): MessengerDb {
-  const drizzleClient = rawClient(url, options);
   const sql = rawClient(url, options);
-  const db = drizzle({ client: drizzleClient, schema: messengerSchema, casing: "snake_case" });
-  return {
-    db,
-    sql,
-    close: async () => {
-      await Promise.all([drizzleClient.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
-    },
-  };
+  const db = drizzleOver(sql, messengerSchema);
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 export type FacebookSchema = typeof facebookSchema;
@@ -61,14 +68,7 @@ export interface FacebookDb {
 }
 
 export function createFacebookDb(url: string, options: ClientOptions = {}): FacebookDb {
-  const drizzleClient = rawClient(url, options);
   const sql = rawClient(url, options);
-  const db = drizzle({ client: drizzleClient, schema: facebookSchema, casing: "snake_case" });
-  return {
-    db,
-    sql,
-    close: async () => {
-      await Promise.all([drizzleClient.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
-    },
-  };
+  const db = drizzleOver(sql, facebookSchema);
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
