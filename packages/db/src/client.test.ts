@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessengerDb, type MessengerDb } from "./client";
+import { createMessengerDb, drizzleOn, type MessengerDb } from "./client";
 import { migrateDatabase } from "./migrate";
 import { regimeChanges, usageCounters } from "./messenger/schema/index";
 import { createTestDatabase, type TestDatabase } from "./testing";
@@ -63,5 +63,21 @@ describe("createMessengerDb", () => {
     const [count] = await messenger.sql<{ n: number }[]>`
       select count(*)::int as n from pg_stat_activity where application_name = 'client-test'`;
     expect(count?.n).toBeLessThanOrEqual(2);
+  });
+
+  it("runs drizzleOn(tx) queries inside the raw transaction: they roll back with it", async () => {
+    const at = new Date("2016-09-01T00:00:00.000Z");
+    const marker = { name: "rolled-back" };
+    await expect(
+      messenger.sql.begin(async (tx) => {
+        await drizzleOn(tx).insert(regimeChanges).values({ regime: marker, at });
+        const [seen] = await tx<{ n: number }[]>`select count(*)::int as n from regime_changes where regime = ${tx.json(marker)}`;
+        expect(seen?.n).toBe(1);
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    const rows = await messenger.db.select().from(regimeChanges).where(eq(regimeChanges.at, at));
+    expect(rows).toEqual([]);
+    expect(drizzleOn(messenger.sql)).toBe(drizzleOn(messenger.sql));
   });
 });

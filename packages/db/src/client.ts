@@ -3,10 +3,10 @@
  * factories do.
  *
  * One pool per service: drizzle wraps the same postgres.js client the raw hot-path SQL
- * uses. drizzle's postgres-js driver replaces the date and json parsers and serializers
- * of the client it is given with pass-through ones; `drizzleOver` puts postgres.js's own
- * back, so raw SQL keeps getting `Date`s. drizzle 0.45 maps a `Date` from the driver as
- * it maps a string, and `columns.ts`'s `jsonb` leaves stringifying to postgres.js.
+ * uses. drizzle's postgres-js driver would replace the date and json parsers and
+ * serializers of the client it is given with pass-through ones; `drizzleView` keeps
+ * postgres.js's own, so raw SQL keeps getting `Date`s. drizzle 0.45 maps a `Date` from the
+ * driver as it maps a string, and `columns.ts`'s `jsonb` leaves stringifying to postgres.js.
  */
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -40,21 +40,36 @@ export function rawClient(url: string, options: ClientOptions = {}): postgres.Sq
   });
 }
 
-function drizzleOver<TSchema extends Record<string, unknown>>(
-  client: postgres.Sql,
-  schema: TSchema,
+/**
+ * drizzle over `client` (the pool, or a transaction inside `sql.begin`) without touching
+ * its parsers: drizzle's driver writes pass-through ones into `client.options`, so it is
+ * handed a view of the client with options of its own. Queries still go through
+ * `client.unsafe`/`begin`/`savepoint`, i.e. the same connections.
+ */
+function drizzleView<TSchema extends Record<string, unknown>>(
+  client: postgres.Sql | postgres.TransactionSql,
+  schema?: TSchema,
 ): PostgresJsDatabase<TSchema> {
-  const parsers = { ...client.options.parsers };
-  const serializers = { ...client.options.serializers };
-  const db = drizzle({ client, schema, casing: "snake_case" });
-  Object.assign(client.options.parsers, parsers);
-  Object.assign(client.options.serializers, serializers);
+  const view = Object.create(client, { options: { value: { parsers: {}, serializers: {} } } }) as postgres.Sql;
+  return drizzle({ client: view, casing: "snake_case", ...(schema ? { schema } : {}) }) as PostgresJsDatabase<TSchema>;
+}
+
+const onClient = new WeakMap<object, PostgresJsDatabase>();
+
+/**
+ * Typed (schema-less) drizzle queries on a postgres.js pool or transaction: how storage
+ * code that is handed a raw `tx` (the queue writer's, the share pipeline's) runs drizzle
+ * queries in that same transaction. One per client, made on first use.
+ */
+export function drizzleOn(client: postgres.Sql | postgres.TransactionSql): PostgresJsDatabase {
+  let db = onClient.get(client);
+  if (!db) onClient.set(client, (db = drizzleView(client)));
   return db;
 }
 
 export function createMessengerDb(url: string, options: ClientOptions = {}): MessengerDb {
   const sql = rawClient(url, options);
-  const db = drizzleOver(sql, messengerSchema);
+  const db = drizzleView(sql, messengerSchema);
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
@@ -69,6 +84,6 @@ export interface FacebookDb {
 
 export function createFacebookDb(url: string, options: ClientOptions = {}): FacebookDb {
   const sql = rawClient(url, options);
-  const db = drizzleOver(sql, facebookSchema);
+  const db = drizzleView(sql, facebookSchema);
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
