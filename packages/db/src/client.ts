@@ -2,9 +2,11 @@
  * Database clients over postgres.js. Importing this module opens nothing; the
  * factories do.
  *
- * Two pools on purpose: drizzle's postgres-js driver rewrites the type parsers of
- * the client it is given (timestamps come back as strings), so raw hot-path SQL
- * gets its own client with postgres.js's normal parsers.
+ * One pool per service: drizzle wraps the same postgres.js client the raw hot-path SQL
+ * uses. drizzle's postgres-js driver would replace the date and json parsers and
+ * serializers of the client it is given with pass-through ones; `drizzleView` keeps
+ * postgres.js's own, so raw SQL keeps getting `Date`s. drizzle 0.45 maps a `Date` from the
+ * driver as it maps a string, and `columns.ts`'s `jsonb` leaves stringifying to postgres.js.
  */
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -15,7 +17,7 @@ export type MessengerSchema = typeof messengerSchema;
 export type MessengerDatabase = PostgresJsDatabase<MessengerSchema>;
 
 export interface ClientOptions {
-  /** Connections in each pool. */
+  /** Connections in the pool. */
   max?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
@@ -24,7 +26,7 @@ export interface ClientOptions {
 export interface MessengerDb {
   /** drizzle over the messenger schema, for typed queries. */
   db: MessengerDatabase;
-  /** postgres.js with its default parsers, for batched hot-path SQL. */
+  /** The same pool as `db`, as postgres.js (its own parsers), for batched hot-path SQL. */
   sql: postgres.Sql;
   close(): Promise<void>;
 }
@@ -38,17 +40,37 @@ export function rawClient(url: string, options: ClientOptions = {}): postgres.Sq
   });
 }
 
+/**
+ * drizzle over `client` (the pool, or a transaction inside `sql.begin`) without touching
+ * its parsers: drizzle's driver writes pass-through ones into `client.options`, so it is
+ * handed a view of the client with options of its own. Queries still go through
+ * `client.unsafe`/`begin`/`savepoint`, i.e. the same connections.
+ */
+function drizzleView<TSchema extends Record<string, unknown>>(
+  client: postgres.Sql | postgres.TransactionSql,
+  schema?: TSchema,
+): PostgresJsDatabase<TSchema> {
+  const view = Object.create(client, { options: { value: { parsers: {}, serializers: {} } } }) as postgres.Sql;
+  return drizzle({ client: view, casing: "snake_case", ...(schema ? { schema } : {}) }) as PostgresJsDatabase<TSchema>;
+}
+
+const onClient = new WeakMap<object, PostgresJsDatabase>();
+
+/**
+ * Typed (schema-less) drizzle queries on a postgres.js pool or transaction: how storage
+ * code that is handed a raw `tx` (the queue writer's, the share pipeline's) runs drizzle
+ * queries in that same transaction. One per client, made on first use.
+ */
+export function drizzleOn(client: postgres.Sql | postgres.TransactionSql): PostgresJsDatabase {
+  let db = onClient.get(client);
+  if (!db) onClient.set(client, (db = drizzleView(client)));
+  return db;
+}
+
 export function createMessengerDb(url: string, options: ClientOptions = {}): MessengerDb {
-  const drizzleClient = rawClient(url, options);
   const sql = rawClient(url, options);
-  const db = drizzle({ client: drizzleClient, schema: messengerSchema, casing: "snake_case" });
-  return {
-    db,
-    sql,
-    close: async () => {
-      await Promise.all([drizzleClient.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
-    },
-  };
+  const db = drizzleView(sql, messengerSchema);
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 export type FacebookSchema = typeof facebookSchema;
@@ -61,14 +83,7 @@ export interface FacebookDb {
 }
 
 export function createFacebookDb(url: string, options: ClientOptions = {}): FacebookDb {
-  const drizzleClient = rawClient(url, options);
   const sql = rawClient(url, options);
-  const db = drizzle({ client: drizzleClient, schema: facebookSchema, casing: "snake_case" });
-  return {
-    db,
-    sql,
-    close: async () => {
-      await Promise.all([drizzleClient.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
-    },
-  };
+  const db = drizzleView(sql, facebookSchema);
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }

@@ -4,6 +4,8 @@
  * exactly what that advertiser is shown, nothing more.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
+import { advertisers as advertisersTable, audiences as audiencesTable, auditLog, sharedData } from "@handshake/db/facebook-schema";
+import { asc, count, eq, sql as q } from "drizzle-orm";
 import { z } from "zod";
 import { advertiserView } from "../audiences/view";
 import { readUsageMetrics } from "../metrics/usage-view";
@@ -60,6 +62,7 @@ const advertiserViewOutput = z.object({
 export const dashboardRouter = {
   /** Counts of everything the Facebook side holds and did with WhatsApp data. */
   overview: adminProcedure.output(overviewOutput).query(async ({ ctx }) => {
+    // Raw: eleven counts in one round trip.
     const [counts] = await ctx.sql<
       {
         shared_rows: number;
@@ -86,13 +89,17 @@ export const dashboardRouter = {
              (select count(*)::int from audience_members) as members,
              (select count(*)::int from audience_members where via_whatsapp) as members_whatsapp,
              (select count(*)::int from ad_impressions) as impressions`;
-    const byField = await ctx.sql<{ field: string; rows: number; ads: number; product: number }[]>`
-      select field, count(*)::int as rows,
-             count(*) filter (where 'ads' = any(purposes))::int as ads,
-             count(*) filter (where 'product' = any(purposes))::int as product
-      from shared_data group by field order by field`;
-    const byUse = await ctx.sql<{ feature: string; purpose: string; rows: number }[]>`
-      select feature, purpose, count(*)::int as rows from audit_log group by feature, purpose order by feature, purpose`;
+    const forPurpose = (purpose: string) => q`count(*) filter (where ${purpose} = any(${sharedData.purposes}))`.mapWith(Number);
+    const byField = await ctx.db
+      .select({ field: sharedData.field, rows: count(), ads: forPurpose("ads"), product: forPurpose("product") })
+      .from(sharedData)
+      .groupBy(sharedData.field)
+      .orderBy(asc(sharedData.field));
+    const byUse = await ctx.db
+      .select({ feature: auditLog.feature, purpose: auditLog.purpose, rows: count() })
+      .from(auditLog)
+      .groupBy(auditLog.feature, auditLog.purpose)
+      .orderBy(asc(auditLog.feature), asc(auditLog.purpose));
     const c = counts!;
     return {
       now: ctx.clock.now().toISOString(),
@@ -130,9 +137,14 @@ export const dashboardRouter = {
     .input(z.object({ advertiserId: z.uuid().optional() }).default({}))
     .output(advertiserViewOutput)
     .query(async ({ ctx, input }) => {
-      const advertisers = await ctx.sql<{ id: string; name: string; audiences: number }[]>`
-        select adv.id, adv.name, (select count(*)::int from audiences a where a.advertiser_id = adv.id) as audiences
-        from advertisers adv order by adv.created_at, adv.id`;
+      const advertisers = await ctx.db
+        .select({
+          id: advertisersTable.id,
+          name: advertisersTable.name,
+          audiences: ctx.db.$count(audiencesTable, eq(audiencesTable.advertiserId, advertisersTable.id)),
+        })
+        .from(advertisersTable)
+        .orderBy(asc(advertisersTable.createdAt), asc(advertisersTable.id));
       const chosen = input.advertiserId ? advertisers.find((a) => a.id === input.advertiserId) : advertisers[0];
       const selected = chosen
         ? {

@@ -1,5 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { SHAREABLE_FIELDS } from "@handshake/consent";
+import { addressBookEntries, auditLog, audienceMembers, links, profiles, sharedData } from "@handshake/db/facebook-schema";
+import { and, asc, count, eq, max, ne, sql as q } from "drizzle-orm";
 import { z } from "zod";
 import { recordUses } from "../storage/audit";
 import { adminProcedure } from "../trpc";
@@ -26,6 +28,7 @@ export const profilesRouter = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      // Raw: up to 1000 profiles and 5000 entries each, written as `unnest` of arrays.
       await ctx.sql.begin(async (tx) => {
         const p = input.profiles;
         await tx`
@@ -52,23 +55,36 @@ export const profilesRouter = {
    */
   suggestions: adminProcedure.input(z.object({ profileId: z.number().int().min(0) })).query(async ({ ctx, input }) => {
     const at = ctx.clock.now();
-    const usable = await ctx.sql<{ whatsapp_account_id: string; phone: string }[]>`
-      select l.whatsapp_account_id, sd.value #>> '{}' as phone
-      from links l
-      join shared_data sd on sd.whatsapp_account_id = l.whatsapp_account_id and sd.field = 'phoneNumber'
-                          and 'product' = any(sd.purposes)
-      where l.profile_id = ${input.profileId}`;
+    const usable = await ctx.db
+      .select({ whatsappAccountId: links.whatsappAccountId, phone: q<string>`${sharedData.value} #>> '{}'` })
+      .from(links)
+      .innerJoin(
+        sharedData,
+        and(
+          eq(sharedData.whatsappAccountId, links.whatsappAccountId),
+          eq(sharedData.field, "phoneNumber"),
+          q`'product' = any(${sharedData.purposes})`,
+        ),
+      )
+      .where(eq(links.profileId, input.profileId));
     if (usable.length === 0) return { profileId: input.profileId, suggestions: [], usedWhatsappData: false };
-    const suggestions = await ctx.sql<{ id: number; name: string }[]>`
-      select distinct p.id, p.name
-      from address_book_entries a join profiles p on p.id = a.profile_id
-      where a.phone_number = any(${ctx.sql.array(usable.map((u) => u.phone))}::text[]) and a.profile_id <> ${input.profileId}
-      order by p.id limit 50`;
+    const suggestions = await ctx.db
+      .selectDistinct({ id: profiles.id, name: profiles.name })
+      .from(addressBookEntries)
+      .innerJoin(profiles, eq(profiles.id, addressBookEntries.profileId))
+      .where(
+        and(
+          q`${addressBookEntries.phoneNumber} = any(${q.param(usable.map((u) => u.phone))}::text[])`,
+          ne(addressBookEntries.profileId, input.profileId),
+        ),
+      )
+      .orderBy(asc(profiles.id))
+      .limit(50);
     await recordUses(
       ctx.sql,
-      usable.map((u) => ({ whatsappAccountId: u.whatsapp_account_id, datum: "phoneNumber", purpose: "product", feature: "suggestion" as const, at })),
+      usable.map((u) => ({ whatsappAccountId: u.whatsappAccountId, datum: "phoneNumber", purpose: "product", feature: "suggestion" as const, at })),
     );
-    return { profileId: input.profileId, suggestions: suggestions.map((s) => ({ profileId: Number(s.id), name: s.name })), usedWhatsappData: true };
+    return { profileId: input.profileId, suggestions: suggestions.map((s) => ({ profileId: s.id, name: s.name })), usedWhatsappData: true };
   }),
 } satisfies TRPCRouterRecord;
 
@@ -80,16 +96,24 @@ export const accountsRouter = {
    */
   view: adminProcedure.input(z.object({ whatsappAccountId: z.uuid() })).query(async ({ ctx, input }) => {
     const id = input.whatsappAccountId;
-    const fields = await ctx.sql<{ field: string; value: unknown; purposes: string[]; shared_at: Date }[]>`
-      select field, value, purposes, shared_at from shared_data where whatsapp_account_id = ${id} order by field`;
-    const [link] = await ctx.sql<{ profile_id: number; linked_at: Date; name: string | null }[]>`
-      select l.profile_id, l.linked_at, p.name from links l left join profiles p on p.id = l.profile_id
-      where l.whatsapp_account_id = ${id}`;
-    const uses = await ctx.sql<{ feature: string; purpose: string; n: number; last: Date }[]>`
-      select feature, purpose, count(*)::int as n, max(at) as last from audit_log where whatsapp_account_id = ${id}
-      group by feature, purpose order by feature, purpose`;
-    const audiences = await ctx.sql<{ n: number }[]>`
-      select count(*)::int as n from audience_members where whatsapp_account_id = ${id}`;
+    const { db } = ctx;
+    const fields = await db
+      .select({ field: sharedData.field, value: sharedData.value, purposes: sharedData.purposes, sharedAt: sharedData.sharedAt })
+      .from(sharedData)
+      .where(eq(sharedData.whatsappAccountId, id))
+      .orderBy(asc(sharedData.field));
+    const [link] = await db
+      .select({ profileId: links.profileId, linkedAt: links.linkedAt, name: profiles.name })
+      .from(links)
+      .leftJoin(profiles, eq(profiles.id, links.profileId))
+      .where(eq(links.whatsappAccountId, id));
+    const uses = await db
+      .select({ feature: auditLog.feature, purpose: auditLog.purpose, n: count(), last: max(auditLog.at) })
+      .from(auditLog)
+      .where(eq(auditLog.whatsappAccountId, id))
+      .groupBy(auditLog.feature, auditLog.purpose)
+      .orderBy(asc(auditLog.feature), asc(auditLog.purpose));
+    const audiences = await db.select({ n: count() }).from(audienceMembers).where(eq(audienceMembers.whatsappAccountId, id));
     if (fields.length === 0 && !link && uses.length === 0) {
       // Not an error: Facebook may simply hold nothing about this account.
       return { whatsappAccountId: id, fields: [], link: null, uses: [], audienceMemberships: 0, notHeld: [...SHAREABLE_FIELDS], neverHeld: NEVER_HELD };
@@ -97,9 +121,10 @@ export const accountsRouter = {
     const held = new Set(fields.map((f) => f.field));
     return {
       whatsappAccountId: id,
-      fields: fields.map((f) => ({ field: f.field, value: f.value, purposes: f.purposes, sharedAt: f.shared_at.toISOString() })),
-      link: link ? { profileId: Number(link.profile_id), name: link.name, linkedAt: link.linked_at.toISOString() } : null,
-      uses: uses.map((u) => ({ feature: u.feature, purpose: u.purpose, count: u.n, lastAt: u.last.toISOString() })),
+      fields: fields.map((f) => ({ field: f.field, value: f.value, purposes: f.purposes, sharedAt: f.sharedAt.toISOString() })),
+      link: link ? { profileId: link.profileId, name: link.name, linkedAt: link.linkedAt.toISOString() } : null,
+      // `last` is never null: a group has at least one row.
+      uses: uses.map((u) => ({ feature: u.feature, purpose: u.purpose, count: u.n, lastAt: u.last!.toISOString() })),
       audienceMemberships: audiences[0]?.n ?? 0,
       notHeld: SHAREABLE_FIELDS.filter((f) => !held.has(f)),
       neverHeld: NEVER_HELD,

@@ -7,6 +7,9 @@
  * recorded on the signal so it never holds back the ones behind it.
  */
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from "@trpc/client";
+import { drizzleOn } from "@handshake/db/client";
+import { spamSignals } from "@handshake/db/facebook-schema";
+import { and, asc, eq, isNull, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 import type { MessengerRouter } from "@handshake/api-types";
 import type { Logger } from "../log";
@@ -17,12 +20,6 @@ export const SPAM_SIGNAL_PAGE = 100;
 /** Answers after which sending the same signal again cannot succeed. */
 const PERMANENT = new Set(["NOT_FOUND", "BAD_REQUEST", "PARSE_ERROR", "UNPROCESSABLE_CONTENT"]);
 
-interface PendingSignal {
-  id: number;
-  whatsapp_account_id: string;
-  action: "throttle" | "suspend";
-  reason: string;
-}
 
 export class SpamNotifier {
   private running: Promise<void> | null = null;
@@ -79,28 +76,34 @@ export class SpamNotifier {
   private async deliver(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const pending = await this.sql<PendingSignal[]>`
-        select id, whatsapp_account_id, action, reason from spam_signals
-        where delivered_at is null and refused_at is null order by id limit ${SPAM_SIGNAL_PAGE}`;
+      const db = drizzleOn(this.sql);
+      const pending = await db
+        .select({ id: spamSignals.id, whatsappAccountId: spamSignals.whatsappAccountId, action: spamSignals.action, reason: spamSignals.reason })
+        .from(spamSignals)
+        .where(and(isNull(spamSignals.deliveredAt), isNull(spamSignals.refusedAt)))
+        .orderBy(asc(spamSignals.id))
+        .limit(SPAM_SIGNAL_PAGE);
       if (pending.length === 0) return;
       for (const signal of pending) {
         if (this.stopped) return;
         try {
           await this.messenger.abuse.report.mutate(
-            { accountId: signal.whatsapp_account_id, action: signal.action, reason: signal.reason },
+            { accountId: signal.whatsappAccountId, action: signal.action, reason: signal.reason },
             { signal: AbortSignal.timeout(5_000) },
           );
         } catch (error) {
           const code = error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
           if (code && PERMANENT.has(code)) {
-            await this.sql`update spam_signals set refused_at = now(), refusal = ${`${code}: ${error instanceof Error ? error.message : ""}`.slice(0, 300)}
-                           where id = ${signal.id}`;
+            await db
+              .update(spamSignals)
+              .set({ refusedAt: q`now()`, refusal: `${code}: ${error instanceof Error ? error.message : ""}`.slice(0, 300) })
+              .where(eq(spamSignals.id, signal.id));
             this.logger.warn({ signal: signal.id, code }, "spam signal refused by the messenger; not retried");
             continue;
           }
           throw error;
         }
-        await this.sql`update spam_signals set delivered_at = now() where id = ${signal.id}`;
+        await db.update(spamSignals).set({ deliveredAt: q`now()` }).where(eq(spamSignals.id, signal.id));
         this.failures = 0;
       }
     }

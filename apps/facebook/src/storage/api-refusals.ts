@@ -45,6 +45,8 @@ export class RefusalCounter {
       const batch = [...this.pending.values()];
       this.pending = new Map();
       try {
+        // Raw: one jsonb parameter whatever the batch (a multi-row VALUES could pass
+        // PostgreSQL's 65535-parameter limit under a flood of distinct callers).
         await this.sql`
           insert into advertiser_api_refusals (minute, path, code, caller, refusals)
           select minute, path, code, caller, refusals

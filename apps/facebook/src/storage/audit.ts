@@ -1,4 +1,7 @@
 /** The audit log: one row per use of a WhatsApp-derived datum. */
+import { drizzleOn } from "@handshake/db/client";
+import { sharedData } from "@handshake/db/facebook-schema";
+import { and, eq } from "drizzle-orm";
 import type postgres from "postgres";
 
 export type Feature = "link" | "suggestion" | "audience-match" | "ad" | "spam-check" | "metrics-view";
@@ -11,6 +14,7 @@ export interface Use {
   at: Date;
 }
 
+/** One statement per batch, whatever its size: `unnest` of one array per column (ingest's hot path). */
 export async function recordUses(sql: postgres.Sql | postgres.TransactionSql, uses: Use[]): Promise<void> {
   if (uses.length === 0) return;
   await sql`
@@ -22,7 +26,9 @@ export async function recordUses(sql: postgres.Sql | postgres.TransactionSql, us
 
 /** The purposes a datum may serve for an account now, as last shared (empty when not held). */
 export async function purposesOf(sql: postgres.Sql | postgres.TransactionSql, whatsappAccountId: string, field: string) {
-  const [row] = await sql<{ purposes: string[]; value: unknown }[]>`
-    select purposes, value from shared_data where whatsapp_account_id = ${whatsappAccountId} and field = ${field}`;
+  const [row] = await drizzleOn(sql)
+    .select({ purposes: sharedData.purposes, value: sharedData.value })
+    .from(sharedData)
+    .where(and(eq(sharedData.whatsappAccountId, whatsappAccountId), eq(sharedData.field, field)));
   return row ?? null;
 }

@@ -1,5 +1,8 @@
 /** Secrets generated once per database and kept (`service_secrets`). */
 import { randomBytes } from "node:crypto";
+import { drizzleOn } from "@handshake/db/client";
+import { serviceSecrets } from "@handshake/db/facebook-schema";
+import { eq } from "drizzle-orm";
 import type postgres from "postgres";
 
 /**
@@ -7,8 +10,9 @@ import type postgres from "postgres";
  * every node inserts its candidate, one insert wins, all read the winner.
  */
 export async function serviceSecret(sql: postgres.Sql, name: string, bytes = 32): Promise<Buffer> {
-  await sql`insert into service_secrets (name, value) values (${name}, ${randomBytes(bytes)}) on conflict (name) do nothing`;
-  const [row] = await sql<{ value: Buffer }[]>`select value from service_secrets where name = ${name}`;
+  const db = drizzleOn(sql);
+  await db.insert(serviceSecrets).values({ name, value: randomBytes(bytes) }).onConflictDoNothing({ target: serviceSecrets.name });
+  const [row] = await db.select({ value: serviceSecrets.value }).from(serviceSecrets).where(eq(serviceSecrets.name, name));
   return row!.value;
 }
 

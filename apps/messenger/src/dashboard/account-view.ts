@@ -4,6 +4,8 @@
  * decisions, and the share events written for it.
  */
 import { canChangeShareChoice, canUseService, mayShare, PURPOSES, SHARE_CHOICE_METHODS, type Purpose } from "@handshake/consent";
+import { accounts, consentEvents, shareOutbox, usageCounters } from "@handshake/db/messenger-schema";
+import { asc, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { MessengerServices } from "../trpc";
 import { iso, regimeOutput } from "./schemas";
@@ -89,12 +91,24 @@ export type AccountView = z.infer<typeof accountOutput>;
 
 /** Reads one account's view, or null when there is no such account. */
 export async function readAccountView(services: MessengerServices, id: string): Promise<AccountView | null> {
-  const [account] = await services.sql<
-    { id: string; phone_number: string; country: string; shard: number; kind: string; display_name: string | null; created_at: Date }[]
-  >`select id, phone_number, country, shard, kind, display_name, created_at from accounts where id = ${id}`;
+  const { db } = services;
+  const [account] = await db
+    .select({
+      id: accounts.id,
+      phoneNumber: accounts.phoneNumber,
+      country: accounts.country,
+      shard: accounts.shard,
+      kind: accounts.kind,
+      displayName: accounts.displayName,
+      createdAt: accounts.createdAt,
+    })
+    .from(accounts)
+    .where(eq(accounts.id, id));
   if (!account) return null;
   const now = services.clock.now();
-  // Devices and keys live on the account's shard database (the one database without a shard map).
+  // Devices and keys live on the account's shard database (the one database without a
+  // shard map). Raw below (devices with key counts, envelopes): per-device count
+  // subqueries and a union of two index-ordered scans.
   const devices = await services.shards.sqlFor(id)<
     {
       device_id: number;
@@ -142,28 +156,47 @@ export async function readAccountView(services: MessengerServices, id: string): 
             category, server_timestamp
      from envelopes where sender_account_id = ${id} order by id desc limit 25)
     order by server_timestamp desc, id desc`;
-  const [usage] = await services.sql<{ messages_total: string; active_days: number; last_seen_at: Date }[]>`
-    select messages_total, active_days, last_seen_at from usage_counters where account_id = ${id}`;
-  const history = await services.sql<
-    { kind: string; policy_version: string; share_with_facebook: boolean | null; method: string | null; business_account_id: string | null; at: Date }[]
-  >`
-    select kind, policy_version, share_with_facebook, method, business_account_id, at
-    from consent_events where account_id = ${id} order by id`;
+  const [usage] = await db
+    .select({ messagesTotal: usageCounters.messagesTotal, activeDays: usageCounters.activeDays, lastSeenAt: usageCounters.lastSeenAt })
+    .from(usageCounters)
+    .where(eq(usageCounters.accountId, id));
+  const history = await db
+    .select({
+      kind: consentEvents.kind,
+      policyVersion: consentEvents.policyVersion,
+      shareWithFacebook: consentEvents.shareWithFacebook,
+      method: consentEvents.method,
+      businessAccountId: consentEvents.businessAccountId,
+      at: consentEvents.at,
+    })
+    .from(consentEvents)
+    .where(eq(consentEvents.accountId, id))
+    .orderBy(asc(consentEvents.id));
   const { state } = await services.consent.get(id);
-  const [shareTotal] = await services.sql<{ n: number }[]>`select count(*)::int as n from share_outbox where account_id = ${id}`;
-  const shareEvents = await services.sql<{ id: number; kind: string; occurred_at: Date; shipped_at: Date | null; payload: { fields?: Record<string, { purposes?: string[] }> } }[]>`
-    select id, kind, occurred_at, shipped_at, payload from share_outbox where account_id = ${id} order by id desc limit 20`;
+  const shareTotal = await db.$count(shareOutbox, eq(shareOutbox.accountId, id));
+  const shareEvents = await db
+    .select({
+      id: shareOutbox.id,
+      kind: shareOutbox.kind,
+      occurredAt: shareOutbox.occurredAt,
+      shippedAt: shareOutbox.shippedAt,
+      payload: shareOutbox.payload,
+    })
+    .from(shareOutbox)
+    .where(eq(shareOutbox.accountId, id))
+    .orderBy(desc(shareOutbox.id))
+    .limit(20);
   return {
     now: now.toISOString(),
     regime: services.regime.current,
     account: {
       id: account.id,
-      phoneNumber: account.phone_number,
+      phoneNumber: account.phoneNumber,
       country: account.country,
       shard: account.shard,
       kind: account.kind,
-      displayName: account.display_name,
-      createdAt: account.created_at.toISOString(),
+      displayName: account.displayName,
+      createdAt: account.createdAt.toISOString(),
     },
     devices: devices.map((d) => ({
       deviceId: d.device_id,
@@ -192,17 +225,10 @@ export async function readAccountView(services: MessengerServices, id: string): 
       })),
     },
     usage: usage
-      ? { messagesTotal: Number(usage.messages_total), activeDays: usage.active_days, lastSeenAt: usage.last_seen_at.toISOString() }
+      ? { messagesTotal: usage.messagesTotal, activeDays: usage.activeDays, lastSeenAt: usage.lastSeenAt.toISOString() }
       : null,
     consent: {
-      history: history.map((h) => ({
-        kind: h.kind,
-        policyVersion: h.policy_version,
-        shareWithFacebook: h.share_with_facebook,
-        method: h.method,
-        businessAccountId: h.business_account_id,
-        at: h.at.toISOString(),
-      })),
+      history: history.map((h) => ({ ...h, at: h.at.toISOString() })),
       terms: state.terms ? { version: state.terms.version, acceptedAt: state.terms.acceptedAt.toISOString() } : null,
       share: state.share
         ? {
@@ -217,13 +243,17 @@ export async function readAccountView(services: MessengerServices, id: string): 
       purposes: Object.fromEntries(PURPOSES.map((p) => [p, mayShare(state, p, now, services.regime.current)])) as Record<Purpose, boolean>,
     },
     shareEvents: {
-      total: shareTotal?.n ?? 0,
+      total: shareTotal,
       recent: shareEvents.map((e) => ({
-        id: Number(e.id),
+        id: e.id,
         kind: e.kind,
-        occurredAt: e.occurred_at.toISOString(),
-        shippedAt: e.shipped_at?.toISOString() ?? null,
-        fields: Object.entries(e.payload.fields ?? {}).map(([field, v]) => ({ field, purposes: v.purposes ?? [] })),
+        occurredAt: e.occurredAt.toISOString(),
+        shippedAt: e.shippedAt?.toISOString() ?? null,
+        // The payload enqueueSnapshots writes: `{ fields: { <field>: { value, purposes } } }`.
+        fields: Object.entries((e.payload as { fields?: Record<string, { purposes?: string[] }> }).fields ?? {}).map(([field, v]) => ({
+          field,
+          purposes: v.purposes ?? [],
+        })),
       })),
     },
   };

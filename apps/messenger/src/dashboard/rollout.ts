@@ -18,6 +18,8 @@ import {
   type RegimeName,
   type Timeline,
 } from "@handshake/consent";
+import { accounts } from "@handshake/db/messenger-schema";
+import { asc, count, desc } from "drizzle-orm";
 import { z } from "zod";
 import type { MessengerServices } from "../trpc";
 import { iso } from "./schemas";
@@ -139,6 +141,7 @@ export async function readRollout(services: MessengerServices, country: string |
   // Accounts grouped by everything the rules look at, with the history's times bucketed
   // by simulated day: within a day the figures (measured at the day's end) cannot differ,
   // so one representative per group (its earliest times) stands for all of them.
+  // Raw: `distinct on` CTEs and grouping by computed day buckets.
   const groups = await services.sql<RolloutGroup[]>`
     with acc as (
       select distinct on (account_id) account_id, at, share_with_facebook, method
@@ -172,8 +175,11 @@ export async function readRollout(services: MessengerServices, country: string |
     const end = new Date(Math.min(start.getTime() + DAY_MS - 1, now.getTime()));
     days.push(rolloutDay(states, start.toISOString().slice(0, 10), end, services.timeline));
   }
-  const countries = await services.sql<{ country: string; accounts: number }[]>`
-    select country, count(*)::int as accounts from accounts group by country order by accounts desc, country`;
+  const countries = await services.db
+    .select({ country: accounts.country, accounts: count() })
+    .from(accounts)
+    .groupBy(accounts.country)
+    .orderBy(desc(count()), asc(accounts.country));
   return {
     now: now.toISOString(),
     country,

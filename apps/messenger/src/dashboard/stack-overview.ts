@@ -6,6 +6,8 @@
  * any number of accounts. The queue is counted (it is small unless devices stay away).
  */
 import { SHARING_POLICY_VERSION } from "@handshake/consent";
+import { accountTallies, shareOutbox } from "@handshake/db/messenger-schema";
+import { asc, desc, isNull, sql as q } from "drizzle-orm";
 import { z } from "zod";
 import type { RateSample } from "../metrics/rate-sampler";
 import type { MessengerServices } from "../trpc";
@@ -101,14 +103,18 @@ export async function readStackFigures(services: MessengerServices): Promise<Sta
            (select coalesce(sum(n), 0)::int from tallies where name = 'consent:opted-out') as opted,
            (select count(*)::int from envelopes) as depth,
            (select min(server_timestamp) from envelopes) as oldest`;
-  const countries = await sql<{ country: string; accounts: number }[]>`
-    select country, sum(accounts)::int as accounts from account_tallies
-    group by country having sum(accounts) > 0 order by accounts desc, country`;
+  const total = q`sum(${accountTallies.accounts})::int`.mapWith(Number);
+  const countries = await services.db
+    .select({ country: accountTallies.country, accounts: total })
+    .from(accountTallies)
+    .groupBy(accountTallies.country)
+    .having(q`sum(${accountTallies.accounts}) > 0`)
+    .orderBy(desc(total), asc(accountTallies.country));
   const consent = counts!;
   const shipper = services.share.shipper ? await services.share.shipper.status() : null;
   const [pending] = shipper
     ? [{ n: shipper.pending }]
-    : await sql<{ n: number }[]>`select count(*)::int as n from share_outbox where shipped_at is null`;
+    : [{ n: await services.db.$count(shareOutbox, isNull(shareOutbox.shippedAt)) }];
   const rates = sampler.rates();
   return {
     now: services.clock.now().toISOString(),

@@ -1,5 +1,8 @@
 import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { businessChoice } from "@handshake/consent";
+import { acceptedMessages, businessReports } from "@handshake/db/messenger-schema";
+import { drizzleOn } from "@handshake/db/client";
+import { and, asc, count, eq, isNotNull } from "drizzle-orm";
 import { z } from "zod";
 import { UnknownAccount, type ConsentChoice } from "../storage/consent";
 import { deviceProcedure, refusalError, type Context } from "../trpc";
@@ -49,20 +52,32 @@ export const businessRouter = {
   reportMarketing: deviceProcedure
     .input(businessInput.extend({ messageId: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
-      const { sql, clock } = ctx.services;
+      const { db, clock } = ctx.services;
       // Accepted messages live on the recipient's (the reporter's) shard database.
-      const [sent] = await ctx.services.shards.sqlFor(ctx.device.accountId)<{ category: string | null }[]>`
-        select category from accepted_messages
-        where sender_account_id = ${input.businessId} and message_id = ${input.messageId}
-          and recipient_account_id = ${ctx.device.accountId}`;
+      const [sent] = await drizzleOn(ctx.services.shards.sqlFor(ctx.device.accountId))
+        .select({ category: acceptedMessages.category })
+        .from(acceptedMessages)
+        .where(
+          and(
+            eq(acceptedMessages.senderAccountId, input.businessId),
+            eq(acceptedMessages.messageId, input.messageId),
+            eq(acceptedMessages.recipientAccountId, ctx.device.accountId),
+          ),
+        );
       if (!sent) throw new TRPCError({ code: "NOT_FOUND", message: "this business sent you no message with that id" });
       if (!sent.category?.startsWith("transactional:")) {
         throw new TRPCError({ code: "BAD_REQUEST", message: `that message was not sent as transactional (${sent.category ?? "no category"})` });
       }
-      const inserted = await sql`
-        insert into business_reports (reporter_account_id, business_account_id, message_id, declared_category, reported_at)
-        values (${ctx.device.accountId}, ${input.businessId}, ${input.messageId}, ${sent.category}, ${clock.now()})
-        on conflict do nothing`;
+      const inserted = await db
+        .insert(businessReports)
+        .values({
+          reporterAccountId: ctx.device.accountId,
+          businessAccountId: input.businessId,
+          messageId: input.messageId,
+          declaredCategory: sent.category,
+          reportedAt: clock.now(),
+        })
+        .onConflictDoNothing();
       if (inserted.count === 0) throw new TRPCError({ code: "CONFLICT", message: "you already reported this message" });
       ctx.services.logger.info({ accountId: ctx.device.accountId, businessId: input.businessId }, "transactional message reported as marketing");
       return { businessId: input.businessId, messageId: input.messageId, declaredCategory: sent.category };
@@ -73,19 +88,22 @@ export const businessRouter = {
    * and reports of "transactional" messages that were marketing.
    */
   stats: deviceProcedure.query(async ({ ctx }) => {
-    const { sql } = ctx.services;
+    const { db, sql } = ctx.services;
     const me = ctx.device.accountId;
     const { account } = await ctx.services.consent.get(me);
     if (account.kind !== "business") throw new TRPCError({ code: "FORBIDDEN", message: "only a business account has business stats" });
     const [sent, choices, reports] = await Promise.all([
       // Accepted messages live on their recipients' shard databases: summed over all.
       Promise.all(
-        ctx.services.shards.all.map(
-          ({ sql: shardSql }) => shardSql<{ category: string; n: number }[]>`
-            select category, count(*)::int as n from accepted_messages
-            where sender_account_id = ${me} and category is not null group by category`,
+        ctx.services.shards.all.map(({ sql: shardSql }) =>
+          drizzleOn(shardSql)
+            .select({ category: acceptedMessages.category, n: count() })
+            .from(acceptedMessages)
+            .where(and(eq(acceptedMessages.senderAccountId, me), isNotNull(acceptedMessages.category)))
+            .groupBy(acceptedMessages.category),
         ),
-      ).then(sumByCategory),
+      ).then((perDatabase) => sumByCategory(perDatabase.map((rows) => rows.map((row) => ({ category: row.category!, n: row.n }))))),
+      // Raw: the latest choice per recipient is a `distinct on`, counted in one round trip.
       sql<{ marketing_opted_out: number; blocked: number }[]>`
         with latest_marketing as (
           select distinct on (account_id) account_id, kind from consent_events
@@ -98,19 +116,22 @@ export const businessRouter = {
         )
         select (select count(*)::int from latest_marketing where kind = 'marketing-opted-out') as marketing_opted_out,
                (select count(*)::int from latest_block where kind = 'business-blocked') as blocked`,
-      sql<{ declared_category: string; n: number }[]>`
-        select declared_category, count(*)::int as n from business_reports
-        where business_account_id = ${me} group by declared_category order by declared_category`,
+      db
+        .select({ declaredCategory: businessReports.declaredCategory, n: count() })
+        .from(businessReports)
+        .where(eq(businessReports.businessAccountId, me))
+        .groupBy(businessReports.declaredCategory)
+        .orderBy(asc(businessReports.declaredCategory)),
     ]);
     const sentByCategory = Object.fromEntries(sent.map((r) => [r.category, r.n]));
-    const transactionalSent = sent.filter((r) => r.category.startsWith("transactional:")).reduce((a, r) => a + r.n, 0);
+    const transactionalSent = sent.filter((r) => r.category?.startsWith("transactional:")).reduce((a, r) => a + r.n, 0);
     const reported = reports.reduce((a, r) => a + r.n, 0);
     return {
       sentByCategory,
       marketingOptedOut: choices[0]?.marketing_opted_out ?? 0,
       blocked: choices[0]?.blocked ?? 0,
       /** "Transactional" messages recipients reported as marketing, by declared category. */
-      reportedAsMarketing: Object.fromEntries(reports.map((r) => [r.declared_category, r.n])),
+      reportedAsMarketing: Object.fromEntries(reports.map((r) => [r.declaredCategory, r.n])),
       /** Reported share of the transactional messages sent (0 when none were sent). */
       reportRate: transactionalSent === 0 ? 0 : reported / transactionalSent,
     };

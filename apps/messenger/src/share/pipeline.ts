@@ -4,6 +4,9 @@
  * writes it in the same transaction as the change. `ShareShipper` sends them.
  */
 import type { ConsentState, RegimeInput } from "@handshake/consent";
+import { drizzleOn } from "@handshake/db/client";
+import { consentEvents } from "@handshake/db/messenger-schema";
+import { and, asc, eq, gt } from "drizzle-orm";
 import type postgres from "postgres";
 import type { Logger } from "../log";
 import type { AccountFacts, ConsentStore } from "../storage/consent";
@@ -57,6 +60,7 @@ export class SharePipeline {
     // The day's count after this statement tells what it was before: the upsert
     // either starts the day at n (insert, or a new day) or adds n to today's count.
     // (A CTE reading the rows first would not see rows the same statement inserts.)
+    // Raw: one `unnest` upsert per batch on the message hot path.
     const rows = await tx<{ account_id: string; today: number }[]>`
       insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
       select sender, n, 1, ${day}::date, n, ${at}
@@ -85,10 +89,12 @@ export class SharePipeline {
     let written = 0;
     let after = "00000000-0000-0000-0000-000000000000";
     for (;;) {
-      const page = await this.sql<{ account_id: string }[]>`
-        select distinct account_id from consent_events
-        where kind = 'terms-accepted' and policy_version = '2016-08-25' and account_id > ${after}
-        order by account_id limit 2000`;
+      const page = await drizzleOn(this.sql)
+        .selectDistinct({ account_id: consentEvents.accountId })
+        .from(consentEvents)
+        .where(and(eq(consentEvents.kind, "terms-accepted"), eq(consentEvents.policyVersion, "2016-08-25"), gt(consentEvents.accountId, after)))
+        .orderBy(asc(consentEvents.accountId))
+        .limit(2000);
       if (page.length === 0) break;
       after = page[page.length - 1]!.account_id;
       written += await this.sql.begin((tx) =>

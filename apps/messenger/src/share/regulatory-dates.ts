@@ -8,6 +8,9 @@
  * (or narrows) what it holds as it does for a switch of regime.
  */
 import { regimeSwitchesBetween, SHARING_POLICY_VERSION, type RegimeInput } from "@handshake/consent";
+import { drizzleOn } from "@handshake/db/client";
+import { accounts, consentEvents } from "@handshake/db/messenger-schema";
+import { and, asc, eq, gt, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 import type { ConsentStore } from "../storage/consent";
 import { enqueueSnapshots } from "./outbox";
@@ -32,12 +35,20 @@ export async function enqueueRegulatorySnapshots(
     const countries = change.countries ? [...change.countries] : null;
     let cursor = "00000000-0000-0000-0000-000000000000";
     for (;;) {
-      const page = await sql<{ account_id: string }[]>`
-        select distinct e.account_id from consent_events e join accounts a on a.id = e.account_id
-        where e.kind = 'terms-accepted' and e.policy_version = ${SHARING_POLICY_VERSION}
-          and e.account_id > ${cursor}
-          and (${countries === null} or a.country = any(${sql.array(countries ?? [])}::text[]))
-        order by e.account_id limit ${PAGE}`;
+      const page = await drizzleOn(sql)
+        .selectDistinct({ account_id: consentEvents.accountId })
+        .from(consentEvents)
+        .innerJoin(accounts, eq(accounts.id, consentEvents.accountId))
+        .where(
+          and(
+            eq(consentEvents.kind, "terms-accepted"),
+            eq(consentEvents.policyVersion, SHARING_POLICY_VERSION),
+            gt(consentEvents.accountId, cursor),
+            countries === null ? undefined : q`${accounts.country} = any(${q.param(countries)}::text[])`,
+          ),
+        )
+        .orderBy(asc(consentEvents.accountId))
+        .limit(PAGE);
       if (page.length === 0) break;
       cursor = page[page.length - 1]!.account_id;
       // Consent is read inside the transaction, after the accounts' sequences are claimed

@@ -14,6 +14,9 @@
  * deployment: several would only send duplicates, which ingest ignores.
  */
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
+import { drizzleOn } from "@handshake/db/client";
+import { shareOutbox } from "@handshake/db/messenger-schema";
+import { asc, count, isNull, min, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { injectTraceContext } from "@handshake/observability";
@@ -59,16 +62,17 @@ export interface ShipperStatus {
   retryInMs: number | null;
 }
 
-interface OutboxRow {
-  id: number;
-  event_id: string;
-  account_id: string;
-  sequence: string;
-  kind: ShareEvent["kind"];
-  occurred_at: Date;
-  payload: { fields: ShareEvent["fields"] };
-  created_at: Date;
-}
+const outboxColumns = {
+  id: shareOutbox.id,
+  eventId: shareOutbox.eventId,
+  accountId: shareOutbox.accountId,
+  sequence: shareOutbox.sequence,
+  kind: shareOutbox.kind,
+  occurredAt: shareOutbox.occurredAt,
+  payload: shareOutbox.payload,
+  createdAt: shareOutbox.createdAt,
+};
+type OutboxRow = Pick<typeof shareOutbox.$inferSelect, keyof typeof outboxColumns>;
 
 export class ShareShipper {
   private state: ShipperStatus["state"] = "idle";
@@ -149,8 +153,10 @@ export class ShareShipper {
   }
 
   async status(): Promise<ShipperStatus> {
-    const [row] = await this.sql<{ pending: number; oldest: Date | null }[]>`
-      select count(*)::int as pending, min(created_at) as oldest from share_outbox where shipped_at is null`;
+    const [row] = await drizzleOn(this.sql)
+      .select({ pending: count(), oldest: min(shareOutbox.createdAt) })
+      .from(shareOutbox)
+      .where(isNull(shareOutbox.shippedAt));
     return {
       state: this.state,
       pending: row?.pending ?? 0,
@@ -183,9 +189,12 @@ export class ShareShipper {
     while (!this.stopping) {
       let batch: OutboxRow[];
       try {
-        batch = await this.sql<OutboxRow[]>`
-          select id, event_id, account_id, sequence, kind, occurred_at, payload, created_at
-          from share_outbox where shipped_at is null order by id limit ${this.batchSize}`;
+        batch = await drizzleOn(this.sql)
+          .select(outboxColumns)
+          .from(shareOutbox)
+          .where(isNull(shareOutbox.shippedAt))
+          .orderBy(asc(shareOutbox.id))
+          .limit(this.batchSize);
       } catch (error) {
         // Our own database: probing Facebook would say nothing about it.
         await this.backoff(error, false);
@@ -227,7 +236,10 @@ export class ShareShipper {
               call.end();
             }
           });
-          await this.sql`update share_outbox set shipped_at = now() where id = any(${this.sql.array(batch.map((r) => r.id))}::int8[])`;
+          await drizzleOn(this.sql)
+            .update(shareOutbox)
+            .set({ shippedAt: q`now()` })
+            .where(q`${shareOutbox.id} = any(${q.param(batch.map((r) => r.id))}::int8[])`);
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
           throw error;
@@ -240,14 +252,15 @@ export class ShareShipper {
 
   private async send(batch: OutboxRow[]): Promise<void> {
     const events: ShareEvent[] = batch.map((row) => ({
-      eventId: row.event_id,
-      sequence: Number(row.sequence),
-      whatsappAccountId: row.account_id,
+      eventId: row.eventId,
+      sequence: row.sequence,
+      whatsappAccountId: row.accountId,
       kind: row.kind,
-      occurredAt: row.occurred_at.toISOString(),
-      fields: row.payload.fields,
+      occurredAt: row.occurredAt.toISOString(),
+      // Written by enqueueSnapshots as `{ fields }`.
+      fields: (row.payload as { fields: ShareEvent["fields"] }).fields,
     }));
-    const enqueuedAt = Math.min(...batch.map((row) => row.created_at.getTime()));
+    const enqueuedAt = Math.min(...batch.map((row) => row.createdAt.getTime()));
     await this.facebook.ingest.batch.mutate(
       { events },
       { signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000), context: { enqueuedAt } },

@@ -4,6 +4,9 @@
  * in the snapshot at all.
  */
 import type { ShareableFields, SharedFields } from "@handshake/consent";
+import { drizzleOn } from "@handshake/db/client";
+import { accounts, devices, usageCounters } from "@handshake/db/messenger-schema";
+import { and, eq, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 
 export interface ShareFacts {
@@ -21,49 +24,46 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 
 export async function loadShareFacts(sql: Sql, accountIds: string[]): Promise<Map<string, ShareFacts>> {
   if (accountIds.length === 0) return new Map();
-  const rows = await sql<
-    {
-      id: string;
-      phone_number: string;
-      country: string;
-      created_at: Date;
-      os: string;
-      os_version: string;
-      app_version: string;
-      model: string;
-      messages_total: string | null;
-      active_days: number | null;
-      day: string | null;
-      messages_today: number | null;
-      last_seen_at: Date | null;
-    }[]
-  >`
-    select a.id, a.phone_number, a.country, a.created_at, d.os, d.os_version, d.app_version, d.model,
-           u.messages_total, u.active_days, u.day::text as day, u.messages_today, u.last_seen_at
-    from accounts a
-    join devices d on d.account_id = a.id and d.device_id = 1
-    left join usage_counters u on u.account_id = a.id
-    where a.id = any(${sql.array(accountIds)}::uuid[])`;
+  const rows = await drizzleOn(sql)
+    .select({
+      id: accounts.id,
+      phoneNumber: accounts.phoneNumber,
+      country: accounts.country,
+      createdAt: accounts.createdAt,
+      os: devices.os,
+      osVersion: devices.osVersion,
+      appVersion: devices.appVersion,
+      model: devices.model,
+      messagesTotal: usageCounters.messagesTotal,
+      activeDays: usageCounters.activeDays,
+      day: usageCounters.day,
+      messagesToday: usageCounters.messagesToday,
+      lastSeenAt: usageCounters.lastSeenAt,
+    })
+    .from(accounts)
+    .innerJoin(devices, and(eq(devices.accountId, accounts.id), eq(devices.deviceId, 1)))
+    .leftJoin(usageCounters, eq(usageCounters.accountId, accounts.id))
+    .where(q`${accounts.id} = any(${q.param(accountIds)}::uuid[])`);
   return new Map(
     rows.map((r) => [
       r.id,
       {
-        phoneNumber: r.phone_number,
+        phoneNumber: r.phoneNumber,
         country: r.country,
-        registeredAt: r.created_at,
+        registeredAt: r.createdAt,
         os: r.os,
-        osVersion: r.os_version,
-        appVersion: r.app_version,
+        osVersion: r.osVersion,
+        appVersion: r.appVersion,
         deviceModel: r.model,
         usage:
           r.day === null
             ? null
             : {
-                messagesTotal: Number(r.messages_total ?? 0),
-                activeDays: r.active_days ?? 0,
+                messagesTotal: r.messagesTotal ?? 0,
+                activeDays: r.activeDays ?? 0,
                 day: r.day,
-                messagesToday: r.messages_today ?? 0,
-                lastSeenAt: r.last_seen_at ?? r.created_at,
+                messagesToday: r.messagesToday ?? 0,
+                lastSeenAt: r.lastSeenAt ?? r.createdAt,
               },
       },
     ]),

@@ -14,6 +14,9 @@ import {
   type Result,
   type Timeline,
 } from "@handshake/consent";
+import { drizzleOn } from "@handshake/db/client";
+import { accounts, consentEvents } from "@handshake/db/messenger-schema";
+import { asc, eq, sql as q, type Column } from "drizzle-orm";
 import type postgres from "postgres";
 
 export type ConsentEventKind =
@@ -24,13 +27,19 @@ export type ConsentEventKind =
   | "marketing-opted-out"
   | "marketing-opted-in";
 
-interface EventRow {
-  kind: ConsentEventKind;
-  policy_version: string;
-  share_with_facebook: boolean | null;
-  business_account_id: string | null;
-  at: Date;
-}
+const eventColumns = {
+  kind: consentEvents.kind,
+  policyVersion: consentEvents.policyVersion,
+  shareWithFacebook: consentEvents.shareWithFacebook,
+  businessAccountId: consentEvents.businessAccountId,
+  at: consentEvents.at,
+};
+type EventRow = Pick<typeof consentEvents.$inferSelect, keyof typeof eventColumns>;
+
+const accountColumns = { id: accounts.id, kind: accounts.kind, country: accounts.country, createdAt: accounts.createdAt };
+
+/** `column = any($1::uuid[])`: one array parameter, one statement whatever the count. */
+const anyUuid = (column: Column, ids: string[]) => q`${column} = any(${q.param(ids)}::uuid[])`;
 
 export interface AccountFacts {
   id: string;
@@ -95,18 +104,20 @@ export class ConsentStore {
   private async loadMany(sql: postgres.Sql | postgres.TransactionSql, accountIds: string[]) {
     const out = new Map<string, { account: AccountFacts; state: ConsentState }>();
     if (accountIds.length === 0) return out;
-    const accounts = await sql<AccountFacts[]>`
-      select id, kind, country, created_at as "createdAt" from accounts where id = any(${sql.array(accountIds)}::uuid[])`;
-    const events = await sql<(EventRow & { account_id: string })[]>`
-      select account_id, kind, policy_version, share_with_facebook, business_account_id, at
-      from consent_events where account_id = any(${sql.array(accountIds)}::uuid[]) order by id`;
+    const db = drizzleOn(sql);
+    const found = await db.select(accountColumns).from(accounts).where(anyUuid(accounts.id, accountIds));
+    const events = await db
+      .select({ accountId: consentEvents.accountId, ...eventColumns })
+      .from(consentEvents)
+      .where(anyUuid(consentEvents.accountId, accountIds))
+      .orderBy(asc(consentEvents.id));
     const byAccount = new Map<string, EventRow[]>();
     for (const event of events) {
-      const list = byAccount.get(event.account_id) ?? [];
+      const list = byAccount.get(event.accountId) ?? [];
       list.push(event);
-      byAccount.set(event.account_id, list);
+      byAccount.set(event.accountId, list);
     }
-    for (const account of accounts) out.set(account.id, { account, state: this.fold(account, byAccount.get(account.id) ?? []) });
+    for (const account of found) out.set(account.id, { account, state: this.fold(account, byAccount.get(account.id) ?? []) });
     return out;
   }
 
@@ -131,12 +142,17 @@ export class ConsentStore {
       if (!result.ok) return { result, account };
       if (result.state === state) return { result, account }; // idempotent business choice: nothing new to record
       const version = choice.kind === "terms-accepted" ? choice.version : (result.state.terms?.version ?? "2012-07-07");
-      await tx`
-        insert into consent_events (account_id, kind, policy_version, share_with_facebook, method, business_account_id, at)
-        values (${accountId}, ${choice.kind}, ${version},
-                ${choice.kind === "terms-accepted" ? choice.shareWithFacebook : null},
-                ${choice.kind === "terms-accepted" || choice.kind === "share-opted-out" ? (result.state.share?.method ?? null) : null},
-                ${"businessAccountId" in choice ? choice.businessAccountId : null}, ${at})`;
+      await drizzleOn(tx)
+        .insert(consentEvents)
+        .values({
+          accountId,
+          kind: choice.kind,
+          policyVersion: version,
+          shareWithFacebook: choice.kind === "terms-accepted" ? choice.shareWithFacebook : null,
+          method: choice.kind === "terms-accepted" || choice.kind === "share-opted-out" ? (result.state.share?.method ?? null) : null,
+          businessAccountId: "businessAccountId" in choice ? choice.businessAccountId : null,
+          at,
+        });
       if ((choice.kind === "terms-accepted" || choice.kind === "share-opted-out") && this.afterShareChange) {
         await this.afterShareChange(tx, accountId, result.state, at);
       }
@@ -158,15 +174,12 @@ export class ConsentStore {
   }
 
   private async load(sql: postgres.Sql | postgres.TransactionSql, accountId: string, lock: boolean) {
-    const [account] = lock
-      ? await sql<AccountFacts[]>`
-          select id, kind, country, created_at as "createdAt" from accounts where id = ${accountId} for update`
-      : await sql<AccountFacts[]>`
-          select id, kind, country, created_at as "createdAt" from accounts where id = ${accountId}`;
+    const db = drizzleOn(sql);
+    const byId = db.select(accountColumns).from(accounts).where(eq(accounts.id, accountId));
+    // The row lock serialises two choices for one account (see `record`).
+    const [account] = lock ? await byId.for("update") : await byId;
     if (!account) throw new UnknownAccount(accountId);
-    const events = await sql<EventRow[]>`
-      select kind, policy_version, share_with_facebook, business_account_id, at
-      from consent_events where account_id = ${accountId} order by id`;
+    const events = await db.select(eventColumns).from(consentEvents).where(eq(consentEvents.accountId, accountId)).orderBy(asc(consentEvents.id));
     return { account, state: this.fold(account, events) };
   }
 
@@ -180,9 +193,9 @@ export class ConsentStore {
     for (const event of events) {
       const choice = recordedChoice({
         kind: event.kind,
-        policyVersion: event.policy_version,
-        shareWithFacebook: event.share_with_facebook,
-        businessAccountId: event.business_account_id,
+        policyVersion: event.policyVersion,
+        shareWithFacebook: event.shareWithFacebook,
+        businessAccountId: event.businessAccountId,
       });
       const result = this.apply(state, choice, event.at);
       // History was valid when recorded; if rules changed since, keep the last valid state.

@@ -4,13 +4,19 @@
  * stays a pre-ticked box after a later switch to `optin`.
  */
 import { regimeInputSchema, RegimeTimeline, type RegimeInput } from "@handshake/consent";
+import { drizzleOn } from "@handshake/db/client";
+import { regimeChanges } from "@handshake/db/messenger-schema";
+import { asc } from "drizzle-orm";
 import type postgres from "postgres";
 
 export class RegimeHistory {
   private constructor(private readonly timeline: RegimeTimeline) {}
 
   static async load(sql: postgres.Sql, fallback: RegimeInput): Promise<RegimeHistory> {
-    const rows = await sql<{ regime: unknown; at: Date }[]>`select regime, at from regime_changes order by id`;
+    const rows = await drizzleOn(sql)
+      .select({ regime: regimeChanges.regime, at: regimeChanges.at })
+      .from(regimeChanges)
+      .orderBy(asc(regimeChanges.id));
     // Parsed, not cast: a dated spec's `from` is stored as an ISO string and must come back a Date.
     const changes = rows.map((row) => ({ regime: regimeInputSchema.parse(row.regime) as RegimeInput, at: row.at }));
     return new RegimeHistory(new RegimeTimeline(changes, fallback));
@@ -31,7 +37,7 @@ export class RegimeHistory {
   }
 
   async record(sql: postgres.Sql, regime: RegimeInput, at: Date): Promise<void> {
-    await sql`insert into regime_changes (regime, at) values (${sql.json(regime as never)}, ${at})`;
+    await drizzleOn(sql).insert(regimeChanges).values({ regime, at });
     this.timeline.push({ regime, at });
   }
 }

@@ -7,6 +7,9 @@
  * once; a restriction recorded through another node applies here within
  * `RESTRICTION_CACHE_TTL_MS`.
  */
+import { drizzleOn } from "@handshake/db/client";
+import { accountRestrictions } from "@handshake/db/messenger-schema";
+import { desc, eq } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import type postgres from "postgres";
 
@@ -41,17 +44,19 @@ export class RestrictionStore {
   async current(accountId: string): Promise<Restriction | null> {
     const cached = this.cache.get(accountId);
     if (cached) return cached.restriction;
-    const [row] = await this.sql<{ action: RestrictionAction; reason: string; at: Date }[]>`
-      select action, reason, at from account_restrictions where account_id = ${accountId} order by id desc limit 1`;
+    const [row] = await drizzleOn(this.sql)
+      .select({ action: accountRestrictions.action, reason: accountRestrictions.reason, at: accountRestrictions.at })
+      .from(accountRestrictions)
+      .where(eq(accountRestrictions.accountId, accountId))
+      .orderBy(desc(accountRestrictions.id))
+      .limit(1);
     const restriction = row && row.action !== "clear" ? { action: row.action, reason: row.reason, at: row.at } : null;
     this.cache.set(accountId, { restriction });
     return restriction;
   }
 
   async record(accountId: string, action: RestrictionAction, reason: string, source: string, at: Date): Promise<void> {
-    await this.sql`
-      insert into account_restrictions (account_id, action, reason, source, at)
-      values (${accountId}, ${action}, ${reason}, ${source}, ${at})`;
+    await drizzleOn(this.sql).insert(accountRestrictions).values({ accountId, action, reason, source, at });
     this.cache.set(accountId, { restriction: action === "clear" ? null : { action, reason, at } });
   }
 }

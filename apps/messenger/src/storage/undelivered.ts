@@ -2,13 +2,16 @@
  * Read-only questions about the envelope queue that the missed-delivery sweep
  * asks (relay/missed-delivery-sweep.ts). Both are range reads on the primary key.
  */
+import { drizzleOn } from "@handshake/db/client";
+import { envelopes } from "@handshake/db/messenger-schema";
+import { and, asc, gt, lte, max } from "drizzle-orm";
 import type postgres from "postgres";
 import type { DeviceAddress } from "../relay/bus";
 
 /** The largest envelope id committed so far ("0" for an empty queue). */
 export async function newestEnvelopeId(sql: postgres.Sql): Promise<string> {
-  const [row] = await sql<{ id: string }[]>`select coalesce(max(id), 0)::text as id from envelopes`;
-  return row!.id;
+  const [row] = await drizzleOn(sql).select({ id: max(envelopes.id) }).from(envelopes);
+  return String(row?.id ?? 0n);
 }
 
 /**
@@ -24,15 +27,15 @@ export async function recipientsOfQueuedBetween(
   const seen = new Map<string, DeviceAddress>();
   let from = afterId;
   for (;;) {
-    const rows = await sql<{ id: string; account_id: string; device_id: number }[]>`
-      select id::text, recipient_account_id as account_id, recipient_device_id as device_id
-      from envelopes
-      where id > ${from} and id <= ${upToId}
-      order by id
-      limit ${pageSize}`;
-    for (const row of rows) seen.set(`${row.account_id}:${row.device_id}`, { accountId: row.account_id, deviceId: row.device_id });
+    const rows = await drizzleOn(sql)
+      .select({ id: envelopes.id, accountId: envelopes.recipientAccountId, deviceId: envelopes.recipientDeviceId })
+      .from(envelopes)
+      .where(and(gt(envelopes.id, BigInt(from)), lte(envelopes.id, BigInt(upToId))))
+      .orderBy(asc(envelopes.id))
+      .limit(pageSize);
+    for (const row of rows) seen.set(`${row.accountId}:${row.deviceId}`, { accountId: row.accountId, deviceId: row.deviceId });
     if (rows.length < pageSize) break;
-    from = rows.at(-1)!.id;
+    from = String(rows.at(-1)!.id);
   }
   return [...seen.values()];
 }

@@ -4,6 +4,9 @@
  * concurrent attempts with the right code verify the session once.
  */
 import { createHash } from "node:crypto";
+import { drizzleOn } from "@handshake/db/client";
+import { simulatedPhoneInbox, verificationSessions as sessions } from "@handshake/db/messenger-schema";
+import { and, eq, gt, isNull, lt, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 
 export type Transport = "sms" | "voice";
@@ -23,10 +26,15 @@ export async function openVerification(
   sessionId: string,
   code: string,
 ): Promise<void> {
-  await sql`
-    insert into verification_sessions (id, phone_number, transport, code_hash, expires_at)
-    values (${sessionId}, ${phoneNumber}, ${transport}, ${codeHash(sessionId, code)},
-            now() + make_interval(secs => ${CODE_TTL_SECONDS}))`;
+  await drizzleOn(sql)
+    .insert(sessions)
+    .values({
+      id: sessionId,
+      phoneNumber,
+      transport,
+      codeHash: codeHash(sessionId, code),
+      expiresAt: q`now() + make_interval(secs => ${CODE_TTL_SECONDS})`,
+    });
 }
 
 export type VerificationOutcome =
@@ -39,20 +47,31 @@ export type VerificationOutcome =
  * attempt. An unknown, expired, verified or exhausted session is `spent`.
  */
 export async function presentCode(sql: postgres.Sql, sessionId: string, code: string): Promise<VerificationOutcome> {
-  const [row] = await sql<{ phone_number: string; matched: boolean; attempts: number }[]>`
-    update verification_sessions
-    set attempts = attempts + 1,
-        verified_at = case when code_hash = ${codeHash(sessionId, code)} then now() end
-    where id = ${sessionId} and verified_at is null and expires_at > now() and attempts < ${MAX_CODE_ATTEMPTS}
-    returning phone_number, verified_at is not null as matched, attempts`;
+  // One UPDATE that checks and spends: two concurrent right codes verify once.
+  const [row] = await drizzleOn(sql)
+    .update(sessions)
+    .set({
+      attempts: q`${sessions.attempts} + 1`,
+      verifiedAt: q`case when ${sessions.codeHash} = ${codeHash(sessionId, code)} then now() end`,
+    })
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.verifiedAt),
+        gt(sessions.expiresAt, q`now()`),
+        lt(sessions.attempts, MAX_CODE_ATTEMPTS),
+      ),
+    )
+    .returning({ phoneNumber: sessions.phoneNumber, matched: q<boolean>`${sessions.verifiedAt} is not null`, attempts: sessions.attempts });
   if (!row) return { ok: false, reason: "spent" };
   if (!row.matched) return { ok: false, reason: "wrong-code", attemptsLeft: MAX_CODE_ATTEMPTS - row.attempts };
-  return { ok: true, phoneNumber: row.phone_number };
+  return { ok: true, phoneNumber: row.phoneNumber };
 }
 
 /** Deletes sessions and simulated deliveries older than a day; returns how many sessions went. */
 export async function expireVerifications(sql: postgres.Sql): Promise<number> {
-  const gone = await sql`delete from verification_sessions where created_at < now() - interval '1 day'`;
-  await sql`delete from simulated_phone_inbox where delivered_at < now() - interval '1 day'`;
+  const db = drizzleOn(sql);
+  const gone = await db.delete(sessions).where(lt(sessions.createdAt, q`now() - interval '1 day'`));
+  await db.delete(simulatedPhoneInbox).where(lt(simulatedPhoneInbox.deliveredAt, q`now() - interval '1 day'`));
   return gone.count;
 }
