@@ -3,13 +3,38 @@
  * the server's periodic check writes the withdrawal for German accounts once.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import postgres from "postgres";
 import { regimeFor } from "@handshake/consent";
 import { RegimeHistory } from "../storage/regimes";
+import { saveSimClock } from "../storage/clock";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { registerAccount } from "../../test/helpers";
+import { RegulatoryWatch } from "./regulatory-dates";
 
 let messenger: TestMessenger | null = null;
-afterAll(async () => messenger?.close());
+const others: TestMessenger[] = [];
+afterAll(async () => {
+  await messenger?.close();
+  for (const other of others) await other.close();
+});
+
+const AFTER_HAMBURG = new Date("2016-09-28T00:00:00Z");
+
+/** The regime events written for the Hamburg order (at or after 2016-09-27). */
+function hamburgEvents(sql: postgres.Sql) {
+  return sql<{ account_id: string; payload: { fields: object } }[]>`
+    select account_id, payload from share_outbox where kind = 'regime' and occurred_at >= '2016-09-27' order by id`;
+}
+
+/** A messenger a week before the Hamburg order with a German and an Indian account that shared. */
+async function beforeHamburg(): Promise<{ messenger: TestMessenger; germanId: string }> {
+  const started = await startTestMessenger({ simStart: new Date("2016-09-20T00:00:00Z"), rateLimits: false });
+  others.push(started);
+  const german = await registerAccount(started.url, { phoneNumber: "+4915199000017" });
+  const indian = await registerAccount(started.url, { phoneNumber: "+919810000017" });
+  for (const who of [german, indian]) await who.api.terms.accept.mutate({ version: "2016-08-25", shareWithFacebook: true });
+  return { messenger: started, germanId: german.accountId };
+}
 
 describe("RegulatoryWatch", () => {
   it("writes an empty snapshot for a German account when time flows past 2016-09-27, once", async () => {
@@ -37,5 +62,42 @@ describe("RegulatoryWatch", () => {
     const reloaded = await RegimeHistory.load(sql, "none");
     expect(regimeFor(reloaded.current, "FR", new Date("2016-09-30T00:00:00Z"))).toBe("optout-2016");
     expect(regimeFor(reloaded.current, "FR", new Date("2016-10-01T00:00:00Z"))).toBe("none");
+  });
+
+  it("a restart with the clock already past 2016-09-27 applies the order on start, and a second restart changes nothing", async () => {
+    const { messenger: first, germanId } = await beforeHamburg();
+    const { databaseUrl } = first;
+    await first.server.close();
+    // The service is down while simulated time passes the Hamburg order.
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await saveSimClock(sql, { simMs: AFTER_HAMBURG.getTime(), realMs: Date.now() });
+      expect(await hamburgEvents(sql)).toHaveLength(0);
+
+      const second = await startTestMessenger({ databaseUrl, rateLimits: false });
+      others.push(second);
+      // Written during start-up, before the server listens: no poll needed.
+      expect(await hamburgEvents(sql)).toEqual([{ account_id: germanId, payload: { fields: {} } }]);
+      await second.server.close();
+
+      const third = await startTestMessenger({ databaseUrl, rateLimits: false });
+      others.push(third);
+      expect(await third.server.services.regulatory.check(new Date("2016-12-31T00:00:00Z"))).toBe(0);
+      expect(await hamburgEvents(sql)).toHaveLength(1);
+      const [progress] = await sql<{ done: boolean }[]>`select done from regulatory_dates where scope = 'DE'`;
+      expect(progress?.done).toBe(true);
+      await third.server.close();
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("two watches (two nodes) checking the same date at once write the withdrawal once", async () => {
+    const { messenger: node, germanId } = await beforeHamburg();
+    const { sql, consent, regime } = node.server.services;
+    const watches = [0, 1, 2].map(() => new RegulatoryWatch(sql, consent, (at) => regime.at(at)));
+    const written = await Promise.all(watches.map((w) => w.check(AFTER_HAMBURG)));
+    expect(written.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await hamburgEvents(sql)).toEqual([{ account_id: germanId, payload: { fields: {} } }]);
   });
 });
