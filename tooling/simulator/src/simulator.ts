@@ -23,6 +23,9 @@ import { WORLD_SPEC, worldUserIds } from "./world";
 
 const DAY_MS = 86_400_000;
 
+/** An hour before WhatsApp's announcement (2016-08-25): the eve of the new terms. */
+export const WORLD_START = new Date("2016-08-24T23:00:00Z");
+
 export interface SimulatorOptions {
   /** The messenger's tRPC endpoint, e.g. http://127.0.0.1:4100/trpc */
   messengerUrl: string;
@@ -44,6 +47,12 @@ export interface SimulatorOptions {
   /** Consent calls in flight at most (default 4). */
   consentConcurrency?: number;
   tickMs?: number;
+  /**
+   * Where a fresh world's clock starts (default `WORLD_START`): a clock found earlier
+   * is moved there on start, so the rollout begins within seconds instead of after the
+   * idle days before the announcement; `null` leaves the clock where it is.
+   */
+  worldStart?: Date | null;
   /** Seed of the simulator's own random choices (default 1). */
   seed?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -246,7 +255,12 @@ export class Simulator {
       this.stats.world = "absent";
       this.log("no seeded world (started with --empty?): only the clock moves");
     }
-    const { now } = await this.admin.clock.now.query();
+    let { now } = await this.admin.clock.now.query();
+    const worldStart = this.options.worldStart === undefined ? WORLD_START : this.options.worldStart;
+    if (worldStart && Date.parse(now) < worldStart.getTime()) {
+      ({ now } = await this.admin.admin.setClock.mutate({ at: worldStart.toISOString() }));
+      this.log("clock moved to the world's start", { now });
+    }
     this.lastSim = Date.parse(now);
     this.stats.clock = now;
     if (this.stats.world === "seeded") {
