@@ -17,9 +17,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTRPCClient, httpLink } from "@trpc/client";
-import postgres from "postgres";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawClient } from "@handshake/db/client";
 import type { AppRouter as FacebookRouter } from "@handshake/facebook";
 import type { AppRouter as MessengerRouter } from "@handshake/messenger";
 import { seedWorldOnce } from "@handshake/simulator";
@@ -35,8 +35,8 @@ let dataDir: string;
 let browser: Browser;
 let page: Page;
 let upAt = 0;
-let messengerSql: postgres.Sql;
-let facebookSql: postgres.Sql;
+let messengerSql: ReturnType<typeof rawClient>;
+let facebookSql: ReturnType<typeof rawClient>;
 const tail: string[] = [];
 
 async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
@@ -74,8 +74,8 @@ beforeAll(async () => {
     },
   });
   upAt = Date.now();
-  messengerSql = postgres(stack.info.services.messenger!.databaseUrl!, { max: 2, onnotice: () => {} });
-  facebookSql = postgres(stack.info.services.facebook!.databaseUrl!, { max: 2, onnotice: () => {} });
+  messengerSql = rawClient(stack.info.services.messenger!.databaseUrl!, { max: 2 });
+  facebookSql = rawClient(stack.info.services.facebook!.databaseUrl!, { max: 2 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -91,12 +91,14 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Facebook's rows about German accounts of the world (shared data and links). */
+const germanIds = async () => (await messengerSql<{ id: string }[]>`select id from accounts where country = 'DE'`).map((r) => r.id);
+
+/** Facebook's shared data about German accounts of the world. */
 async function germanHoldings(): Promise<{ accounts: number; rows: number }> {
-  const german = (await messengerSql<{ id: string }[]>`select id from accounts where country = 'DE'`).map((r) => r.id);
+  const german = await germanIds();
   const [row] = await facebookSql<{ accounts: number; rows: number }[]>`
     select count(distinct whatsapp_account_id)::int as accounts, count(*)::int as rows
-    from shared_data where whatsapp_account_id = any(${facebookSql.array(german)}::uuid[])`;
+    from shared_data where whatsapp_account_id in (select jsonb_array_elements_text(${facebookSql.json(german)})::uuid)`;
   return row!;
 }
 
@@ -129,7 +131,7 @@ describe("a fresh pnpm dev stack, untouched", () => {
     await until("Facebook to hold data of German accounts before the order", 3 * MINUTE, async () => (await germanHoldings()).accounts >= 3);
     const [germanAccount] = await facebookSql<{ id: string }[]>`
       select whatsapp_account_id as id from shared_data
-      where whatsapp_account_id = any(${facebookSql.array((await messengerSql<{ id: string }[]>`select id from accounts where country = 'DE'`).map((r) => r.id))}::uuid[])
+      where whatsapp_account_id in (select jsonb_array_elements_text(${facebookSql.json(await germanIds())})::uuid)
       limit 1`;
     expect((await facebook.accounts.view.query({ whatsappAccountId: germanAccount!.id })).fields.length).toBeGreaterThan(0);
 
