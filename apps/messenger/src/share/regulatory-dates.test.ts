@@ -100,4 +100,21 @@ describe("RegulatoryWatch", () => {
     expect(written.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await hamburgEvents(sql)).toEqual([{ account_id: germanId, payload: { fields: {} } }]);
   });
+
+  it("a page that fails (the database errs mid-way) leaves nothing half-done: the next check writes the withdrawal once", async () => {
+    const { messenger: node, germanId } = await beforeHamburg();
+    const { sql, consent, regime } = node.server.services;
+    let failures = 1;
+    // The consent store is real; its first read inside the page's transaction fails as a dropped connection would.
+    const flaky = Object.create(consent) as typeof consent;
+    flaky.readStates = (tx, ids) => (failures-- > 0 ? Promise.reject(new Error("connection terminated")) : consent.readStates(tx, ids));
+    const watch = new RegulatoryWatch(sql, flaky, (at) => regime.at(at));
+    await expect(watch.check(AFTER_HAMBURG)).rejects.toThrow("connection terminated");
+    expect(await hamburgEvents(sql)).toEqual([]);
+    const [progress] = await sql<{ done: boolean }[]>`select done from regulatory_dates where scope = 'DE'`;
+    expect(progress?.done).toBe(false);
+    expect(await watch.check(AFTER_HAMBURG)).toBe(1);
+    expect(await watch.check(AFTER_HAMBURG)).toBe(0);
+    expect(await hamburgEvents(sql)).toEqual([{ account_id: germanId, payload: { fields: {} } }]);
+  });
 });
