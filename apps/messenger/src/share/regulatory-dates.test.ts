@@ -117,4 +117,20 @@ describe("RegulatoryWatch", () => {
     expect(await watch.check(AFTER_HAMBURG)).toBe(0);
     expect(await hamburgEvents(sql)).toEqual([{ account_id: germanId, payload: { fields: {} } }]);
   });
+
+  it("a regime switched on after its dates replays them with today's state: the German account's newest snapshot stays empty", async () => {
+    const started = await startTestMessenger({ simStart: new Date("2016-08-26T00:00:00Z"), regime: "optout-2016", rateLimits: false });
+    others.push(started);
+    const german = await registerAccount(started.url, { phoneNumber: "+4915199000027" });
+    await german.api.terms.accept.mutate({ version: "2016-08-25", shareWithFacebook: true });
+    const { sql, share, clock, regulatory } = started.server.services;
+    (clock as unknown as { set(at: Date): void }).set(AFTER_HAMBURG);
+    await share.switchRegime("historical-2016", clock.now());
+    // 2016-08-25 and 2016-09-27 of historical-2016 have not been handled yet: the next check handles both.
+    expect(await regulatory.check(new Date(AFTER_HAMBURG.getTime() + 86_400_000))).toBeGreaterThan(0);
+    const [newest] = await sql<{ payload: { fields: object } }[]>`
+      select payload from share_outbox where account_id = ${german.accountId} order by sequence desc limit 1`;
+    expect(newest?.payload.fields).toEqual({});
+  });
 });
+

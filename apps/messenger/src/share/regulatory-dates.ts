@@ -29,9 +29,13 @@ function scopeOf(change: DatedSwitch): string {
 }
 
 /**
- * Handles one switch: enqueues, page by page, a snapshot computed at the switch's
- * instant under the regime in force then, for every affected account that accepted
- * the 2016 terms (accounts that never shared anything get none). Each page commits
+ * Handles one switch: enqueues, page by page, a snapshot computed at `now` (the
+ * check's time, at or after the switch) under the regime in force then, for every
+ * affected account that accepted the 2016 terms (accounts that never shared
+ * anything get none). Not at the switch's own instant: a switch handled late (after
+ * a restart, or one of a regime switched on after its dates) must not send a state
+ * that later dates have overtaken — replaying 2016-08-25 after Hamburg's order
+ * would hand German data back to Facebook under a newer sequence. Each page commits
  * with its progress in `regulatory_dates`, whose row is locked for the page: a
  * restart resumes after the last committed page, two nodes never write the same
  * page, and a switch marked done is skipped. Returns the number of events written.
@@ -41,8 +45,10 @@ export async function handleRegulatorySwitch(
   consent: ConsentStore,
   regimeAt: (at: Date) => RegimeInput,
   change: DatedSwitch,
+  now: Date,
 ): Promise<number> {
-  const regime = regimeAt(change.at);
+  const at = now.getTime() < change.at.getTime() ? change.at : now;
+  const regime = regimeAt(at);
   const countries = change.countries ? [...change.countries] : null;
   const scope = scopeOf(change);
   await sql`
@@ -70,7 +76,7 @@ export async function handleRegulatorySwitch(
         tx,
         "regime",
         page.map((r) => r.account_id),
-        change.at,
+        at,
         (locked, ids) => consent.readStates(locked, ids),
         () => regime,
       );
@@ -118,7 +124,7 @@ export class RegulatoryWatch {
     for (const change of pending) {
       const key = `${change.at.toISOString()} ${scopeOf(change)}`;
       if (this.done.has(key)) continue;
-      written += await handleRegulatorySwitch(this.sql, this.consent, this.regimeAt, change);
+      written += await handleRegulatorySwitch(this.sql, this.consent, this.regimeAt, change, now);
       this.done.add(key);
     }
     return written;
