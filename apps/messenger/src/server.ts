@@ -207,12 +207,14 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     adminToken: options.adminToken ?? null,
     serviceToken: options.serviceToken ?? null,
     share,
-    regulatory: new RegulatoryWatch(sql, consent, (at) => regime.at(at), clock.now()),
+    regulatory: new RegulatoryWatch(sql, consent, (at) => regime.at(at)),
     restrictions: new RestrictionStore(sql),
     rates: new RateSampler(),
     liveOverview: new LiveFigures({ onError: (err: unknown) => logger.error({ err }, "dashboard figures could not be read") }),
   };
   await shipper?.start();
+  // Regulators' dates the clock passed while the service was down apply now (each once).
+  await services.regulatory.check(clock.now());
 
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error }, "procedure failed");

@@ -25,15 +25,20 @@ export interface ConversationResult {
   ciphertexts: string[];
   queueLeftForBob: number;
   receipts: number;
+  /** A ciphertext each of them sent (base64), for the next chapter. */
+  sentBy: { alice?: string; bob?: string };
+  /** The two phones (their sockets closed; their HTTP API still usable). */
+  alice: HandshakeDevice;
+  bob: HandshakeDevice;
 }
 
 /** Runs the conversation; phones get fresh random numbers, so it can run again on the same database. */
 export async function converse({ url, sql, print }: ConversationOptions): Promise<ConversationResult> {
-  const result: ConversationResult = { said: [], decrypted: [], ciphertexts: [], queueLeftForBob: 0, receipts: 0 };
   const suffix = () => String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+  // Both in India, where WhatsApp's 2016 terms applied throughout (no regulator stopped them).
   const alice = await HandshakeDevice.register({
     url,
-    phoneNumber: `+4915123${suffix()}`,
+    phoneNumber: `+9199123${suffix().slice(0, 5)}`,
     device: { os: "android", osVersion: "6.0.1", model: "Samsung SM-G920F" },
   });
   const bob = await HandshakeDevice.register({
@@ -41,6 +46,7 @@ export async function converse({ url, sql, print }: ConversationOptions): Promis
     phoneNumber: `+9198765${suffix().slice(0, 5)}`,
     device: { os: "ios", osVersion: "9.3.5", appVersion: "2.16.10", model: "iPhone 6s" },
   });
+  const result: ConversationResult = { said: [], decrypted: [], ciphertexts: [], queueLeftForBob: 0, receipts: 0, sentBy: {}, alice, bob };
   print(`\n${bold("1. Two phones register")} and publish their prekeys (20 one-time keys each).`);
   print(`   Alice ${alice.phoneNumber}  account ${dim(alice.accountId)}`);
   print(`   Bob   ${bob.phoneNumber}  account ${dim(bob.accountId)}`);
@@ -86,8 +92,8 @@ export async function converse({ url, sql, print }: ConversationOptions): Promis
   await alice.connect();
   const live: [HandshakeDevice, HandshakeDevice, string][] = [
     [bob, alice, "Yes. Messages stay end-to-end encrypted though."],
-    [alice, bob, "Only the account data is shared. I'm unticking the box."],
-    [bob, alice, "You have 30 days to change it in Settings > Account."],
+    [alice, bob, "Only the account data is shared. I'm leaving the box ticked."],
+    [bob, alice, "I'm unticking it: nothing of mine for Facebook's ads."],
   ];
   for (const [from, to, text] of live) {
     const name = from === alice ? "alice" : "bob";
@@ -97,6 +103,7 @@ export async function converse({ url, sql, print }: ConversationOptions): Promis
     result.said.push(text);
     result.decrypted.push(received?.text ?? "");
     result.ciphertexts.push(sent.ciphertext);
+    result.sentBy[name] = sent.ciphertext;
     print(`   ${name.padEnd(5)} types    "${text}"`);
     print(
       `     ${cyan("server relayed")} ${typeName(sent.type)}, ${Buffer.from(sent.ciphertext, "base64").length} bytes: ${dim(Buffer.from(sent.ciphertext, "base64").toString("hex").slice(0, 64) + "…")}`,

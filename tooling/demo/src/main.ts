@@ -1,47 +1,94 @@
 /**
  * `pnpm demo`: the stack told end to end. Uses the running `pnpm dev` stack when
- * there is one; otherwise starts its own messenger on an embedded PostgreSQL under
- * .data/demo-postgres. Each chapter is its own module (today: the conversation).
+ * there is one; otherwise starts its own messenger and Facebook side on an embedded
+ * PostgreSQL under .data/demo-postgres. Each chapter is its own module: the
+ * conversation, then the handshake (what reached Facebook, and what it made of it).
  */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { rawClient } from "@handshake/db/client";
+import { ensureDatabase } from "@handshake/db/embedded";
 import { resolveDatabase } from "@handshake/db/resolve";
+import { createFacebookServer } from "@handshake/facebook/server";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
 import { findRunningStack, repoRoot } from "@handshake/stack";
 import { converse } from "./conversation";
+import { handshake } from "./handshake";
 import { dim } from "./terminal";
 
-async function connectToMessenger() {
+interface DemoStack {
+  messengerUrl: string;
+  facebookUrl: string;
+  messengerDatabaseUrl: string;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+async function connectToStack(): Promise<DemoStack> {
   const running = await findRunningStack();
   const messenger = running?.services.messenger;
-  if (messenger?.databaseUrl) {
-    console.log(dim(`Using the running stack (pid ${running?.pid}): ${messenger.baseUrl}`));
-    return { url: `${messenger.baseUrl}/trpc`, databaseUrl: messenger.databaseUrl, stop: async () => {} };
+  const facebook = running?.services.facebook;
+  if (running && messenger?.databaseUrl && facebook) {
+    console.log(dim(`Using the running stack (pid ${running.pid}): ${messenger.baseUrl}, ${facebook.baseUrl}`));
+    return {
+      messengerUrl: `${messenger.baseUrl}/trpc`,
+      facebookUrl: `${facebook.baseUrl}/trpc`,
+      messengerDatabaseUrl: messenger.databaseUrl,
+      adminToken: running.adminToken,
+      stop: async () => {},
+    };
   }
-  console.log(dim("No running stack found; starting a messenger on embedded PostgreSQL (.data/demo-postgres)…"));
-  const database = await resolveDatabase({
-    database: "handshake_demo",
-    dataDir: path.join(repoRoot, ".data", "demo-postgres"),
+  console.log(dim("No running stack found; starting a messenger and a Facebook side on embedded PostgreSQL (.data/demo-postgres)…"));
+  const database = await resolveDatabase({ database: "handshake_demo", dataDir: path.join(repoRoot, ".data", "demo-postgres") });
+  const facebookDatabaseUrl = await ensureDatabase(database.embedded?.url ?? database.url, "handshake_demo_facebook");
+  const adminToken = randomBytes(18).toString("base64url");
+  const serviceToken = randomBytes(24).toString("base64url");
+  const facebookServer = await createFacebookServer({
+    databaseUrl: facebookDatabaseUrl,
+    logger: createLogger({ level: "warn" }),
+    adminToken,
+    serviceToken,
   });
-  const server = await createMessengerServer({ databaseUrl: database.url, logger: createLogger({ level: "warn" }) });
-  const { url } = await server.listen(0);
-  return {
-    url,
+  const { url: facebookUrl } = await facebookServer.listen(0);
+  const messengerServer = await createMessengerServer({
     databaseUrl: database.url,
+    logger: createLogger({ level: "warn" }),
+    adminToken,
+    serviceToken,
+    facebookUrl,
+  });
+  const { url: messengerUrl } = await messengerServer.listen(0);
+  return {
+    messengerUrl,
+    facebookUrl,
+    messengerDatabaseUrl: database.url,
+    adminToken,
     stop: async () => {
-      await server.close();
+      await messengerServer.close();
+      await facebookServer.close();
       await database.embedded?.stop();
     },
   };
 }
 
-const messenger = await connectToMessenger();
-const sql = rawClient(messenger.databaseUrl, { max: 1, applicationName: "demo" });
+const stack = await connectToStack();
+const sql = rawClient(stack.messengerDatabaseUrl, { max: 1, applicationName: "demo" });
 try {
-  await converse({ url: messenger.url, sql, print: console.log });
+  const talk = await converse({ url: stack.messengerUrl, sql, print: console.log });
+  await handshake({
+    messengerUrl: stack.messengerUrl,
+    facebookUrl: stack.facebookUrl,
+    adminToken: stack.adminToken,
+    alice: talk.alice,
+    bob: talk.bob,
+    ciphertexts: talk.sentBy,
+    print: console.log,
+  });
 } finally {
   await sql.end();
-  await messenger.stop();
+  await stack.stop();
 }
-console.log(dim("\nDone. The server saw phone numbers, device models and ciphertext sizes — never a word of the conversation."));
+console.log(
+  dim("\nDone. The messenger relayed only ciphertext; Facebook got Alice's account data for the purposes her ticked box allowed, and of Bob's only what the terms share regardless of the box."),
+);

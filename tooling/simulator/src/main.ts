@@ -7,23 +7,24 @@ import { parseSpeed } from "./speed";
 const log = (message: string, fields: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ level: 30, time: Date.now(), msg: message, ...fields }));
 
+const env = simulatorEnv();
 let speed;
 try {
-  speed = parseSpeed(simulatorEnv.SIM_SPEED);
+  speed = parseSpeed(env.SIM_SPEED);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(2);
 }
 const simulator = new Simulator({
-  messengerUrl: simulatorEnv.MESSENGER_URL,
-  adminToken: simulatorEnv.ADMIN_TOKEN,
+  messengerUrl: env.MESSENGER_URL,
+  adminToken: env.ADMIN_TOKEN,
   speed,
-  liveDevices: simulatorEnv.SIM_DEVICES,
-  messageBudgetPerSecond: simulatorEnv.SIM_MESSAGE_BUDGET,
+  liveDevices: env.SIM_DEVICES,
+  messageBudgetPerSecond: env.SIM_MESSAGE_BUDGET,
   log,
 });
 await simulator.start();
-const server = await startControl(simulator, { port: simulatorEnv.PORT, host: simulatorEnv.HOST, adminToken: simulatorEnv.ADMIN_TOKEN });
+const server = await startControl(simulator, { port: env.PORT, host: env.HOST, adminToken: env.ADMIN_TOKEN });
 log("simulator running", { speed: speed.label, world: simulator.stats.world, devices: simulator.stats.devices });
 
 const report = setInterval(() => {

@@ -4,12 +4,10 @@
  * already there. Its own process so the stack does not depend on the seeder.
  */
 import cliProgress from "cli-progress";
-import { z } from "zod";
+import { seedWorldEnv } from "./env";
 import { seedWorldOnce, worldUserIds } from "./world";
 
-const env = z
-  .object({ MESSENGER_DATABASE_URL: z.url(), FACEBOOK_DATABASE_URL: z.url().optional() })
-  .parse(process.env);
+const env = seedWorldEnv();
 
 const bar = new cliProgress.SingleBar(
   { format: "seeding the world [{bar}] {percentage}% {value}/{total} people", stream: process.stderr, hideCursor: true },

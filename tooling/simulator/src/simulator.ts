@@ -18,10 +18,14 @@ import { contactsOf, userCoreAt, type PopulationSpec, type UserCore } from "@han
 import { sampleIdentity } from "@handshake/seed";
 import { createMessengerClient, HandshakeDevice } from "@handshake/client";
 import type { AppRouter } from "@handshake/messenger";
+import { boundedAdvance } from "./crossing";
 import { PAUSE, type Speed } from "./speed";
 import { WORLD_SPEC, worldUserIds } from "./world";
 
 const DAY_MS = 86_400_000;
+
+/** An hour before WhatsApp's announcement (2016-08-25): the eve of the new terms. */
+export const WORLD_START = new Date("2016-08-24T23:00:00Z");
 
 export interface SimulatorOptions {
   /** The messenger's tRPC endpoint, e.g. http://127.0.0.1:4100/trpc */
@@ -44,6 +48,12 @@ export interface SimulatorOptions {
   /** Consent calls in flight at most (default 4). */
   consentConcurrency?: number;
   tickMs?: number;
+  /**
+   * Where a fresh world's clock starts (default `WORLD_START`): a clock found earlier
+   * is moved there on start, so the rollout begins within seconds instead of after the
+   * idle days before the announcement; `null` leaves the clock where it is.
+   */
+  worldStart?: Date | null;
   /** Seed of the simulator's own random choices (default 1). */
   seed?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -246,7 +256,12 @@ export class Simulator {
       this.stats.world = "absent";
       this.log("no seeded world (started with --empty?): only the clock moves");
     }
-    const { now } = await this.admin.clock.now.query();
+    let { now } = await this.admin.clock.now.query();
+    const worldStart = this.options.worldStart === undefined ? WORLD_START : this.options.worldStart;
+    if (worldStart && Date.parse(now) < worldStart.getTime()) {
+      ({ now } = await this.admin.admin.setClock.mutate({ at: worldStart.toISOString() }));
+      this.log("clock moved to the world's start", { now });
+    }
     this.lastSim = Date.parse(now);
     this.stats.clock = now;
     if (this.stats.world === "seeded") {
@@ -373,9 +388,10 @@ export class Simulator {
     let now: string;
     // the world keeps up or the clock waits: consent choices must land near their day
     const holding = this.consentQueue.length > CONSENT_BACKLOG_HOLD;
-    if (speed.simMsPerSecond > 1_000 && !holding) {
-      // the messenger's clock runs at real speed by itself: add the rest
-      ({ now } = await this.admin.admin.advanceClock.mutate({ ms: Math.round((speed.simMsPerSecond - 1_000) * dt) }));
+    // the messenger's clock runs at real speed by itself: add the rest, but cross a regulator's date at real speed
+    const advance = speed.simMsPerSecond > 1_000 && !holding ? boundedAdvance(this.lastSim + dt * 1_000, Math.round((speed.simMsPerSecond - 1_000) * dt)) : 0;
+    if (advance > 0) {
+      ({ now } = await this.admin.admin.advanceClock.mutate({ ms: advance }));
     } else {
       ({ now } = await this.admin.clock.now.query());
     }

@@ -160,7 +160,8 @@ export async function* pageNewestSnapshots(sql: postgres.Sql, pageSize = 2_000):
     const rows = await sql<{ account_id: string; sequence: string; shipped: boolean; payload: { fields: Record<string, { purposes: string[] }> } }[]>`
       select distinct on (account_id) account_id, sequence::text as sequence, shipped_at is not null as shipped, payload
       from share_outbox where account_id > ${after}
-      order by account_id, sequence desc limit ${pageSize}`;
+      -- the column, not the text alias of the same name: "9" sorts after "14"
+      order by account_id, share_outbox.sequence desc limit ${pageSize}`;
     if (rows.length === 0) return;
     after = rows[rows.length - 1]!.account_id;
     yield rows.map((r) => ({

@@ -1,4 +1,4 @@
-import { bigint, bigserial, boolean, index, pgTable, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, index, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Every consent and business choice, appended and never updated: who, what, when
@@ -45,3 +45,20 @@ export const simulationClock = pgTable("simulation_clock", {
   simMs: bigint({ mode: "number" }).notNull(),
   realMs: bigint({ mode: "number" }).notNull(),
 });
+
+/**
+ * Regulators' dates already handled (apps/messenger/src/share/regulatory-dates.ts):
+ * one row per dated switch (its instant and countries, `*` for all), with the last
+ * account whose snapshot it wrote, so a restart resumes where it stopped and a date
+ * handled once is never handled again.
+ */
+export const regulatoryDates = pgTable(
+  "regulatory_dates",
+  {
+    at: timestamp({ withTimezone: true }).notNull(),
+    scope: text().notNull(),
+    cursor: uuid().notNull(),
+    done: boolean().notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.at, t.scope] })],
+);
