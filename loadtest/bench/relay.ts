@@ -14,7 +14,7 @@
  *                                          rate run against the code at a git ref too, interleaved
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -196,6 +196,7 @@ async function checkoutBaseline(ref: string): Promise<{ root: string; commit: st
   const root = await mkdtemp(path.join(tmpdir(), "handshake-bench-baseline-"));
   execFileSync("sh", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "sh", repo, commit, root]);
   await symlink(path.join(repo, "node_modules"), path.join(root, "node_modules"));
+  const baselinePatches = await declaredPatches(root);
   for (const top of ["apps", "packages", "tooling", "loadtest"]) {
     const dirs = top === "loadtest" ? [""] : await readdir(path.join(root, top)).catch(() => []);
     for (const dir of dirs) {
@@ -203,9 +204,48 @@ async function checkoutBaseline(ref: string): Promise<{ root: string; commit: st
       const to = path.join(root, top, dir);
       if (!(await readdir(from).catch(() => null)) || !(await readdir(to).catch(() => null))) continue;
       execFileSync("cp", ["-a", from, to]);
+      await unpatchLinks(path.join(to, "node_modules"), repo, baselinePatches);
     }
   }
   return { root, commit };
+}
+
+/** `name@version` of each dependency patch the baseline's pnpm-workspace.yaml declares. */
+async function declaredPatches(root: string): Promise<Set<string>> {
+  const text = await readFile(path.join(root, "pnpm-workspace.yaml"), "utf8").catch(() => "");
+  const block = text.split(/^patchedDependencies:\s*$/m)[1]?.split(/^\S/m)[0] ?? "";
+  return new Set([...block.matchAll(/^\s+["']?([^"'\s#][^"':]*?)["']?:\s/gm)].map((m) => m[1]!));
+}
+
+/**
+ * Links into this checkout's node_modules/.pnpm that lead to a patched copy of a package
+ * whose patch the baseline does not declare are pointed at the unpatched copy, so the
+ * baseline runs the dependencies it had.
+ */
+async function unpatchLinks(nodeModules: string, repo: string, declared: Set<string>): Promise<void> {
+  const store = path.join(repo, "node_modules", ".pnpm");
+  const entries = await readdir(nodeModules, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const link = path.join(nodeModules, entry.name);
+    if (entry.isDirectory() && entry.name.startsWith("@")) {
+      await unpatchLinks(link, repo, declared);
+      continue;
+    }
+    if (!entry.isSymbolicLink()) continue;
+    const target = await readlink(link);
+    const match = target.match(/\.pnpm\/([^/]+)_patch_hash=[^/]+\/node_modules\/(.+)$/);
+    if (!match) continue;
+    const [, dirName, packagePath] = match as unknown as [string, string, string];
+    const nameAtVersion = dirName.replace(/\+/g, "/").replace(/^(@[^/]+)\//, "$1/");
+    if (declared.has(nameAtVersion)) continue;
+    const unpatched = (await readdir(store)).find((d) => d.startsWith(`${dirName}_`) && !d.includes("_patch_hash="));
+    if (!unpatched) {
+      console.warn(`  baseline: no unpatched ${nameAtVersion} in node_modules/.pnpm; it runs with this tree's patch`);
+      continue;
+    }
+    await rm(link);
+    await symlink(path.join(store, unpatched, "node_modules", packagePath), link);
+  }
 }
 
 interface Variant {
