@@ -181,8 +181,8 @@ const machineTicks = async () => {
 };
 const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
+const median = (all: number[]) => {
+  const s = all.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
@@ -236,11 +236,13 @@ async function unpatchLinks(nodeModules: string, repo: string, declared: Set<str
     const match = target.match(/\.pnpm\/([^/]+)_patch_hash=[^/]+\/node_modules\/(.+)$/);
     if (!match) continue;
     const [, dirName, packagePath] = match as unknown as [string, string, string];
-    const nameAtVersion = dirName.replace(/\+/g, "/").replace(/^(@[^/]+)\//, "$1/");
-    if (declared.has(nameAtVersion)) continue;
+    // The patched package is the one named right before `_patch_hash` (a peer, e.g.
+    // drizzle-orm@…_postgres@3.4.9_patch_hash=…, or the package itself).
+    const patchedPackage = dirName.split("_").at(-1)!.replace(/\+/g, "/");
+    if (declared.has(patchedPackage)) continue;
     const unpatched = (await readdir(store)).find((d) => d.startsWith(`${dirName}_`) && !d.includes("_patch_hash="));
     if (!unpatched) {
-      console.warn(`  baseline: no unpatched ${nameAtVersion} in node_modules/.pnpm; it runs with this tree's patch`);
+      console.warn(`  baseline: no copy of ${dirName} without ${patchedPackage}'s patch in node_modules/.pnpm; it runs patched`);
       continue;
     }
     await rm(link);
@@ -331,7 +333,8 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
       p50: Number(result.p50),
       p99: Number(result.p99),
       max: Number(result.max),
-      serverUsPerMsg: (serverCpu / Math.max(1, deliveredInWindow)) * 1e6,
+      // Nothing delivered in the window (a starved server): no per-message figure.
+      serverUsPerMsg: deliveredInWindow > 0 ? (serverCpu / deliveredInWindow) * 1e6 : NaN,
       serverCores: serverCpu / measuredSeconds,
       natsCores: (b.nats - a.nats) / measuredSeconds,
       clientCores: Number(result.clientCores),
@@ -359,7 +362,7 @@ const fmt = (r: Run) =>
     String(r.p50).padStart(6),
     String(r.p99).padStart(6),
     String(r.max).padStart(6),
-    r.serverUsPerMsg.toFixed(0).padStart(7),
+    (Number.isNaN(r.serverUsPerMsg) ? "n/a" : r.serverUsPerMsg.toFixed(0)).padStart(7),
     r.serverCores.toFixed(2).padStart(6),
     r.natsCores.toFixed(2).padStart(5),
     r.clientCores.toFixed(2).padStart(6),
@@ -400,7 +403,7 @@ try {
 console.log(`\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`);
 console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, genCPU in cores");
 console.log("  (genCPU near 1.0 means the load generator itself is saturated); mach = whole-machine busy; err/drop/dup = send errors,");
-console.log("  messages never delivered, messages delivered twice");
+console.log("  messages not delivered by 10 s after sending stopped (still queued, or lost), messages delivered twice");
 console.log(`  ${header}`);
 const labels = [...new Set(runs.map((r) => r.variant))];
 const medianRun = (label: string, rate: number): Run | null => {
