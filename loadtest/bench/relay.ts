@@ -442,6 +442,7 @@ for (const label of labels) {
     .map((rate) => medianRun(label, rate)!)
     .filter((r) => r.p99 < 100 && r.dropped === 0 && r.delivered >= 0.95 * r.rate);
   const best = ok.sort((a, b) => b.rate - a.rate)[0];
+  console.log(`  ${label}: server RSS at the end of a run (median, all nodes) ${mb(median(runs.filter((r) => r.variant === label).map((r) => r.rss)))}`);
   console.log(`  ${label}: highest offered rate with p99 < 100 ms, nothing dropped, ≥ 95% delivered: ${best ? `${best.rate} msg/s` : "none of the rates tried"} (${nodes} node(s))`);
 }
 process.exit(0);

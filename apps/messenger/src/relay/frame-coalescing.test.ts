@@ -86,7 +86,7 @@ describe("frame coalescing", () => {
     // Count the writes on the server's side of Bob's TCP socket (one writev per corked turn, one per frame otherwise).
     let writes = 0;
     messenger.server.wss.once("connection", (socket: WebSocket) => {
-      const tcp = (socket as unknown as { _socket: Socket & { _write: Function; _writev: Function } })._socket;
+      const tcp = (socket as unknown as { _socket: Socket & { _write: (...args: unknown[]) => unknown; _writev: (...args: unknown[]) => unknown } })._socket;
       for (const method of ["_write", "_writev"] as const) {
         const original = tcp[method].bind(tcp) as (...args: unknown[]) => unknown;
         tcp[method] = (...args: unknown[]) => {
