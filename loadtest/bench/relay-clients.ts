@@ -10,7 +10,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 
-const [mode, trpcUrl, wsUrl, countArg, rateArg, secondsArg] = process.argv.slice(2);
+const [mode, trpcUrl, wsUrlArg, countArg, rateArg, secondsArg] = process.argv.slice(2);
+// Several nodes: comma-separated WebSocket URLs, client i connects to the (i mod n)th.
+const wsUrls = wsUrlArg!.split(",");
 const count = Number(countArg);
 const rate = Number(rateArg ?? 0);
 const seconds = Number(secondsArg ?? 0);
@@ -62,12 +64,16 @@ const latencies: number[] = [];
 let received = 0;
 let sent = 0;
 let sendErrors = 0;
+let duplicates = 0;
 let measuring = false;
+/** Content prefixes (send time + sequence) of messages sent and not yet received: what would be dropped. */
+const outstanding = new Set<string>();
+let sequence = 0;
 
 function connect(client: Client, index: number): Promise<void> {
   return new Promise((resolve, reject) => {
     // Spread over loopback addresses: one source address has only ~28k ephemeral ports.
-    const ws = new WebSocket(`${wsUrl}?connectionParams=1`, { localAddress: `127.0.0.${1 + (index % 8)}`, perMessageDeflate: false });
+    const ws = new WebSocket(`${wsUrls[index % wsUrls.length]!}?connectionParams=1`, { localAddress: `127.0.0.${1 + (index % 8)}`, perMessageDeflate: false });
     client.ws = ws;
     ws.once("error", reject);
     ws.on("open", () => {
@@ -83,8 +89,14 @@ function connect(client: Client, index: number): Promise<void> {
         const envelope = frame.result.data!.data;
         client.acks.push(frame.result.id!);
         if (envelope.type === 1) {
+          const content = Buffer.from(envelope.content, "base64");
+          const key = content.toString("hex", 0, 12);
+          if (!outstanding.delete(key)) {
+            duplicates++;
+            return;
+          }
           received++;
-          if (measuring) latencies.push(Date.now() - Buffer.from(envelope.content, "base64").readDoubleBE(0));
+          if (measuring) latencies.push(Date.now() - content.readDoubleBE(0));
         }
         return;
       }
@@ -110,6 +122,8 @@ function sendOne(clients: Client[]) {
   if (to === from) to = clients[(clients.indexOf(from) + 1) % clients.length]!;
   const content = randomBytes(100);
   content.writeDoubleBE(Date.now(), 0);
+  content.writeUInt32BE(sequence++, 8);
+  outstanding.add(content.toString("hex", 0, 12));
   from.ws!.send(
     JSON.stringify({
       id: from.nextId++,
@@ -144,6 +158,7 @@ if (mode === "idle") {
   let due = 0;
   let measuredFrom = 0;
   let receivedAtStart = 0;
+  let cpuAtStart = process.cpuUsage();
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const elapsed = performance.now() - begin;
@@ -151,6 +166,8 @@ if (mode === "idle") {
         measuring = true;
         measuredFrom = performance.now();
         receivedAtStart = received;
+        cpuAtStart = process.cpuUsage();
+        say({ phase: "window-start" });
       }
       if (elapsed >= warmupMs + seconds * 1000) {
         clearInterval(tick);
@@ -163,9 +180,12 @@ if (mode === "idle") {
   });
   const measuredSeconds = (performance.now() - measuredFrom) / 1000;
   const deliveredInWindow = received - receivedAtStart;
+  const cpu = process.cpuUsage(cpuAtStart);
+  say({ phase: "window-end", deliveredInWindow });
   measuring = false;
-  // Let in-flight deliveries land (not counted in the rate).
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Let in-flight deliveries land (not counted in the rate): until every send is received or 10 s pass.
+  const drainUntil = Date.now() + 10_000;
+  while (outstanding.size > sendErrors && Date.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 100));
   clearInterval(ackTimer);
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
@@ -174,6 +194,12 @@ if (mode === "idle") {
     sent,
     received,
     sendErrors,
+    dropped: Math.max(0, outstanding.size - sendErrors),
+    duplicates,
+    deliveredInWindow,
+    measuredSeconds,
+    // The generator's own CPU over the window, in cores (1.0 = one core busy: it is the bottleneck).
+    clientCores: (cpu.user + cpu.system) / 1e6 / measuredSeconds,
     deliveredPerSecond: deliveredInWindow / measuredSeconds,
     p50: p(0.5),
     p99: p(0.99),

@@ -9,32 +9,43 @@
  *                                              connects/s, latency to a random idle device
  *   pnpm bench relay --realistic --devices 60000 --nodes 4   connected devices at the workload
  *                                              model's per-device rates, stepped up (bench/relay-realistic.ts)
- *   pnpm bench relay --profile             the server runs under node --cpu-prof
+ *   pnpm bench relay --profile             the server runs under node --cpu-prof; prints the top
+ *                                          self-time functions
+ *   pnpm bench relay --rates 1000,5000 --nodes 2 --baseline main --repeat 3
+ *                                          a sweep of rates over K nodes (NATS between them), each
+ *                                          rate run against the code at a git ref too, interleaved
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
+import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
+import { printSelfTimes, selfTimes } from "./relay-profile";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
 const usage = `usage:
-  pnpm bench relay [--clients 2000] [--rate 20000] [--seconds 15] [--profile]
+  pnpm bench relay [--clients 2000] [--rate 20000 | --rates 1000,5000] [--seconds 15] [--nodes k]
+                   [--baseline <git ref>] [--repeat n] [--profile]
   pnpm bench relay --idle 100000 --nodes 6 [--probes 1000] [--probe-rate 100] [--concurrency 200]
   pnpm bench relay --realistic --devices 60000 [--nodes 4] [--steps 4] [--step-seconds 60] [--level average|peak] [--message-limit r]
 options:
   --clients n    WebSocket clients exchanging messages (default 2000)
   --rate r       messages per second offered, open loop (default 20000)
+  --rates list   several offered rates, one run each (comma-separated)
   --seconds s    how long to send (default 15, at most ${MAX_SECONDS})
+  --baseline ref also run every rate against the code at this git ref (git archive into a temp
+                 folder, sharing node_modules), interleaved with this tree's runs; prints ratios
+  --repeat n     run each (rate, code) n times and report medians (default 1)
   --idle n       hold n idle subscribed devices (seeded, not registered) and measure memory per
                  connection, connects/s and latency of probes to random idle devices
-  --nodes k      server processes for --idle (over a nats-server when k > 1; default: as few as
+  --nodes k      server processes (over a nats-server when k > 1; exchange default 1). For --idle (over a nats-server when k > 1; default: as few as
                  the 20,000 open-files limit allows); client processes: one per 18,000 devices
   --probes p     probe messages to random idle devices (default 1000, at most 20000)
   --probe-rate r probes per second (default 100)
@@ -47,7 +58,8 @@ options:
   --level l      the model's average day (default) or the NYE 2016 peak ("peak")
   --message-limit r  messages/s one node carries (e.g. from the burst bench) for the node count;
                  default: what the held step carried
-  --profile      run the server under node --cpu-prof (loadtest/reports/profiles/)
+  --profile      run the server(s) under node --cpu-prof (loadtest/reports/profiles/) and print the
+                 functions with the most self time
   -h, --help     this text`;
 
 function usageError(message: string): never {
@@ -61,6 +73,9 @@ try {
     options: {
       clients: { type: "string", default: "2000" },
       rate: { type: "string", default: "20000" },
+      rates: { type: "string" },
+      baseline: { type: "string" },
+      repeat: { type: "string", default: "1" },
       seconds: { type: "string", default: "15" },
       idle: { type: "string" },
       nodes: { type: "string" },
@@ -136,10 +151,13 @@ if (values.realistic) {
   }
   process.exit(0);
 }
-if (values.nodes !== undefined) usageError("--nodes goes with --idle or --realistic (the exchange mode runs one server process)");
 const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
-positive("rate", values.rate);
+const rates = (values.rates ?? values.rate).split(",").map((r) => positive("rates", r.trim()));
 const clients = Math.floor(positive("clients", values.clients));
+const nodes = values.nodes !== undefined ? Math.floor(positive("nodes", values.nodes)) : 1;
+if (nodes > 8) usageError("--nodes must be at most 8 for the exchange bench");
+const repeat = Math.floor(positive("repeat", values.repeat));
+if (rates.length * repeat * (values.baseline ? 2 : 1) > 40) usageError("at most 40 runs (rates × repeat × variants)");
 // Each connection is a file descriptor in both processes; the hard limit cannot be raised here.
 const fdLimit = await readFile("/proc/self/limits", "utf8")
   .then((t) => Number(t.match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? 1_000_000))
@@ -149,85 +167,324 @@ if (clients > fdLimit - 500) {
   process.exit(2);
 }
 
-function lines(child: ChildProcess, onJson: (o: Record<string, unknown>) => void) {
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    try {
-      onJson(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      console.log(line);
-    }
-  });
-  child.stderr?.pipe(process.stderr);
+/** A child process speaking JSON lines; waits for the first line matching a predicate. */
+class Child {
+  private readonly waiters: Array<{ match: (o: Record<string, unknown>) => boolean; resolve: (o: Record<string, unknown>) => void }> = [];
+  readonly exited: Promise<number | null>;
+  constructor(
+    readonly name: string,
+    readonly process: ChildProcess,
+    onLine?: (o: Record<string, unknown>) => void,
+  ) {
+    this.exited = new Promise((resolve) => process.once("exit", (code) => resolve(code)));
+    createInterface({ input: process.stdout! }).on("line", (line) => {
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        console.log(`  ${name}: ${line}`);
+        return;
+      }
+      onLine?.(o);
+      for (const w of [...this.waiters]) {
+        if (w.match(o)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(o);
+        }
+      }
+    });
+    process.stderr?.on("data", (chunk: Buffer) => globalThis.process.stderr.write(`  ${name}: ${chunk.toString()}`));
+  }
+  next(match: (o: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no answer in ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ match, resolve: (o) => (clearTimeout(timer), resolve(o)) });
+      void this.exited.then((code) => (clearTimeout(timer), reject(new Error(`${this.name} exited (${code})`))));
+    });
+  }
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    this.process.kill("SIGTERM");
+    const gone = await Promise.race([this.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 15_000))]);
+    if (!gone) this.process.kill("SIGKILL");
+  }
 }
 
-function next(child: ChildProcess, key: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const listener = (o: Record<string, unknown>) => {
-      if (key in o || o.phase === key) resolve(o);
-    };
-    waiters.get(child)!.push(listener);
-    child.once("exit", (code) => reject(new Error(`process exited (${code}) before "${key}"`)));
-  });
-}
-const waiters = new Map<ChildProcess, Array<(o: Record<string, unknown>) => void>>();
-function watch(child: ChildProcess) {
-  waiters.set(child, []);
-  lines(child, (o) => {
-    for (const w of waiters.get(child)!) w(o);
-    if (o.phase) console.log(`  clients: ${JSON.stringify(o)}`);
-  });
-}
-
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = async (pid: number) => {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+};
+/** Busy and total jiffies of the whole machine. */
+const machineTicks = async () => {
+  const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+};
 const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const median = (all: number[]) => {
+  const s = all.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * The code at `ref` in a temp folder: `git archive`, the root node_modules linked and every
+ * package's own node_modules copied (pnpm's links there are relative, so they point inside the copy).
+ */
+async function checkoutBaseline(ref: string): Promise<{ root: string; commit: string }> {
+  const repo = path.resolve(here, "..", "..");
+  const commit = execFileSync("git", ["-C", repo, "rev-parse", "--verify", `${ref}^{commit}`], { encoding: "utf8" }).trim();
+  const root = await mkdtemp(path.join(tmpdir(), "handshake-bench-baseline-"));
+  execFileSync("sh", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "sh", repo, commit, root]);
+  await symlink(path.join(repo, "node_modules"), path.join(root, "node_modules"));
+  const baselinePatches = await declaredPatches(root);
+  for (const top of ["apps", "packages", "tooling", "loadtest"]) {
+    const dirs = top === "loadtest" ? [""] : await readdir(path.join(root, top)).catch(() => []);
+    for (const dir of dirs) {
+      const from = path.join(repo, top, dir, "node_modules");
+      const to = path.join(root, top, dir);
+      if (!(await readdir(from).catch(() => null)) || !(await readdir(to).catch(() => null))) continue;
+      execFileSync("cp", ["-a", from, to]);
+      await unpatchLinks(path.join(to, "node_modules"), repo, baselinePatches);
+    }
+  }
+  return { root, commit };
+}
+
+/** `name@version` of each dependency patch the baseline's pnpm-workspace.yaml declares. */
+async function declaredPatches(root: string): Promise<Set<string>> {
+  const text = await readFile(path.join(root, "pnpm-workspace.yaml"), "utf8").catch(() => "");
+  const block = text.split(/^patchedDependencies:\s*$/m)[1]?.split(/^\S/m)[0] ?? "";
+  return new Set([...block.matchAll(/^\s+["']?([^"'\s#][^"':]*?)["']?:\s/gm)].map((m) => m[1]!));
+}
+
+/**
+ * Links into this checkout's node_modules/.pnpm that lead to a patched copy of a package
+ * whose patch the baseline does not declare are pointed at the unpatched copy, so the
+ * baseline runs the dependencies it had.
+ */
+async function unpatchLinks(nodeModules: string, repo: string, declared: Set<string>): Promise<void> {
+  const store = path.join(repo, "node_modules", ".pnpm");
+  const entries = await readdir(nodeModules, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const link = path.join(nodeModules, entry.name);
+    if (entry.isDirectory() && entry.name.startsWith("@")) {
+      await unpatchLinks(link, repo, declared);
+      continue;
+    }
+    if (!entry.isSymbolicLink()) continue;
+    const target = await readlink(link);
+    const match = target.match(/\.pnpm\/([^/]+)_patch_hash=[^/]+\/node_modules\/(.+)$/);
+    if (!match) continue;
+    const [, dirName, packagePath] = match as unknown as [string, string, string];
+    // The patched package is the one named right before `_patch_hash` (a peer, e.g.
+    // drizzle-orm@…_postgres@3.4.9_patch_hash=…, or the package itself).
+    const patchedPackage = dirName.split("_").at(-1)!.replace(/\+/g, "/");
+    if (declared.has(patchedPackage)) continue;
+    const unpatched = (await readdir(store)).find((d) => d.startsWith(`${dirName}_`) && !d.includes("_patch_hash="));
+    if (!unpatched) {
+      console.warn(`  baseline: no copy of ${dirName} without ${patchedPackage}'s patch in node_modules/.pnpm; it runs patched`);
+      continue;
+    }
+    await rm(link);
+    await symlink(path.join(store, unpatched, "node_modules", packagePath), link);
+  }
+}
+
+interface Variant {
+  label: string;
+  root: string;
+}
+interface Run {
+  variant: string;
+  rate: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  serverUsPerMsg: number;
+  serverCores: number;
+  natsCores: number;
+  clientCores: number;
+  machineBusy: number;
+  sent: number;
+  errors: number;
+  dropped: number;
+  duplicates: number;
+  rss: number;
+}
 
 const scratch = await mkdtemp(path.join(tmpdir(), "handshake-bench-relay-"));
 await chmod(scratch, 0o755);
-const profileDir = path.join(here, "..", "reports", "profiles");
+const profileRoot = path.join(here, "..", "reports", "profiles");
+const profileStamp = new Date().toISOString().replace(/[:.]/g, "-");
 const pg = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg") });
-let server: ChildProcess | null = null;
-let load: ChildProcess | null = null;
-try {
-  const databaseUrl = await ensureDatabase(pg.url, "bench_relay");
+let nats: RunningNatsServer | null = null;
+let baselineRoot: string | null = null;
+const live: Child[] = [];
+let runIndex = 0;
+
+async function runOnce(variant: Variant, rate: number): Promise<Run> {
+  const databaseUrl = await ensureDatabase(pg.url, `bench_relay_${runIndex++}`);
+  const profileDir = path.join(profileRoot, `${profileStamp}-${variant.label}-${nodes}n-${rate}`);
   if (values.profile) await mkdir(profileDir, { recursive: true });
+  const benchDir = path.join(variant.root, "loadtest", "bench");
   const nodeArgs = ["--import", "tsx", "--expose-gc", ...(values.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])];
-  server = spawn(process.execPath, [...nodeArgs, path.join(here, "relay-server.ts"), databaseUrl], { cwd: here, stdio: ["pipe", "pipe", "pipe"] });
-  watch(server);
-  const ready = await next(server, "ready");
-  server.stdin!.write("mem\n");
-  const baseline = (await next(server, "mem")).mem as { rss: number; heapUsed: number };
-  console.log(`server ready (pid ${String(ready.pid)}), baseline RSS ${mb(baseline.rss)}, heap ${mb(baseline.heapUsed)}`);
-
-  load = spawn(process.execPath, ["--import", "tsx", path.join(here, "relay-clients.ts"), "exchange", String(ready.url), String(ready.wsUrl), String(clients), values.rate!, String(seconds)], {
-    cwd: here,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  watch(load);
-  await next(load, "connected");
-  const result = await next(load, "done");
-
-  server.stdin!.write("mem\n");
-  const after = (await next(server, "mem")).mem as { rss: number; heapUsed: number };
-  const rss = await rssOf(Number(ready.pid));
-  const perConnection = (after.rss - baseline.rss) / clients;
-  console.log("\nrelay benchmark (127.0.0.1, one messenger process, embedded PostgreSQL with default durability)");
-  {
-    console.log(`  clients                 ${clients}`);
-    console.log(`  offered rate            ${values.rate} msg/s for ${seconds} s (open loop)`);
-    console.log(`  sustained (delivered)   ${Math.round(Number(result.deliveredPerSecond))} msg/s`);
-    console.log(`  delivery latency        p50 ${String(result.p50)} ms, p99 ${String(result.p99)} ms, max ${String(result.max)} ms (${String(result.samples)} samples)`);
-    console.log(`  sent / received / errs  ${String(result.sent)} / ${String(result.received)} / ${String(result.sendErrors)}`);
+  const servers: { child: Child; pid: number; url: string; wsUrl: string }[] = [];
+  try {
+    for (let k = 0; k < nodes; k++) {
+      const args = [...nodeArgs, path.join(benchDir, "relay-server.ts"), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
+      const child = new Child(`server ${k}`, spawn(process.execPath, args, { cwd: benchDir, stdio: ["pipe", "pipe", "pipe"] }));
+      live.push(child);
+      const ready = await child.next((o) => o.ready === true, 120_000);
+      servers.push({ child, pid: Number(ready.pid), url: String(ready.url), wsUrl: String(ready.wsUrl) });
+    }
+    let window: Promise<{ cpu: number[]; nats: number; machine: { busy: number; total: number } }> | null = null;
+    let windowEnd: Promise<{ cpu: number[]; nats: number; machine: { busy: number; total: number } }> | null = null;
+    const sample = async () => ({
+      cpu: await Promise.all(servers.map((s) => cpuSeconds(s.pid))),
+      nats: nats ? await cpuSeconds(nats.pid) : 0,
+      machine: await machineTicks(),
+    });
+    const load = new Child(
+      "clients",
+      spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(here, "relay-clients.ts"), "exchange", servers[0]!.url, servers.map((s) => s.wsUrl).join(","), String(clients), String(rate), String(seconds)],
+        { cwd: here, stdio: ["pipe", "pipe", "pipe"] },
+      ),
+      (o) => {
+        if (o.phase === "window-start") window = sample();
+        if (o.phase === "window-end") windowEnd = sample();
+      },
+    );
+    live.push(load);
+    await load.next((o) => o.phase === "connected", 300_000);
+    const result = await load.next((o) => o.phase === "done", (seconds + 120) * 1000);
+    const [a, b] = await Promise.all([window!, windowEnd!]);
+    const measuredSeconds = Number(result.measuredSeconds);
+    const serverCpu = b.cpu.reduce((s, x, i) => s + x - a.cpu[i]!, 0);
+    const deliveredInWindow = Number(result.deliveredInWindow);
+    const rss = (await Promise.all(servers.map((s) => rssOf(s.pid)))).reduce((x, y) => x + y, 0);
+    await load.stop();
+    return {
+      variant: variant.label,
+      rate,
+      delivered: Number(result.deliveredPerSecond),
+      p50: Number(result.p50),
+      p99: Number(result.p99),
+      max: Number(result.max),
+      // Nothing delivered in the window (a starved server): no per-message figure.
+      serverUsPerMsg: deliveredInWindow > 0 ? (serverCpu / deliveredInWindow) * 1e6 : NaN,
+      serverCores: serverCpu / measuredSeconds,
+      natsCores: (b.nats - a.nats) / measuredSeconds,
+      clientCores: Number(result.clientCores),
+      machineBusy: (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total),
+      sent: Number(result.sent),
+      errors: Number(result.sendErrors),
+      dropped: Number(result.dropped),
+      duplicates: Number(result.duplicates),
+      rss,
+    };
+  } finally {
+    await Promise.all(servers.map((s) => s.child.stop()));
+    if (values.profile) {
+      const files = (await readdir(profileDir)).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(profileDir, f));
+      if (files.length > 0) printSelfTimes(`${variant.label}, ${nodes} node(s), ${rate} msg/s (${profileDir})`, await selfTimes(files));
+    }
   }
-  console.log(`  server RSS              ${mb(rss)} (after GC ${mb(after.rss)}; heap ${mb(after.heapUsed)})`);
-  console.log(`  memory per connection   ${(perConnection / 1024).toFixed(1)} KB (RSS growth after GC / connections)`);
+}
+
+const fmt = (r: Run) =>
+  [
+    r.variant.padEnd(10),
+    String(r.rate).padStart(7),
+    String(Math.round(r.delivered)).padStart(9),
+    String(r.p50).padStart(6),
+    String(r.p99).padStart(6),
+    String(r.max).padStart(6),
+    (Number.isNaN(r.serverUsPerMsg) ? "n/a" : r.serverUsPerMsg.toFixed(0)).padStart(7),
+    r.serverCores.toFixed(2).padStart(6),
+    r.natsCores.toFixed(2).padStart(5),
+    r.clientCores.toFixed(2).padStart(6),
+    `${(r.machineBusy * 100).toFixed(0)}%`.padStart(5),
+    `${r.errors}/${r.dropped}/${r.duplicates}`.padStart(9),
+  ].join(" ");
+const header = `${"code".padEnd(10)} ${"offered".padStart(7)} ${"delivered".padStart(9)} ${"p50".padStart(6)} ${"p99".padStart(6)} ${"max".padStart(6)} ${"µs/msg".padStart(7)} ${"srvCPU".padStart(6)} ${"nats".padStart(5)} ${"genCPU".padStart(6)} ${"mach".padStart(5)} ${"err/drop/dup".padStart(9)}`;
+
+const runs: Run[] = [];
+try {
+  if (nodes > 1) nats = await startNatsServer();
+  const variants: Variant[] = [{ label: "this", root: path.resolve(here, "..", "..") }];
+  if (values.baseline) {
+    const baseline = await checkoutBaseline(values.baseline);
+    baselineRoot = baseline.root;
+    variants.unshift({ label: `${values.baseline.slice(0, 10)}`, root: baseline.root });
+    console.log(`baseline: ${values.baseline} = ${baseline.commit} in ${baseline.root}`);
+  }
+  console.log(`relay benchmark: ${clients} clients, ${nodes} node(s)${nats ? " over nats-server" : ""}, ${seconds} s per run, rates ${rates.join(", ")}, ${repeat} repeat(s)`);
+  console.log(`  ${header}`);
+  for (let r = 0; r < repeat; r++) {
+    for (const rate of rates) {
+      for (const variant of variants) {
+        const run = await runOnce(variant, rate);
+        runs.push(run);
+        console.log(`  ${fmt(run)}`);
+      }
+    }
+  }
 } finally {
-  load?.kill("SIGTERM");
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once("exit", resolve));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  }
+  await Promise.all(live.map((c) => c.stop()));
+  await nats?.stop();
   await pg.stop();
   await rm(scratch, { recursive: true, force: true });
-  if (values.profile) console.log(`  CPU profile in ${profileDir} (open in Chrome DevTools or speedscope)`);
+  if (baselineRoot) await rm(baselineRoot, { recursive: true, force: true });
 }
+
+console.log(`\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`);
+console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, genCPU in cores");
+console.log("  (genCPU near 1.0 means the load generator itself is saturated); mach = whole-machine busy; err/drop/dup = send errors,");
+console.log("  messages not delivered by 10 s after sending stopped (still queued, or lost), messages delivered twice");
+console.log(`  ${header}`);
+const labels = [...new Set(runs.map((r) => r.variant))];
+const medianRun = (label: string, rate: number): Run | null => {
+  const rs = runs.filter((r) => r.variant === label && r.rate === rate);
+  if (rs.length === 0) return null;
+  const m = (pick: (r: Run) => number) => median(rs.map(pick));
+  return {
+    variant: label,
+    rate,
+    delivered: m((r) => r.delivered),
+    p50: m((r) => r.p50),
+    p99: m((r) => r.p99),
+    max: m((r) => r.max),
+    serverUsPerMsg: m((r) => r.serverUsPerMsg),
+    serverCores: m((r) => r.serverCores),
+    natsCores: m((r) => r.natsCores),
+    clientCores: m((r) => r.clientCores),
+    machineBusy: m((r) => r.machineBusy),
+    sent: m((r) => r.sent),
+    errors: rs.reduce((s, r) => s + r.errors, 0),
+    dropped: rs.reduce((s, r) => s + r.dropped, 0),
+    duplicates: rs.reduce((s, r) => s + r.duplicates, 0),
+    rss: m((r) => r.rss),
+  };
+};
+for (const rate of rates) {
+  const row = labels.map((l) => medianRun(l, rate)!);
+  for (const r of row) console.log(`  ${fmt(r)}`);
+  if (row.length === 2) {
+    const [old, now] = row as [Run, Run];
+    console.log(`  ${"ratio".padEnd(10)} ${String(rate).padStart(7)}   CPU/msg this/baseline ${(now.serverUsPerMsg / old.serverUsPerMsg).toFixed(2)}, p99 ${(now.p99 / old.p99).toFixed(2)}`);
+  }
+}
+for (const label of labels) {
+  const ok = rates
+    .map((rate) => medianRun(label, rate)!)
+    .filter((r) => r.p99 < 100 && r.dropped === 0 && r.delivered >= 0.95 * r.rate);
+  const best = ok.sort((a, b) => b.rate - a.rate)[0];
+  console.log(`  ${label}: server RSS at the end of a run (median, all nodes) ${mb(median(runs.filter((r) => r.variant === label).map((r) => r.rss)))}`);
+  console.log(`  ${label}: highest offered rate with p99 < 100 ms, nothing dropped, ≥ 95% delivered: ${best ? `${best.rate} msg/s` : "none of the rates tried"} (${nodes} node(s))`);
+}
+process.exit(0);

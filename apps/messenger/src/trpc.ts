@@ -190,11 +190,17 @@ export const deviceProcedure = t.procedure.use(({ ctx, next }) => {
  * Requires that the account may use the service now: after the acceptance deadline,
  * only accounts that accepted the 2016 terms can send and receive.
  */
-export const serviceProcedure = deviceProcedure.use(async ({ ctx, next }) => {
-  const { account, state } = await ctx.services.consent.get(ctx.device.accountId);
+export const serviceProcedure = t.procedure.use(async ({ ctx, next }) => {
+  // deviceProcedure's check, in the same middleware: each middleware level copies the
+  // call's options and context (the relay's hottest procedures, send and ack, pass here).
+  if (!ctx.auth.ok) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: authFailureMessages[ctx.auth.reason] });
+  }
+  const device = ctx.auth.device;
+  const { account, state } = await ctx.services.consent.get(device.accountId);
   const refusal = serviceRefusal(state, ctx.services.clock.now(), ctx.services.timeline);
   if (refusal) throw serviceRefusedError(refusal);
-  return next({ ctx: { account, consentState: state } });
+  return next({ ctx: { device, account, consentState: state } });
 });
 
 /** The error of an account that may not use the service now (also ends its open inbox stream). */

@@ -109,12 +109,14 @@ describe("NATS bus between two nodes", () => {
     const bob = await registerAccount(b.url);
     const bobInbox = inbox(b.url, bob);
     await bobInbox.ready;
-    const wakeupsBefore = busOf(b).stats.wakeups;
+    const before = { ...busOf(b).stats };
     const sent = await sendOpaque(alice, bob, 5);
     await bobInbox.count(5);
     expect(bobInbox.received.map((e) => e.messageId)).toEqual(sent);
-    // It came through NATS: node B was woken, node A holds no stream for bob.
-    expect(busOf(b).stats.wakeups).toBeGreaterThan(wakeupsBefore);
+    // It came through NATS, whole: node B got the envelopes themselves (no wake-up to
+    // re-read the database), and node A holds no stream for bob.
+    expect(busOf(b).stats.carried - before.carried).toBe(5);
+    expect(busOf(b).stats.wakeups).toBe(before.wakeups);
     expect(busOf(a).holds(bob)).toBe(false);
     bobInbox.close();
   });
@@ -173,6 +175,91 @@ describe("NATS bus between two nodes", () => {
     expect(newer.errors).toHaveLength(0);
     older.close();
     newer.close();
+  });
+});
+
+/** Intercepts what node `node`'s bus receives from NATS (the raw bytes of each message). */
+type Intercepted = { t: string; e?: { id: string } };
+function interceptBus(node: TestMessenger, decide: (message: Intercepted, deliver: (instead?: Intercepted) => void) => void) {
+  const bus = busOf(node) as unknown as { onMessage(key: string, data: Uint8Array): void };
+  const original = bus.onMessage.bind(bus);
+  bus.onMessage = (key, data) => {
+    const message = JSON.parse(Buffer.from(data).toString("utf8")) as Intercepted;
+    decide(message, (instead) => original(key, instead ? Buffer.from(JSON.stringify(instead)) : data));
+  };
+  return () => {
+    bus.onMessage = original;
+  };
+}
+
+describe("envelopes carried over NATS", () => {
+  it("a lost bus message costs a re-read, never an envelope: the next one shows the gap and the stream reads the queue", async () => {
+    const alice = await registerAccount(a.url);
+    const bob = await registerAccount(b.url);
+    const bobInbox = inbox(b.url, bob);
+    await bobInbox.ready;
+    let carriedSeen = 0;
+    const restore = interceptBus(b, (message, deliver) => {
+      if (message.t === "e" && ++carriedSeen === 1) return; // NATS core dropped the first one
+      deliver();
+    });
+    try {
+      const sent = await sendOpaque(alice, bob, 3);
+      await bobInbox.count(3);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // a late duplicate would show now
+      expect(bobInbox.received.map((e) => e.messageId)).toEqual(sent);
+      expect(ascending(bobInbox.received)).toBe(true);
+    } finally {
+      restore();
+      bobInbox.close();
+    }
+  });
+
+  it("envelopes that overtake each other on the bus (two publishers) still arrive in id order, each once", async () => {
+    const alice = await registerAccount(a.url);
+    const bob = await registerAccount(b.url);
+    const bobInbox = inbox(b.url, bob);
+    await bobInbox.ready;
+    // Hold back the carried envelopes, then hand them over newest first, each twice.
+    const held: (() => void)[] = [];
+    const restore = interceptBus(b, (message, deliver) => {
+      if (message.t === "e") held.push(deliver);
+      else deliver();
+    });
+    let sent: string[];
+    try {
+      sent = await sendOpaque(alice, bob, 4);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(held.length).toBe(4);
+      expect(bobInbox.received).toHaveLength(0);
+      for (const deliver of [...held].reverse()) deliver();
+      for (const deliver of held) deliver();
+    } finally {
+      restore();
+    }
+    await bobInbox.count(4);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bobInbox.received.map((e) => e.messageId)).toEqual(sent);
+    bobInbox.close();
+  });
+
+  it("a malformed carried envelope is taken as a wake-up: the stream reads the queue", async () => {
+    const alice = await registerAccount(a.url);
+    const bob = await registerAccount(b.url);
+    const bobInbox = inbox(b.url, bob);
+    await bobInbox.ready;
+    // Every carried envelope arrives mangled: without a usable id.
+    const restore = interceptBus(b, (message, deliver) => deliver(message.t === "e" ? { ...message, e: { id: "not a number" } } : message));
+    try {
+      const wakeupsBefore = busOf(b).stats.wakeups;
+      const sent = await sendOpaque(alice, bob, 2);
+      await bobInbox.count(2);
+      expect(bobInbox.received.map((e) => e.messageId)).toEqual(sent);
+      expect(busOf(b).stats.wakeups).toBeGreaterThan(wakeupsBefore);
+    } finally {
+      restore();
+      bobInbox.close();
+    }
   });
 });
 

@@ -7,13 +7,19 @@
  * an envelope with its `previousId` is delivered from memory when it follows the
  * stream's cursor (see `inbox-stream.ts`). Two kinds of message travel on a
  * device's subject to the other nodes:
- *  - a wake-up, `{ t: "w", id? }`, published after the commit that stored envelope
- *    `id` for the device (no id: a duplicate or a commit of unknown outcome). It
- *    carries no envelope, and the receiving node hands its streams a notice
- *    without envelope: they re-read the queue from the database after their
- *    cursor. Only the database can prove nothing below an envelope is missing on
- *    that node, and NATS core is at-most-once; a lost wake-up costs latency,
- *    never an envelope.
+ *  - an envelope, `{ t: "e", e, p }`, published after the commit that stored
+ *    envelope `e` for the device, with its `previousId` `p`: the receiving node
+ *    hands its streams the same notice a local stream gets, and a stream whose
+ *    cursor is at or past `p` delivers it from memory, without reading the
+ *    database (the proof that nothing below it is missing is `p`, computed by the
+ *    committing transaction, so it holds on any node). A stream behind `p` — an
+ *    earlier message lost (NATS core is at-most-once) or overtaken (two nodes
+ *    publish for one device) — re-reads the queue; a duplicate is at or below
+ *    the cursor and skipped. Envelopes larger than `maxCarriedBytes` travel as:
+ *  - a wake-up, `{ t: "w", id? }` (no id: a duplicate or a commit of unknown
+ *    outcome). It carries no envelope, and the receiving node hands its streams a
+ *    notice without envelope: they re-read the queue from the database after
+ *    their cursor. A lost wake-up costs latency, never an envelope.
  *  - presence, `{ t: "p", node, at }`, published when a stream opens: a newer
  *    stream of a device on another node displaces the older one here exactly as a
  *    newer one on this node does (`presence.ts`: it stops delivering, and its
@@ -28,6 +34,7 @@
  * envelopes whose wake-up never went out (a node killed between commit and publish).
  */
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import type { Logger } from "../log";
 import {
   deviceKey,
@@ -50,6 +57,8 @@ export interface NatsInboxBusOptions {
   resyncBatch?: number;
   /** Longest wait for `ready()` before a stream reads its backlog anyway. */
   readyTimeoutMs?: number;
+  /** Envelopes whose base64 content is at most this long travel whole; larger ones as wake-ups (default 16 KiB). */
+  maxCarriedBytes?: number;
 }
 
 interface LocalStream {
@@ -63,7 +72,10 @@ interface DeviceEntry {
   streams: Set<LocalStream>;
 }
 
-type BusMessage = { t: "w"; id?: string } | { t: "p"; node: string; at: number };
+type BusMessage =
+  | { t: "w"; id?: string }
+  | { t: "e"; e: DeliveredEnvelope; p: string | null }
+  | { t: "p"; node: string; at: number };
 
 /** What a stream gets for a wake-up: no envelope, so it re-reads the queue. */
 const REREAD: InboxNotice = {};
@@ -75,9 +87,10 @@ export class NatsInboxBus implements InboxBus {
   private readonly prefix: string;
   private readonly resyncBatch: number;
   private readonly readyTimeoutMs: number;
+  private readonly maxCarriedBytes: number;
   private closed = false;
-  /** Counters for tests and metrics. */
-  readonly stats = { published: 0, publishFailures: 0, wakeups: 0, displaced: 0, resyncs: 0 };
+  /** Counters for tests and metrics (`carried`: envelopes received whole from another node). */
+  readonly stats = { published: 0, publishFailures: 0, wakeups: 0, carried: 0, displaced: 0, resyncs: 0 };
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -86,6 +99,7 @@ export class NatsInboxBus implements InboxBus {
     this.prefix = options.subjectPrefix ?? "handshake.inbox";
     this.resyncBatch = options.resyncBatch ?? 500;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
+    this.maxCarriedBytes = options.maxCarriedBytes ?? 16 * 1024;
     void this.watchStatus();
   }
 
@@ -144,11 +158,19 @@ export class NatsInboxBus implements InboxBus {
     };
   }
 
-  /** Hands `notice` to this node's streams of `device` and a wake-up (no envelope) to the other nodes. */
+  /** Hands `notice` to this node's streams of `device`, and the envelope (or a wake-up) to the other nodes. */
   publish(device: DeviceAddress, notice: InboxNotice): void {
     const entry = this.devices.get(deviceKey(device));
     if (entry) for (const stream of entry.streams) stream.listener(notice);
-    this.send(this.subject(device), notice.envelope ? { t: "w", id: notice.envelope.id } : { t: "w" });
+    const { envelope, previousId } = notice;
+    this.send(
+      this.subject(device),
+      !envelope
+        ? { t: "w" }
+        : envelope.content.length <= this.maxCarriedBytes && previousId !== undefined
+          ? { t: "e", e: envelope, p: previousId }
+          : { t: "w", id: envelope.id },
+    );
   }
 
   connectedDevices(): number {
@@ -227,6 +249,19 @@ export class NatsInboxBus implements InboxBus {
     }
     if (message.t === "w") {
       this.wake(key);
+      return;
+    }
+    if (message.t === "e") {
+      const entry = this.devices.get(key);
+      if (!entry) return;
+      // Anything malformed is still worth a look in the queue.
+      const valid = typeof message.e?.id === "string" && /^[1-9][0-9]*$/.test(message.e.id) && (message.p === null || typeof message.p === "string");
+      if (!valid) return this.wake(key);
+      const notice: InboxNotice = { envelope: message.e, previousId: message.p };
+      for (const stream of entry.streams) {
+        this.stats.carried += 1;
+        stream.listener(notice);
+      }
       return;
     }
     if (message.t !== "p" || message.node === this.options.nodeId) return;

@@ -12,7 +12,16 @@
  * Closing terminates the socket: a client that does not read would not read a
  * close frame either, and only dropping the socket frees what it holds. Its
  * envelopes stay queued; the client resumes after `lastEventId` when it reconnects.
+ *
+ * It also coalesces frames: the first frame sent on a socket in an event-loop turn
+ * corks the TCP socket under it, and one `setImmediate` for all sockets uncorks
+ * them, so every frame a turn produced for a socket (a group commit wakes many
+ * streams and answers many sends at once) leaves in one `writev` instead of one
+ * system call per frame. Frames stay separate WebSocket frames in their order
+ * (tRPC's protocol is unchanged); corked bytes count in `bufferedAmount`, so the
+ * budget sees them.
  */
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { Logger } from "../log";
 
@@ -25,6 +34,8 @@ export interface SocketBudgetOptions {
   hardLimitBytes?: number;
   /** How often sockets over the budget are looked at (default 250 ms). */
   checkMs?: number;
+  /** Send the frames of one event-loop turn in one write per socket (default true). */
+  coalesceFrames?: boolean;
 }
 
 export class SocketBudget {
@@ -36,6 +47,12 @@ export class SocketBudget {
   private readonly timer: NodeJS.Timeout;
   /** Sockets closed for not reading, for metrics and tests. */
   closedSlowConsumers = 0;
+  /** TCP sockets corked in this turn, uncorked together by one `setImmediate`. */
+  private corked: Array<() => void> = [];
+  private flushScheduled = false;
+  /** Frames sent and writes they took (one per socket per turn), for tests and metrics. */
+  readonly coalescing = { frames: 0, flushes: 0 };
+  private readonly coalesce: boolean;
 
   constructor(
     private readonly logger: Logger,
@@ -44,6 +61,7 @@ export class SocketBudget {
     this.budgetBytes = options.budgetBytes ?? 1024 * 1024;
     this.graceMs = options.graceMs ?? 10_000;
     this.hardLimitBytes = options.hardLimitBytes ?? 8 * 1024 * 1024;
+    this.coalesce = options.coalesceFrames ?? true;
     this.timer = setInterval(() => this.sweep(), options.checkMs ?? 250);
     this.timer.unref();
   }
@@ -51,7 +69,22 @@ export class SocketBudget {
   /** Watches every frame sent on `socket` (call once, when it connects). */
   attach(socket: WebSocket): void {
     const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    // ws keeps the TCP socket in `_socket` (not typed); without it, frames go out one by one.
+    const tcp = this.coalesce ? (socket as unknown as { _socket?: Socket })._socket : undefined;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      if (!tcp!.destroyed) tcp!.uncork();
+      this.coalescing.flushes += 1;
+    };
     socket.send = ((...args: unknown[]) => {
+      if (tcp && !corked && !tcp.destroyed && socket.readyState === socket.OPEN) {
+        corked = true;
+        tcp.cork();
+        this.corked.push(uncork);
+        this.scheduleFlush();
+      }
+      this.coalescing.frames += 1;
       send(...args);
       this.observe(socket);
     }) as WebSocket["send"];
@@ -66,6 +99,21 @@ export class SocketBudget {
   close(): void {
     clearInterval(this.timer);
     this.over.clear();
+    this.flush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Uncorks every socket corked this turn: each writes what it holds in one go. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const uncorks = this.corked;
+    this.corked = [];
+    for (const uncork of uncorks) uncork();
   }
 
   private observe(socket: WebSocket): void {
