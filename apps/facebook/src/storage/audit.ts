@@ -1,7 +1,7 @@
 /** The audit log: one row per use of a WhatsApp-derived datum. */
 import type postgres from "postgres";
 
-export type Feature = "link" | "suggestion" | "audience-match" | "ad" | "spam-check" | "metrics-view";
+export type Feature = "link" | "suggestion" | "audience-match" | "ad" | "device-target" | "spam-check" | "metrics-view";
 
 export interface Use {
   whatsappAccountId: string;

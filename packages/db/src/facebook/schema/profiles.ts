@@ -14,7 +14,7 @@ export const profiles = pgTable(
     phoneNumber: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index().on(t.phoneNumber)],
+  (t) => [index().on(t.phoneNumber), index("profiles_country_name_index").on(t.country, t.name)],
 );
 
 /** Phone numbers from address books people uploaded to Facebook themselves (Facebook's own data). */
@@ -23,6 +23,12 @@ export const addressBookEntries = pgTable(
   {
     profileId: bigint({ mode: "number" }).notNull(),
     phoneNumber: text().notNull(),
+    /**
+     * The name the uploader saved the number under, as their phone held it (null when
+     * unknown). With the number WhatsApp verified, it is the key that links a profile
+     * holding no number or a stale one (apps/facebook/src/storage/name-links.ts).
+     */
+    contactName: text(),
   },
   (t) => [primaryKey({ columns: [t.profileId, t.phoneNumber] }), index().on(t.phoneNumber)],
 );
