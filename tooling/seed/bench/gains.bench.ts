@@ -137,16 +137,20 @@ try {
     const byAccount = new Map(users.map((u) => [identity.accountId(u.id), u]));
     let byName = 0;
     let correct = 0;
+    // wrong links whose WhatsApp user has no Facebook profile at all: a namesake took the name
+    let wrongNotOnFacebook = 0;
     for (const l of links) {
       if (l.linked_by !== "name") continue;
       byName++;
-      if (Number(l.profile_id) === byAccount.get(l.account)?.id) correct++;
+      const who = byAccount.get(l.account);
+      if (Number(l.profile_id) === who?.id) correct++;
+      else if (who && facebookProfileOfUser(spec, who.id) === null) wrongNotOnFacebook++;
     }
     const findable = users.filter((u) => {
       const p = facebookProfileOfUser(spec, u.id);
       return p !== null && p.phoneState !== "current";
     }).length;
-    return { nameLinks: byName, correct, precision: byName ? correct / byName : null, staleOrNoNumberProfiles: findable };
+    return { nameLinks: byName, correct, precision: byName ? correct / byName : null, wrongNotOnFacebook, staleOrNoNumberProfiles: findable };
   };
   const report = async (title: string, regime: RegimeInput) => {
     const gains = (await call("dashboard.gains", { regime }, { "x-admin-token": ADMIN }, "GET")) as {

@@ -7,7 +7,9 @@ CREATE TABLE "withdrawal_losses" (
 	CONSTRAINT "withdrawal_losses_day_country_linked_by_pk" PRIMARY KEY("day","country","linked_by")
 );
 --> statement-breakpoint
+DROP INDEX "profiles_phone_number_index";--> statement-breakpoint
 ALTER TABLE "address_book_entries" ADD COLUMN "contact_name" text;--> statement-breakpoint
 ALTER TABLE "links" ADD COLUMN "linked_by" text DEFAULT 'phone' NOT NULL;--> statement-breakpoint
+CREATE INDEX "profiles_phone_number_id_index" ON "profiles" USING btree ("phone_number","id");--> statement-breakpoint
 CREATE INDEX "profiles_country_name_index" ON "profiles" USING btree ("country","name");--> statement-breakpoint
 CREATE INDEX "shared_data_phone_index" ON "shared_data" USING btree (("value" #>> '{}')) WHERE "shared_data"."field" = 'phoneNumber';
