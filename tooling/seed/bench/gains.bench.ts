@@ -124,7 +124,10 @@ try {
         if (allowed.deviceModel) fields.deviceModel = { value: u.deviceModel, purposes: allowed.deviceModel };
         return { eventId: randomUUID(), sequence, whatsappAccountId: identity.accountId(u.id), kind: "regime", occurredAt: at.toISOString(), fields };
       });
-      await call("ingest.batch", { events }, { authorization: `Bearer ${SERVICE}` }).catch(() => failed++);
+      await call("ingest.batch", { events }, { authorization: `Bearer ${SERVICE}` }).catch((error: unknown) => {
+        failed++;
+        log(`batch at ${k} failed: ${String(error).slice(0, 400)}`);
+      });
     }
     log(`ingested ${users.length} snapshots under ${typeof regime === "string" ? regime : "a spec"} at ${at.toISOString().slice(0, 10)} in ${((performance.now() - started) / 1000).toFixed(1)} s (${failed} batches failed)`);
   };
