@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 const benches = {
   population: { filter: "@handshake/population", script: "bench", what: "users generated per second per core" },
   seed: { filter: "@handshake/seed", script: "bench", what: "rows per second seeded into PostgreSQL with COPY" },
+  gains: { filter: "@handshake/seed", script: "bench:gains", what: "what Facebook gains from WhatsApp's data on a seeded shard, and loses to opt-outs and regulators" },
   crypto: { filter: "@handshake/crypto", script: "bench", what: "libsignal costs: key verification, sessions, encrypt/decrypt" },
   relay: { filter: "@handshake/loadtest", script: "bench:relay", what: "WebSocket clients through the real messenger: messages/s, latency, memory" },
   observability: { filter: "@handshake/loadtest", script: "bench:observability", what: "what /metrics and tracing cost: queue depth read, scrape, shipping with tracing on/off" },

@@ -5,6 +5,7 @@
 import type { ComponentType } from "react";
 import { AccountsPage } from "./pages/Accounts";
 import { AdvertiserPage } from "./pages/Advertiser";
+import { GainsPage } from "./pages/Gains";
 import { OverviewPage } from "./pages/Overview";
 import { ReportsPage } from "./pages/Reports";
 import { RolloutPage } from "./pages/Rollout";
@@ -20,5 +21,6 @@ export const PAGES: readonly DashboardPage[] = [
   { path: "/accounts", label: "Two sides of one account", component: AccountsPage },
   { path: "/rollout", label: "Rollout", component: RolloutPage },
   { path: "/advertiser", label: "Advertiser view", component: AdvertiserPage },
+  { path: "/gains", label: "Facebook's gains", component: GainsPage },
   { path: "/reports", label: "Load reports", component: ReportsPage },
 ];

@@ -9,7 +9,7 @@
  * in the population), which also bounds the volume: ~0.7 × share × mean(min(degree,
  * max)) entries per user.
  */
-import { type PopulationSpec, contactsOf, draw, keyFor, keyOf, unit, userCoreAt } from "@handshake/population";
+import { type PopulationSpec, contactsOf, draw, keyFor, keyOf, nameOf, unit, userCoreAt } from "@handshake/population";
 
 export interface AddressBookOptions {
   /** Probability that a WhatsApp user's Facebook profile uploaded its address book. */
@@ -46,6 +46,27 @@ export function uploadsAddressBook(spec: PopulationSpec, i: number, options: Add
  * smallest seeded draw (an unbiased, deterministic subset). Sorted, distinct.
  */
 export function addressBookOf(spec: PopulationSpec, i: number, options: AddressBookOptions): string[] {
+  return [...new Set(keptContacts(spec, i, options).map((c) => userCoreAt(spec, c).phone))].sort();
+}
+
+/** One address-book entry: a number and the name the owner saved it under. */
+export interface AddressBookEntry {
+  phone: string;
+  name: string;
+}
+
+/**
+ * `addressBookOf` with the name each number is saved under: the contact's own name
+ * (an assumption: real books hold nicknames and typos too, which would only lower
+ * how many numbers link by name). Same numbers, same order.
+ */
+export function addressBookEntriesOf(spec: PopulationSpec, i: number, options: AddressBookOptions): AddressBookEntry[] {
+  const byPhone = new Map<string, string>();
+  for (const c of keptContacts(spec, i, options)) byPhone.set(userCoreAt(spec, c).phone, nameOf(spec, c));
+  return [...byPhone].map(([phone, name]) => ({ phone, name })).sort((a, b) => (a.phone < b.phone ? -1 : a.phone > b.phone ? 1 : 0));
+}
+
+function keptContacts(spec: PopulationSpec, i: number, options: AddressBookOptions): number[] {
   let contacts = contactsOf(spec, i);
   if (contacts.length > options.max) {
     const owner = keyOf(keepKey(spec.seed), i);
@@ -56,5 +77,5 @@ export function addressBookOf(spec: PopulationSpec, i: number, options: AddressB
       .map((x) => x.c)
       .sort((a, b) => a - b);
   }
-  return [...new Set(contacts.map((c) => userCoreAt(spec, c).phone))].sort();
+  return contacts;
 }

@@ -5,7 +5,7 @@
  */
 export { seedSample, type SeedOptions, type SeedProgress, type SeedResult, type TableResult } from "./seed";
 export { resolveMessengerDatabase, resolveFacebookDatabase, NoDatabaseError, type FacebookDatabaseChoice } from "./database";
-export { addressBookOf, uploadsAddressBook, DEFAULT_ADDRESS_BOOKS, type AddressBookOptions } from "./address-books";
+export { addressBookEntriesOf, addressBookOf, uploadsAddressBook, DEFAULT_ADDRESS_BOOKS, type AddressBookEntry, type AddressBookOptions } from "./address-books";
 export { sampleIdentity, credentialHash, type SampleIdentity } from "./identity";
 export { generateKeySet, type SeedKeySet } from "./key-set";
 export { outsidePool, samplePosition, sampleUserCount, type Sample, type SeedUser } from "./sample";

@@ -8,6 +8,8 @@ import { advertisers as advertisersTable, audiences as audiencesTable, auditLog,
 import { asc, count, eq, sql as q } from "drizzle-orm";
 import { z } from "zod";
 import { advertiserView } from "../audiences/view";
+import { regimeInputSchema } from "@handshake/consent";
+import { readGains } from "../gains/view";
 import { readUsageMetrics } from "../metrics/usage-view";
 import { audienceSummaries } from "../storage/audiences";
 import { adminProcedure } from "../trpc";
@@ -127,6 +129,16 @@ export const dashboardRouter = {
     const at = ctx.clock.now();
     return { at: at.toISOString(), byCountry: await readUsageMetrics(ctx.sql, at) };
   }),
+
+  /**
+   * What Facebook gained from WhatsApp's data and lost to opt-outs, per consent regime
+   * (the messenger's regime, e.g. from its `share.status`; omitted: one group `all`):
+   * extra linked profiles, audience match-rate lift, extra suggestions, device-targetable
+   * profiles, and links/memberships withdrawn (src/gains/view.ts).
+   */
+  gains: adminProcedure
+    .input(z.object({ regime: regimeInputSchema.optional() }).default({}))
+    .query(async ({ ctx, input }) => readGains(ctx.sql, ctx.clock.now(), input.regime)),
 
   /**
    * The advertisers, and for one of them (the first when none is named) its

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { checkForSpam } from "../spam/detector";
 import { ingestEvents } from "../storage/ingest";
 import { relink } from "../storage/links";
+import { linkByName, recordWithdrawalLosses } from "../storage/name-links";
 import { serviceProcedure } from "../trpc";
 
 export const ingestRouter = {
@@ -31,14 +32,16 @@ export const ingestRouter = {
     const at = new Date(Math.max(ctx.clock.now().getTime(), latestShare));
     const outcome = await ctx.sql.begin(async (tx) => {
       const ingested = await ingestEvents(tx, input.events);
+      await recordWithdrawalLosses(tx, ingested.applied, at);
       const links = await relink(tx, ingested.applied, at);
+      const byName = await linkByName(tx, ingested.applied, at);
       const signals = await checkForSpam(tx, ingested.applied, ctx.spam, at);
-      return { ...ingested, links, signals: signals.length };
+      return { ...ingested, links, byName, signals: signals.length };
     });
     if (outcome.signals > 0) ctx.spam.notifier?.kick();
     ctx.metrics.ingested(outcome.accepted, outcome.duplicates);
     ctx.logger.debug(
-      { accepted: outcome.accepted, duplicates: outcome.duplicates, linked: outcome.links.linked, signals: outcome.signals },
+      { accepted: outcome.accepted, duplicates: outcome.duplicates, linked: outcome.links.linked, linkedByName: outcome.byName.linked, signals: outcome.signals },
       "share events ingested",
     );
     return { accepted: outcome.accepted, duplicates: outcome.duplicates };

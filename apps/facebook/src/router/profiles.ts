@@ -20,7 +20,11 @@ export const profilesRouter = {
               name: z.string().min(1).max(100),
               country: z.string().regex(/^[A-Z]{2}$/),
               phoneNumber: e164.nullable(),
-              addressBook: z.array(e164).max(5000).default([]),
+              /** Numbers, or numbers with the name the uploader saved them under (the key for linking by name). */
+              addressBook: z
+                .array(z.union([e164, z.object({ phone: e164, name: z.string().min(1).max(100) })]))
+                .max(5000)
+                .default([]),
             }),
           )
           .min(1)
@@ -36,12 +40,15 @@ export const profilesRouter = {
           select * from unnest(${tx.array(p.map((x) => x.id))}::int8[], ${tx.array(p.map((x) => x.name))}::text[],
                                ${tx.array(p.map((x) => x.country))}::text[], ${tx.array(p.map((x) => x.phoneNumber))}::text[])
           on conflict (id) do update set name = excluded.name, country = excluded.country, phone_number = excluded.phone_number`;
-        const entries = p.flatMap((x) => x.addressBook.map((phone) => ({ id: x.id, phone })));
+        const entries = p.flatMap((x) =>
+          x.addressBook.map((e) => (typeof e === "string" ? { id: x.id, phone: e, name: null } : { id: x.id, phone: e.phone, name: e.name })),
+        );
         await tx`delete from address_book_entries where profile_id = any(${tx.array(p.map((x) => x.id))}::int8[])`;
         if (entries.length > 0) {
           await tx`
-            insert into address_book_entries (profile_id, phone_number)
-            select * from unnest(${tx.array(entries.map((e) => e.id))}::int8[], ${tx.array(entries.map((e) => e.phone))}::text[])
+            insert into address_book_entries (profile_id, phone_number, contact_name)
+            select * from unnest(${tx.array(entries.map((e) => e.id))}::int8[], ${tx.array(entries.map((e) => e.phone))}::text[],
+                                 ${tx.array(entries.map((e) => e.name))}::text[])
             on conflict do nothing`;
         }
       });

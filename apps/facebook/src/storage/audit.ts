@@ -4,7 +4,7 @@ import { sharedData } from "@handshake/db/facebook-schema";
 import { and, eq } from "drizzle-orm";
 import type postgres from "postgres";
 
-export type Feature = "link" | "suggestion" | "audience-match" | "ad" | "spam-check" | "metrics-view";
+export type Feature = "link" | "suggestion" | "audience-match" | "ad" | "device-target" | "spam-check" | "metrics-view";
 
 export interface Use {
   whatsappAccountId: string;

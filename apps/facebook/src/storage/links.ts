@@ -28,7 +28,7 @@ export async function relink(tx: postgres.TransactionSql, applied: AppliedAccoun
     select w.account, p.id, ${at}
     from unnest(${tx.array(linkable.map((a) => a.whatsappAccountId))}::uuid[], ${tx.array(phones)}::text[]) as w(account, phone)
     join lateral (select id from profiles where phone_number = w.phone order by id limit 1) p on true
-    on conflict (whatsapp_account_id) do update set profile_id = excluded.profile_id
+    on conflict (whatsapp_account_id) do update set profile_id = excluded.profile_id, linked_by = 'phone'
       where links.profile_id <> excluded.profile_id
     returning whatsapp_account_id, profile_id`;
   const uses: Use[] = rows.map((r) => ({ whatsappAccountId: r.whatsapp_account_id, datum: "phoneNumber", purpose: "product", feature: "link", at }));

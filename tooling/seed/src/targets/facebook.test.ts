@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FacebookProfile, contactsOf, createSpec, facebookProfileAt, facebookProfilesOfShard, shardRange, userCoreAt } from "@handshake/population";
+import { type FacebookProfile, contactsOf, createSpec, facebookProfileAt, facebookProfilesOfShard, nameOf, shardRange, userCoreAt } from "@handshake/population";
 import { rawClient } from "@handshake/db/client";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { TEST_FACEBOOK_ADMIN_TOKEN, startTestFacebook, type TestFacebook } from "@handshake/facebook/testing";
@@ -109,8 +109,9 @@ describe("seeding the Facebook side", () => {
   });
 
   it("an uploaded address book holds phones of the user's WhatsApp contacts, capped; only WhatsApp users' profiles upload", async () => {
-    const entries = await sql<{ profile_id: string; phones: string[] }[]>`
-      select profile_id, array_agg(phone_number order by phone_number) as phones from address_book_entries group by profile_id`;
+    const entries = await sql<{ profile_id: string; phones: string[]; names: string[] }[]>`
+      select profile_id, array_agg(phone_number order by phone_number) as phones, array_agg(contact_name order by phone_number) as names
+      from address_book_entries group by profile_id`;
     expect(entries.length).toBeGreaterThan(100);
     let capped = 0;
     for (const e of entries) {
@@ -119,6 +120,9 @@ describe("seeding the Facebook side", () => {
       expect(uploadsAddressBook(spec, id, books)).toBe(true);
       const contactPhones = new Set(contactsOf(spec, id).map((c) => userCoreAt(spec, c).phone));
       for (const phone of e.phones) expect(contactPhones.has(phone)).toBe(true);
+      // each number under the contact's own name (the key for linking profiles by name)
+      const nameByPhone = new Map(contactsOf(spec, id).map((c) => [userCoreAt(spec, c).phone, nameOf(spec, c)]));
+      expect(e.names).toEqual(e.phones.map((phone) => nameByPhone.get(phone)));
       expect(e.phones.length).toBe(Math.min(books.max, contactPhones.size));
       if (contactPhones.size > books.max) capped++;
     }
@@ -193,5 +197,36 @@ describe("a real Facebook service on the seeded database", () => {
     const result = await suggestionsFor(user);
     expect(result.usedWhatsappData).toBe(true);
     expect(result.suggestions).toEqual(expected.map((id) => ({ profileId: id, name: facebookProfileAt(spec, id)!.name })));
+  });
+
+  it("links a seeded profile holding a stale number or none through the number WhatsApp shared, and the name address books saved it under", async () => {
+    const sameName = new Map<string, number>();
+    for (const p of profiles.values()) sameName.set(`${p.country}/${p.name}`, (sameName.get(`${p.country}/${p.name}`) ?? 0) + 1);
+    const user = sampleUserIds().find((i) => {
+      const p = profiles.get(i);
+      if (!p || p.phoneState === "current" || sameName.get(`${p.country}/${p.name}`) !== 1) return false;
+      const phone = userCoreAt(spec, i).phone;
+      return contactsOf(spec, i).some((c) => profiles.get(c)?.whatsappUserId === c && uploadsAddressBook(spec, c, books) && addressBookOf(spec, c, books).includes(phone));
+    })!;
+    expect(user).toBeDefined();
+    const core = userCoreAt(spec, user);
+    const account = sampleIdentity(spec).accountId(user);
+    const ingest = (sequence: number, purposes: string[]) =>
+      fetch(`${facebook.url}/ingest.batch`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${SERVICE_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          events: [{
+            eventId: randomUUID(), sequence, whatsappAccountId: account, kind: "consent", occurredAt: new Date().toISOString(),
+            fields: { phoneNumber: { value: core.phone, purposes }, country: { value: core.country, purposes } },
+          }],
+        }),
+      });
+    const linkOf = async () => (await sql`select profile_id, linked_by from links where whatsapp_account_id = ${account}`)[0];
+    // unticked: shared for spam only, nothing links
+    expect((await ingest(1, ["spam"])).status).toBe(200);
+    expect(await linkOf()).toBeUndefined();
+    expect((await ingest(2, ["ads", "product", "spam"])).status).toBe(200);
+    expect(await linkOf()).toEqual({ profile_id: String(user), linked_by: "name" });
   });
 });

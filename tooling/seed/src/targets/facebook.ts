@@ -32,7 +32,7 @@ import {
 } from "@handshake/population";
 import { rawClient } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
-import { type AddressBookOptions, addressBookOf, uploadsAddressBook } from "../address-books";
+import { type AddressBookEntry, type AddressBookOptions, addressBookEntriesOf, uploadsAddressBook } from "../address-books";
 import { copyText } from "../copy-text";
 import type { SeedUser } from "../sample";
 import type { SeedTarget, TableCounts } from "./target";
@@ -74,13 +74,20 @@ export function facebookOnlyIdsCarriedBy(spec: PopulationSpec, i: number): { sta
   return { start: base + mulDiv(o, perShard, n), end: base + mulDiv(o + 1, perShard, n) };
 }
 
-/** One COPY line of the staging table: id, name, country, phone, address book. */
-function stagingLine(profile: FacebookProfile, book: readonly string[] | null): string {
-  // phones are "+" and digits: nothing to quote inside the array literal
-  return [String(profile.id), copyText(profile.name), profile.country, copyText(profile.phone), book ? `{${book.join(",")}}` : "\\N"].join("\t");
+/** One COPY line of the staging table: id, name, country, phone, address book (numbers, then the names saved for them). */
+function stagingLine(profile: FacebookProfile, book: readonly AddressBookEntry[] | null): string {
+  // phones are "+" and digits: nothing to quote inside the array literal; names are quoted array elements
+  const phones = book ? `{${book.map((e) => e.phone).join(",")}}` : "\\N";
+  const names = book ? copyText(`{${book.map((e) => arrayElement(e.name)).join(",")}}`) : "\\N";
+  return [String(profile.id), copyText(profile.name), profile.country, copyText(profile.phone), phones, names].join("\t");
 }
 
-const STAGING_COLUMNS = `(id int8, name text, country text, phone_number text, address_book text[])`;
+/** A text[] literal element: double-quoted, with `"` and `\` escaped. */
+function arrayElement(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+const STAGING_COLUMNS = `(id int8, name text, country text, phone_number text, address_book text[], address_book_names text[])`;
 
 /** The Facebook target over a postgres.js pool of `concurrency` connections. */
 export function facebookTarget(options: FacebookTargetOptions): SeedTarget {
@@ -96,7 +103,7 @@ export function facebookTarget(options: FacebookTargetOptions): SeedTarget {
     let chunk = "";
     let profiles = 0;
     let entries = 0;
-    const add = (profile: FacebookProfile, book: string[] | null) => {
+    const add = (profile: FacebookProfile, book: AddressBookEntry[] | null) => {
       chunk += stagingLine(profile, book) + "\n";
       profiles++;
       entries += book?.length ?? 0;
@@ -109,7 +116,7 @@ export function facebookTarget(options: FacebookTargetOptions): SeedTarget {
       if (u.outside) continue;
       const i = u.user.id;
       const own = facebookProfileOfUser(spec, i);
-      if (own) add(own, uploadsAddressBook(spec, i, addressBooks) ? addressBookOf(spec, i, addressBooks) : null);
+      if (own) add(own, uploadsAddressBook(spec, i, addressBooks) ? addressBookEntriesOf(spec, i, addressBooks) : null);
       const carried = facebookOnlyIdsCarriedBy(spec, i);
       for (let j = carried.start; j < carried.end; j++) add(facebookProfileAt(spec, j)!, null);
     }
@@ -139,8 +146,9 @@ export function facebookTarget(options: FacebookTargetOptions): SeedTarget {
           on conflict (id) do nothing
           returning id),
         a as (
-          insert into address_book_entries (profile_id, phone_number)
-          select s.id, e.phone from fb_staging s join p on p.id = s.id cross join unnest(s.address_book) as e(phone)
+          insert into address_book_entries (profile_id, phone_number, contact_name)
+          select s.id, e.phone, e.name from fb_staging s join p on p.id = s.id
+          cross join unnest(s.address_book, s.address_book_names) as e(phone, name)
           on conflict do nothing
           returning 1)
         select (select count(*) from p)::int as profiles, (select count(*) from a)::int as entries`;

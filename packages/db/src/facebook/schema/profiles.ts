@@ -14,7 +14,9 @@ export const profiles = pgTable(
     phoneNumber: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index().on(t.phoneNumber)],
+  // (phone, id): "the lowest id holding this number" is one index probe; on (phone) alone the
+  // planner walked the primary key in id order instead, ~5 ms per unmatched number at 17k profiles.
+  (t) => [index("profiles_phone_number_id_index").on(t.phoneNumber, t.id), index("profiles_country_name_index").on(t.country, t.name)],
 );
 
 /** Phone numbers from address books people uploaded to Facebook themselves (Facebook's own data). */
@@ -23,6 +25,12 @@ export const addressBookEntries = pgTable(
   {
     profileId: bigint({ mode: "number" }).notNull(),
     phoneNumber: text().notNull(),
+    /**
+     * The name the uploader saved the number under, as their phone held it (null when
+     * unknown). With the number WhatsApp verified, it is the key that links a profile
+     * holding no number or a stale one (apps/facebook/src/storage/name-links.ts).
+     */
+    contactName: text(),
   },
   (t) => [primaryKey({ columns: [t.profileId, t.phoneNumber] }), index().on(t.phoneNumber)],
 );

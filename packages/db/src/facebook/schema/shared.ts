@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, date, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { jsonb } from "../../columns";
 
 /**
@@ -48,7 +48,12 @@ export const sharedData = pgTable(
     sharedAt: timestamp({ withTimezone: true }).notNull(),
     sequence: bigint({ mode: "number" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.whatsappAccountId, t.field] }), index().on(t.field)],
+  (t) => [
+    primaryKey({ columns: [t.whatsappAccountId, t.field] }),
+    index().on(t.field),
+    // Who verified a number: a profile whose number some WhatsApp account shared is that person's.
+    index("shared_data_phone_index").on(sql`(${t.value} #>> '{}')`).where(sql`${t.field} = 'phoneNumber'`),
+  ],
 );
 
 /** A WhatsApp account linked to the Facebook profile holding its verified number. */
@@ -58,6 +63,8 @@ export const links = pgTable(
     whatsappAccountId: uuid().primaryKey(),
     profileId: bigint({ mode: "number" }).notNull(),
     linkedAt: timestamp({ withTimezone: true }).notNull(),
+    /** `phone`: the profile holds the shared number; `name`: found through the name address books saved the number under. */
+    linkedBy: text({ enum: ["phone", "name"] }).notNull().default("phone"),
   },
   (t) => [index().on(t.profileId)],
 );
@@ -74,7 +81,7 @@ export const auditLog = pgTable(
     whatsappAccountId: uuid().notNull(),
     datum: text().notNull(),
     purpose: text().notNull(),
-    feature: text({ enum: ["link", "suggestion", "audience-match", "ad", "spam-check", "metrics-view"] }).notNull(),
+    feature: text({ enum: ["link", "suggestion", "audience-match", "ad", "device-target", "spam-check", "metrics-view"] }).notNull(),
     at: timestamp({ withTimezone: true }).notNull(),
   },
   (t) => [index().on(t.whatsappAccountId), index().on(t.purpose)],
@@ -99,4 +106,23 @@ export const spamSignals = pgTable(
     refusal: text(),
   },
   (t) => [index("spam_signals_pending_index").on(t.id).where(sql`${t.deliveredAt} is null and ${t.refusedAt} is null`)],
+);
+
+/**
+ * What Facebook lost when WhatsApp data was withdrawn (an opt-out, a regime switch, a
+ * ban): links and WhatsApp-derived audience memberships removed, counted per simulated
+ * day, profile country and how the link had been made. Counts only: keeping "account X
+ * was linked to profile Y" after a withdrawal would itself retain the link.
+ */
+export const withdrawalLosses = pgTable(
+  "withdrawal_losses",
+  {
+    day: date().notNull(),
+    country: text().notNull(),
+    /** `phone`: the profile held the shared number; `name`: linked through the address-book name. */
+    linkedBy: text({ enum: ["phone", "name"] }).notNull(),
+    links: integer().notNull().default(0),
+    audienceMemberships: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.country, t.linkedBy] })],
 );
