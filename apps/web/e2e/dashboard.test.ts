@@ -324,6 +324,18 @@ describe("the dashboard in Chromium", () => {
     await expectAccessible();
   });
 
+  it("shows what Facebook gained per regime, and the audience match rate with and without WhatsApp", async () => {
+    await page.goto(`${webUrl}/gains`);
+    await expect.poll(() => page.locator("h1").textContent()).toBe("What Facebook gains");
+    // The advertiser's upload above counts; the shared accounts above give at least one regime's row.
+    await expect.poll(() => page.getByTestId("match-rate").textContent(), { timeout: 10_000 }).toMatch(/[\d,]+ rows uploaded: [\d.]+% matched/);
+    const rows = page.getByTestId("gains-table").locator("tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await rows.first().locator("th").textContent()).toMatch(/\S/);
+    await screenshot("gains");
+    await expectAccessible();
+  });
+
   it("lists load reports and embeds one", async () => {
     // The header's links navigate in place (the router), without reloading the page.
     await page.evaluate(() => Object.assign(window, { notReloaded: true }));
