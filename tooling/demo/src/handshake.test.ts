@@ -63,6 +63,12 @@ describe("pnpm demo's handshake", () => {
         select feature || ':' || purpose as use from audit_log where whatsapp_account_id = ${accountId}`).map((u) => u.use));
     const aliceUses = await uses(talk.alice.accountId);
     for (const use of ["link:product", "suggestion:product", "audience-match:ads", "ad:ads"]) expect(aliceUses).toContain(use);
+    // Facebook held only an old number for Alice: the link came through the name her friends saved her current one under.
+    const [link] = await facebook.server.services.sql<{ linked_by: string; phone_number: string | null }[]>`
+      select l.linked_by, p.phone_number from links l join profiles p on p.id = l.profile_id
+      where l.whatsapp_account_id = ${talk.alice.accountId}`;
+    expect(link).toMatchObject({ linked_by: "name" });
+    expect(link?.phone_number).not.toBe(talk.alice.phoneNumber);
     expect([...(await uses(talk.bob.accountId))].filter((u) => !u.endsWith(":spam"))).toEqual([]);
     expect(result.bob.uses.filter((u) => !u.endsWith(": spam"))).toEqual([]);
 

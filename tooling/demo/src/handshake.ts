@@ -5,13 +5,13 @@
  * which purposes, Alice's friend suggestion and ad, and Bob's none — beside the
  * ciphertext of their conversation, which never leaves the messenger.
  *
- * Facebook features used (apps/facebook on main): `profiles.upsert`,
- * `accounts.view`, `profiles.suggestions`, `advertisers.create`, `audiences.*`,
- * `ads.serve`. Linking on main needs Facebook to already hold the same number
- * (apps/facebook/src/storage/links.ts), so the demo gives Alice's and Bob's profiles
- * their current numbers until their share events are in, then their old ones (see
- * `prepareProfiles`); once Facebook links profiles with a stale number through the
- * verified WhatsApp number, the profiles can start stale and that step goes.
+ * Facebook features used (apps/facebook): `profiles.upsert`, `accounts.view`,
+ * `profiles.suggestions`, `advertisers.create`, `audiences.*`, `ads.serve`.
+ * Facebook holds an old number for Alice and Bob (as it did for many people in
+ * 2016), so it cannot link them by itself: Alice's profile is linked through the
+ * name Carol and Dave saved her verified WhatsApp number under in the address books
+ * they uploaded (apps/facebook/src/storage/name-links.ts), which her ticked box
+ * allows; Bob's, whose box was unticked, is not.
  */
 import { createHash, randomInt } from "node:crypto";
 import { createTRPCClient, httpLink } from "@trpc/client";
@@ -94,10 +94,10 @@ export async function handshake(options: HandshakeOptions): Promise<HandshakeRes
   const phones = { alice: alice.phoneNumber, bob: bob.phoneNumber, carol: randomNumber("+9191", 8), dave: randomNumber("+9192", 8) };
 
   print(`\n${bold("6. Facebook already knows them.")} Profiles (Facebook's own data, not WhatsApp's):`);
-  await prepareProfiles(facebook, ids, phones, "current");
-  print(`   Alice  profile ${ids.alice}   Bob  profile ${ids.bob}`);
-  print(`   Carol  profile ${ids.carol}, uploaded an address book with Alice's and Bob's numbers`);
-  print(`   Dave   profile ${ids.dave}, uploaded an address book with Alice's number`);
+  const stale = await prepareProfiles(facebook, ids, phones);
+  print(`   Alice  profile ${ids.alice}, with an old number (${stale.alice})   Bob  profile ${ids.bob}, with an old number (${stale.bob})`);
+  print(`   Carol  profile ${ids.carol}, uploaded an address book with Alice's and Bob's current numbers, saved as "Alice Rao" and "Bob Mehta"`);
+  print(`   Dave   profile ${ids.dave}, uploaded an address book with Alice's current number, saved as "Alice Rao"`);
 
   let now = new Date((await messenger.clock.now.query()).now);
   if (now < ANNOUNCED) {
@@ -114,10 +114,10 @@ export async function handshake(options: HandshakeOptions): Promise<HandshakeRes
 
   // Both accounts' snapshots travel through the share outbox; wait until Facebook has them.
   const view = (whatsappAccountId: string) => facebook.accounts.view.query({ whatsappAccountId });
-  await until("Alice's share event to reach Facebook (and link her profile)", timeoutMs, async () => ((await view(alice.accountId)).link ? true : null));
+  await until("Alice's share event to reach Facebook (and link her profile through the address books)", timeoutMs, async () =>
+    (await view(alice.accountId)).link ? true : null,
+  );
   await until("Bob's share event to reach Facebook", timeoutMs, async () => ((await view(bob.accountId)).fields.length > 0 ? true : null));
-  // See prepareProfiles: from here Facebook's own copies of the numbers are old ones.
-  await prepareProfiles(facebook, ids, phones, "stale");
 
   // An advertiser uploads its customer list (hashed numbers): Alice and Bob are on it, with 100 others.
   const customers = Array.from({ length: CUSTOMERS }, (_, i) => ({ id: base + 10 + i, phone: randomNumber("+9190", 8) }));
@@ -180,24 +180,25 @@ export async function handshake(options: HandshakeOptions): Promise<HandshakeRes
 }
 
 /**
- * Alice's and Bob's Facebook profiles, and two friends who uploaded address books.
- * `current`: the profiles hold the numbers the two use on WhatsApp, as linking on
- * main needs. `stale`: they hold old numbers, as most seeded profiles do, so from
- * then on only WhatsApp's verified number matches an advertiser's list.
+ * Facebook's own data: Alice and Bob hold old numbers (so Facebook alone cannot link
+ * them), Carol and Dave uploaded address books with their current ones, under the
+ * names they saved them as. Returns the old numbers.
  */
 async function prepareProfiles(
   facebook: Facebook,
   ids: { alice: number; bob: number; carol: number; dave: number },
   phones: { alice: string; bob: string; carol: string; dave: string },
-  numbers: "current" | "stale",
-): Promise<void> {
-  const own = (phone: string) => (numbers === "current" ? phone : `+9170${phone.slice(-8)}`);
+): Promise<{ alice: string; bob: string }> {
+  const old = (phone: string) => `+9170${phone.slice(-8)}`;
+  const alice = { phone: phones.alice, name: "Alice Rao" };
+  const bob = { phone: phones.bob, name: "Bob Mehta" };
   await facebook.profiles.upsert.mutate({
     profiles: [
-      { id: ids.alice, name: "Alice", country: "IN", phoneNumber: own(phones.alice), addressBook: [] },
-      { id: ids.bob, name: "Bob", country: "IN", phoneNumber: own(phones.bob), addressBook: [] },
-      { id: ids.carol, name: "Carol", country: "IN", phoneNumber: phones.carol, addressBook: [phones.alice, phones.bob] },
-      { id: ids.dave, name: "Dave", country: "IN", phoneNumber: phones.dave, addressBook: [phones.alice] },
+      { id: ids.alice, name: alice.name, country: "IN", phoneNumber: old(phones.alice), addressBook: [] },
+      { id: ids.bob, name: bob.name, country: "IN", phoneNumber: old(phones.bob), addressBook: [] },
+      { id: ids.carol, name: "Carol", country: "IN", phoneNumber: phones.carol, addressBook: [alice, bob] },
+      { id: ids.dave, name: "Dave", country: "IN", phoneNumber: phones.dave, addressBook: [alice] },
     ],
   });
+  return { alice: old(phones.alice), bob: old(phones.bob) };
 }
