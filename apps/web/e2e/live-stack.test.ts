@@ -53,8 +53,9 @@ beforeAll(async () => {
   }
   await mkdir(SCREENSHOTS, { recursive: true });
   dataDir = await mkdtemp(path.join(tmpdir(), "handshake-live-stack-"));
-  // Ports 4100.. + an offset of its own, so it runs beside a `pnpm dev` (and other runs of it).
-  const portOffset = 20_000 + Math.floor(Math.random() * 2_000) * 10;
+  // Ports 4100.. + an offset of its own, so it runs beside a `pnpm dev` (and other runs of it);
+  // every port stays below Linux's ephemeral range (32768..), where any outgoing socket may hold it.
+  const portOffset = 20_000 + Math.floor(Math.random() * 700) * 10;
   stack = await startStack({
     dataDir,
     portOffset,
