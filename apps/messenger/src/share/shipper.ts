@@ -23,6 +23,7 @@ import { injectTraceContext } from "@handshake/observability";
 import type { FacebookRouter } from "@handshake/api-types";
 import type { ShareEvent } from "@handshake/consent";
 import { SHARE_OUTBOX_CHANNEL } from "./outbox";
+import type { ShipCheck } from "./ship-check";
 import type { Logger } from "../log";
 
 /** Sent with each batch: when its oldest event entered the outbox (ms since epoch), so ingest can measure the lag. */
@@ -99,6 +100,8 @@ export class ShareShipper {
     private readonly sql: postgres.Sql,
     private readonly options: ShipperOptions,
     private readonly logger: Logger,
+    /** Narrows each batch to what may leave at the clock's now (see ship-check.ts); none in bare tests. */
+    private readonly check: ShipCheck | null = null,
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.minBackoff = options.minBackoffMs ?? 250;
@@ -195,6 +198,9 @@ export class ShareShipper {
           .where(isNull(shareOutbox.shippedAt))
           .orderBy(asc(shareOutbox.id))
           .limit(this.batchSize);
+        // Checked on every attempt, retries included: a batch waiting through a
+        // regulator's date leaves with the purposes allowed when it leaves.
+        await this.check?.narrow(this.sql, batch);
       } catch (error) {
         // Our own database: probing Facebook would say nothing about it.
         await this.backoff(error, false);
