@@ -23,7 +23,7 @@
  * after a lost reply sends what was sent (or narrower), never a wider version, and
  * the outbox records what actually left.
  */
-import { shareableFields, type RegimeInput, type ShareableFields, type SharedFields } from "@handshake/consent";
+import { regimeSwitchesBetween, shareableFields, type RegimeInput, type ShareableFields, type SharedFields } from "@handshake/consent";
 import type postgres from "postgres";
 import type { Clock } from "../clock";
 import type { ConsentStore } from "../storage/consent";
@@ -66,10 +66,14 @@ export class ShipCheck {
    * `now`, writing narrowed payloads back to the outbox in one transaction.
    * Returns the number of events narrowed.
    */
-  async narrow<R extends CheckedRow>(sql: postgres.Sql, rows: R[]): Promise<number> {
+  async narrow<R extends CheckedRow>(sql: postgres.Sql, rows: R[], horizonMs = 0): Promise<number> {
     if (rows.length === 0) return 0;
     const now = this.clock.now();
     const regime = this.regimeAt(now);
+    // Simulated time flows on while the batch is in flight (at most `horizonMs`): a
+    // date inside that window applies already. (Clock *moves* wait for the batch; see
+    // ShareShipper.exclusive.)
+    const instants = [now, ...regimeSwitchesBetween(regime, now, new Date(now.getTime() + horizonMs)).map((s) => s.at)];
     return sql.begin(async (tx) => {
       const states = await this.consent.readStates(tx, [...new Set(rows.map((r) => r.accountId))]);
       const changed: { id: number; payload: string }[] = [];
@@ -77,8 +81,8 @@ export class ShipCheck {
         const fields = (row.payload as { fields: SharedFields }).fields;
         const state = states.get(row.accountId);
         // An account we no longer know may not be shared at all.
-        const allowed = state ? shareableFields(state, snapshotTime(state, now), regime) : {};
-        const narrowed = narrowFields(fields, allowed);
+        let narrowed = fields;
+        for (const at of instants) narrowed = narrowFields(narrowed, state ? shareableFields(state, snapshotTime(state, at), regime) : {});
         if (!narrower(fields, narrowed)) continue;
         row.payload = { ...(row.payload as object), fields: narrowed };
         changed.push({ id: row.id, payload: JSON.stringify(row.payload) });

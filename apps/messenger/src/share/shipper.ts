@@ -93,6 +93,8 @@ export class ShareShipper {
   private readonly random: () => number;
   private readonly facebook: TRPCClient<FacebookRouter>;
   private retryAt: number | null = null;
+  /** Serialises a batch's check and send with clock moves (see exclusive). */
+  private gate: Promise<unknown> = Promise.resolve();
   /** Set by a nudge while backing off: probe now rather than at the next interval. */
   private probeSoon = false;
 
@@ -198,9 +200,6 @@ export class ShareShipper {
           .where(isNull(shareOutbox.shippedAt))
           .orderBy(asc(shareOutbox.id))
           .limit(this.batchSize);
-        // Checked on every attempt, retries included: a batch waiting through a
-        // regulator's date leaves with the purposes allowed when it leaves.
-        await this.check?.narrow(this.sql, batch);
       } catch (error) {
         // Our own database: probing Facebook would say nothing about it.
         await this.backoff(error, false);
@@ -215,7 +214,7 @@ export class ShareShipper {
       }
       this.state = "shipping";
       try {
-        await this.shipTraced(batch);
+        await this.exclusive(() => this.checkAndShip(batch));
         this.shipped += batch.length;
         this.failures = 0;
         this.lastError = null;
@@ -223,6 +222,27 @@ export class ShareShipper {
         await this.backoff(error, true);
       }
     }
+  }
+
+  /**
+   * Runs `fn` while no batch is between its ship check and its acknowledgement, and
+   * keeps the next batch from starting meanwhile. Clock moves run in it (admin
+   * `setClock`/`advanceClock`): a batch checked before a regulator's date is never
+   * ingested after it. Waits at most one request timeout (a send in flight).
+   */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.gate.then(fn, fn);
+    this.gate = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Checked on every attempt, retries included: a batch that waited in the outbox
+   * through a regulator's date leaves with the purposes allowed when it leaves.
+   */
+  private async checkAndShip(batch: OutboxRow[]): Promise<void> {
+    await this.check?.narrow(this.sql, batch, this.options.requestTimeoutMs ?? 10_000);
+    await this.shipTraced(batch);
   }
 
   /** Sends a batch and marks it shipped, in one span (`share.ship`) that the ingest call continues. */
