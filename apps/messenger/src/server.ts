@@ -23,6 +23,7 @@ import { observed } from "./observability/http";
 import { createMessengerMetrics } from "./observability/metrics";
 import { SharePipeline } from "./share/pipeline";
 import { RegulatoryWatch } from "./share/regulatory-dates";
+import { ShipCheck } from "./share/ship-check";
 import { ShareShipper, type ShipperOptions } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
@@ -135,7 +136,12 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const consent = new ConsentStore(sql, { regimeAt: (at) => regime.at(at), timeline });
   const shipper =
     options.facebookUrl && options.serviceToken
-      ? new ShareShipper(sql, { url: options.facebookUrl, serviceToken: options.serviceToken, ...options.shipper }, logger)
+      ? new ShareShipper(
+          sql,
+          { url: options.facebookUrl, serviceToken: options.serviceToken, ...options.shipper },
+          logger,
+          new ShipCheck(consent, (at) => regime.at(at), clock),
+        )
       : null;
   const share = new SharePipeline(sql, consent, regime, logger, shipper);
   // The configured regime applies from start-up; a change since the last run is recorded as a switch.

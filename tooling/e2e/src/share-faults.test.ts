@@ -9,7 +9,14 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "@handshake/db/embedded";
 import { runPrivacyAudit } from "@handshake/privacy-audit";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import type { AppRouter as FacebookRouter } from "@handshake/facebook";
+import { TEST_SERVICE_TOKEN } from "@handshake/messenger/testing";
 import { facebookAdmin, startPipeline, type MessengerApi, type Pipeline } from "./harness";
+
+/** Facebook's ingest as the shipper calls it (service credential). */
+const facebookIngest = (url: string) =>
+  createTRPCClient<FacebookRouter>({ links: [httpLink({ url, headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}` } })] });
 
 const ANNOUNCED = new Date("2016-08-25T00:00:00Z");
 let pipeline: Pipeline | null = null;
@@ -230,6 +237,62 @@ describe("lost ingest replies", () => {
     const after = await heldByFacebook(p);
     expect(accounts.slice(0, 10).filter((a) => grantsChoice(after.get(a.accountId)))).toEqual([]);
     expect(accounts.slice(10).every((a) => grantsChoice(after.get(a.accountId)))).toBe(true);
+  }, 90_000);
+});
+
+describe("lost ingest replies of a batch narrowed at ship time", () => {
+  it("a resent narrowed batch is a duplicate: Facebook applies it once and no purpose comes back", async () => {
+    const proxyPort = await freePort();
+    let facebookPort = 0;
+    proxy = await ReplyDroppingProxy.start(proxyPort, () => facebookPort);
+    const p = (pipeline = await startPipeline({ regime: "historical-2016", shipVia: proxyPort, facebookUp: false }));
+    facebookPort = p.facebookPort;
+    await p.startFacebook();
+    const germans: Account[] = [];
+    for (let i = 0; i < 10; i++) germans.push(await p.register(`+49151${String(91_000_000 + i).padStart(8, "0")}`));
+    const shipper = p.messenger.server.services.share.shipper!;
+    // Paused: the snapshots written before the Hamburg order wait in the outbox.
+    await shipper.stop();
+    await p.admin.admin.setClock.mutate({ at: new Date(ANNOUNCED.getTime() + 3600_000).toISOString() });
+    await acceptAll(germans, true);
+    await p.admin.admin.setClock.mutate({ at: "2016-09-28T00:00:00Z" });
+
+    const { sql } = p.messenger.server.services;
+    const stale = await sql<{ event_id: string; sequence: string }[]>`
+      select event_id, sequence::text from share_outbox where kind = 'consent' and payload->'fields' ? 'phoneNumber' order by id`;
+    expect(stale).toHaveLength(germans.length);
+
+    proxy.dropReplies = 2;
+    await shipper.start();
+    await shipper.drained(30_000);
+    expect(proxy.dropped).toBe(2);
+
+    const fb = p.facebook!.server.services.sql;
+    // What left was narrowed to nothing, and the outbox records it with its original id and sequence.
+    const outbox = await sql<{ event_id: string; account_id: string; kind: string; sequence: string; payload: { fields: object } }[]>`
+      select event_id, account_id, kind, sequence::text, payload from share_outbox order by id`;
+    expect(outbox.filter((e) => e.kind === "consent").map((e) => ({ event_id: e.event_id, sequence: e.sequence, fields: e.payload.fields }))).toEqual(
+      stale.map((e) => ({ ...e, fields: {} })),
+    );
+    const ingested = await fb<{ event_id: string }[]>`select event_id from ingested_events`;
+    expect(ingested).toHaveLength(outbox.length);
+    expect(new Set(ingested.map((r) => r.event_id))).toEqual(new Set(outbox.map((r) => r.event_id)));
+    expect(await fb`select 1 from shared_data`).toHaveLength(0);
+    expect(await fb`select 1 from audit_log`).toHaveLength(0);
+
+    // Resending the narrowed batch by hand once more changes nothing.
+    const again = await facebookIngest(p.facebook!.url).ingest.batch.mutate({
+      events: outbox.map((e) => ({
+        eventId: e.event_id,
+        sequence: Number(e.sequence),
+        whatsappAccountId: e.account_id,
+        kind: e.kind as "consent",
+        occurredAt: "2016-08-25T01:00:00.000Z",
+        fields: e.payload.fields,
+      })),
+    });
+    expect(again).toEqual({ accepted: 0, duplicates: outbox.length });
+    expect(await fb`select 1 from shared_data`).toHaveLength(0);
   }, 90_000);
 });
 

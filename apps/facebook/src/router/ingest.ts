@@ -21,6 +21,12 @@ export const ingestRouter = {
    * A batch of share events from WhatsApp's shipper. Idempotent by event id:
    * a batch sent twice (after a timeout, after a restart) changes nothing the
    * second time. Each field arrives with the purposes it may serve.
+   *
+   * Trusted as they arrive, also for an event that `occurredAt` long before: this
+   * side holds no consent state and no regime, so it cannot judge an old snapshot
+   * against today's rules. WhatsApp's shipper narrows every event to what the
+   * regime allows when it leaves, and holds clock moves while a batch is in flight
+   * (apps/messenger/src/share/ship-check.ts).
    */
   batch: serviceProcedure
     .input(shareBatchSchema)

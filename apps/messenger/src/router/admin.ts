@@ -6,17 +6,26 @@ import { adminProcedure, publicProcedure, type Context } from "../trpc";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; advance(ms: number): void }) => void) {
-  if (!isAdjustable(ctx.services.clock)) {
-    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this server runs on a fixed clock" });
-  }
-  const before = ctx.services.clock.now();
+/** Moves the clock; returns the time before the move. */
+function moved(clock: { now(): Date; set(at: Date): void; advance(ms: number): void }, move: (clock: { set(at: Date): void; advance(ms: number): void }) => void): Date {
+  const before = clock.now();
   try {
-    move(ctx.services.clock);
+    move(clock);
   } catch (error) {
     if (error instanceof ClockMovedBackwards) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
     throw error;
   }
+  return before;
+}
+
+async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; advance(ms: number): void }) => void) {
+  if (!isAdjustable(ctx.services.clock)) {
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this server runs on a fixed clock" });
+  }
+  const clock = ctx.services.clock;
+  // Not while a batch checked at the old time is in flight (share/ship-check.ts).
+  const shipper = ctx.services.share.shipper;
+  const before = await (shipper ? shipper.exclusive(() => moved(clock, move)) : moved(clock, move));
   if ("state" in ctx.services.clock && typeof ctx.services.clock.state === "function") {
     await saveSimClock(ctx.services.sql, (ctx.services.clock as { state(): { simMs: number; realMs: number } }).state());
   }

@@ -23,6 +23,7 @@ import { injectTraceContext } from "@handshake/observability";
 import type { FacebookRouter } from "@handshake/api-types";
 import type { ShareEvent } from "@handshake/consent";
 import { SHARE_OUTBOX_CHANNEL } from "./outbox";
+import type { ShipCheck } from "./ship-check";
 import type { Logger } from "../log";
 
 /** Sent with each batch: when its oldest event entered the outbox (ms since epoch), so ingest can measure the lag. */
@@ -92,6 +93,8 @@ export class ShareShipper {
   private readonly random: () => number;
   private readonly facebook: TRPCClient<FacebookRouter>;
   private retryAt: number | null = null;
+  /** Serialises a batch's check and send with clock moves (see exclusive). */
+  private gate: Promise<unknown> = Promise.resolve();
   /** Set by a nudge while backing off: probe now rather than at the next interval. */
   private probeSoon = false;
 
@@ -99,6 +102,8 @@ export class ShareShipper {
     private readonly sql: postgres.Sql,
     private readonly options: ShipperOptions,
     private readonly logger: Logger,
+    /** Narrows each batch to what may leave at the clock's now (see ship-check.ts); none in bare tests. */
+    private readonly check: ShipCheck | null = null,
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.minBackoff = options.minBackoffMs ?? 250;
@@ -209,7 +214,7 @@ export class ShareShipper {
       }
       this.state = "shipping";
       try {
-        await this.shipTraced(batch);
+        await this.exclusive(() => this.checkAndShip(batch));
         this.shipped += batch.length;
         this.failures = 0;
         this.lastError = null;
@@ -217,6 +222,27 @@ export class ShareShipper {
         await this.backoff(error, true);
       }
     }
+  }
+
+  /**
+   * Runs `fn` while no batch is between its ship check and its acknowledgement, and
+   * keeps the next batch from starting meanwhile. Clock moves run in it (admin
+   * `setClock`/`advanceClock`): a batch checked before a regulator's date is never
+   * ingested after it. Waits at most one request timeout (a send in flight).
+   */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.gate.then(fn, fn);
+    this.gate = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Checked on every attempt, retries included: a batch that waited in the outbox
+   * through a regulator's date leaves with the purposes allowed when it leaves.
+   */
+  private async checkAndShip(batch: OutboxRow[]): Promise<void> {
+    await this.check?.narrow(this.sql, batch, this.options.requestTimeoutMs ?? 10_000);
+    await this.shipTraced(batch);
   }
 
   /** Sends a batch and marks it shipped, in one span (`share.ship`) that the ingest call continues. */
