@@ -60,6 +60,17 @@ export class SimClock implements AdjustableClock {
     this.set(new Date(this.now().getTime() + ms));
   }
 
+  /**
+   * Takes `state` (another node's move, read from the database) if it is later than
+   * this clock; an earlier one is ignored, never an error. Returns whether it moved.
+   */
+  adopt(state: { simMs: number; realMs: number }): boolean {
+    if (state.simMs - state.realMs <= this.simMs - this.realMs) return false;
+    this.simMs = state.simMs;
+    this.realMs = state.realMs;
+    return true;
+  }
+
   state(): { simMs: number; realMs: number } {
     return { simMs: this.simMs, realMs: this.realMs };
   }

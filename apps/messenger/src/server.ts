@@ -15,7 +15,8 @@ import { DeviceSockets } from "./auth/device-sockets";
 import { SimulatedPhoneCarrier } from "./auth/phone-carrier";
 import { expireVerifications } from "./storage/verification";
 import { makeTimeline, serviceRefusal, type RegimeInput, type Timeline } from "@handshake/consent";
-import { DEFAULT_SIM_START, type Clock } from "./clock";
+import { DEFAULT_SIM_START, SimClock, type Clock } from "./clock";
+import { ClockFollower } from "./clock-follower";
 import { loadSimClock } from "./storage/clock";
 import { RateSampler } from "./metrics/rate-sampler";
 import { LiveFigures } from "./dashboard/live-figures";
@@ -99,6 +100,8 @@ export interface MessengerServerOptions {
    * node's id. Without it the bus is in-process (one node).
    */
   nats?: { url: string; nodeId: string; subjectPrefix?: string; sweepIntervalMs?: number } | null;
+  /** With several nodes: how often this node reads the stored simulation clock (default 250 ms, clock-follower.ts). */
+  clockFollowMs?: number;
 }
 
 export interface MessengerServer {
@@ -283,6 +286,19 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     services.regulatory.check(clock.now()).catch((err: unknown) => logger.error({ err }, "regulatory date check failed"));
   }, 1_000);
   regulatoryTimer.unref();
+  // Several nodes: each follows the stored clock, so a move made through one is seen by all.
+  const follower =
+    options.nats && clock instanceof SimClock
+      ? new ClockFollower(sql, clock, logger, {
+          ...(options.clockFollowMs !== undefined ? { intervalMs: options.clockFollowMs } : {}),
+          ...(shipper ? { exclusive: <T,>(move: () => T) => shipper.exclusive(move) } : {}),
+          onMoved: async (now) => {
+            await services.regulatory.check(now);
+            await presence.clockMoved();
+          },
+        })
+      : null;
+  follower?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -304,6 +320,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       (closing ??= (async () => {
         clearInterval(expiry);
         clearInterval(regulatoryTimer);
+        await follower?.stop();
         wsHandler.broadcastReconnectNotification();
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();
