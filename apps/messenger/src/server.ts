@@ -43,6 +43,9 @@ import { ShardDatabases } from "./shards/shard-databases";
 import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
 
+/** With several nodes, how long a node may serve a cached consent state (announcements drop it sooner). */
+const CONSENT_CACHE_TTL_MS = 5_000;
+
 /** Largest request body or WebSocket frame: a 64 KiB ciphertext in base64 plus envelope. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
 
@@ -136,7 +139,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const timeline = options.timeline ?? makeTimeline();
   const configuredRegime = options.regime ?? ("historical-2016" as RegimeInput);
   const regime = await RegimeHistory.load(sql, configuredRegime);
-  const consent = new ConsentStore(sql, { regimeAt: (at) => regime.at(at), timeline });
+  // Several nodes: cached consent also expires, in case an announcement of a change is lost.
+  const consent = new ConsentStore(sql, { regimeAt: (at) => regime.at(at), timeline }, options.nats ? { cacheTtlMs: CONSENT_CACHE_TTL_MS } : {});
   const shipper =
     options.facebookUrl && options.serviceToken
       ? new ShareShipper(
@@ -161,6 +165,9 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       await sweep.start();
       sweeps.set(database.name, sweep);
     }
+    // A choice recorded on one node drops the others' cached state of that account.
+    consent.onRecorded = (accountId) => natsBus.announceConsentChange(accountId);
+    natsBus.onConsentChange((accountId) => consent.invalidate(accountId));
     bus = natsBus;
   } else {
     bus = new LocalInboxBus();

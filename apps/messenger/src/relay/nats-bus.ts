@@ -81,6 +81,7 @@ type BusMessage =
 const REREAD: InboxNotice = {};
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export class NatsInboxBus implements InboxBus {
   private readonly devices = new Map<string, DeviceEntry>();
@@ -191,6 +192,37 @@ export class NatsInboxBus implements InboxBus {
   /** Wakes every local stream of `device` to re-read its inbox (the sweep calls this). */
   resync(device: DeviceAddress): void {
     this.wake(deviceKey(device));
+  }
+
+  /**
+   * Tells the other nodes an account's consent changed here (a choice recorded), so
+   * they drop their cached state of it (storage/consent.ts). At most once, like every
+   * bus message: the caches' TTL bounds what a lost one costs.
+   */
+  announceConsentChange(accountId: string): void {
+    try {
+      this.nc.publish(this.consentSubject, encoder.encode(accountId));
+      this.stats.published += 1;
+    } catch (error) {
+      this.stats.publishFailures += 1;
+      this.options.logger.warn({ err: error }, "NATS publish failed");
+    }
+  }
+
+  /** Calls `listener` with each account whose consent another node changed. */
+  onConsentChange(listener: (accountId: string) => void): () => void {
+    const subscription = this.nc.subscribe(this.consentSubject, {
+      callback: (error, message) => {
+        if (error) return;
+        const accountId = decoder.decode(message.data);
+        if (/^[0-9a-f-]{36}$/.test(accountId)) listener(accountId);
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  private get consentSubject(): string {
+    return `${this.prefix}-changes.consent`;
   }
 
   /** Whether this node holds an inbox stream of `device`. */

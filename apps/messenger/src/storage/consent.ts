@@ -1,8 +1,11 @@
 /**
  * Consent state per account: the append-only `consent_events` history folded
  * through `@handshake/consent`. A bounded in-memory cache serves the hot path
- * (every send checks the sender may use the service); it is updated on every
- * choice this node records. Several nodes would invalidate through the bus.
+ * (every send checks the sender may use the service, and a recipient's blocks); it
+ * is updated on every choice this node records. With several nodes, a choice
+ * recorded on one is announced over the bus and the others drop their entry
+ * (`onRecorded`, `invalidate`); entries also expire after `cacheTtlMs`, which bounds
+ * what a lost announcement costs.
  */
 import {
   applyChoice,
@@ -17,6 +20,7 @@ import {
 import { drizzleOn } from "@handshake/db/client";
 import { accounts, consentEvents } from "@handshake/db/messenger-schema";
 import { asc, eq, sql as q, type Column } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
 import type postgres from "postgres";
 
 export type ConsentEventKind =
@@ -60,7 +64,12 @@ export class UnknownAccount extends Error {
 const CACHE_MAX = 200_000;
 
 export class ConsentStore {
-  private readonly cache = new Map<string, { account: AccountFacts; state: ConsentState }>();
+  private readonly cache: LRUCache<string, { account: AccountFacts; state: ConsentState }>;
+  /** Bumped by every invalidation: a read that started before one must not fill the cache. */
+  private generation = 0;
+
+  /** Runs after a choice for the account committed here (several nodes: tell the others). */
+  onRecorded: ((accountId: string) => void) | null = null;
 
   /**
    * Runs inside the transaction that records a terms acceptance or a settings
@@ -73,7 +82,11 @@ export class ConsentStore {
     private readonly sql: postgres.Sql,
     /** `regimeAt`: the regime in force at a moment (an acceptance is judged under its own). */
     private readonly rules: { regimeAt: (at: Date) => RegimeInput; timeline: Timeline },
-  ) {}
+    /** `cacheTtlMs`: how long a cached state may be served (default: until evicted; one node sees every choice). */
+    options: { cacheTtlMs?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: CACHE_MAX, ...(options.cacheTtlMs ? { ttl: options.cacheTtlMs, ttlAutopurge: false } : {}) });
+  }
 
   /** States for many accounts at once (two queries; cached ones from the cache). */
   async getMany(accountIds: string[]): Promise<Map<string, ConsentState>> {
@@ -84,8 +97,9 @@ export class ConsentStore {
       return !cached;
     });
     if (missing.length === 0) return out;
+    const generation = this.generation;
     for (const [id, entry] of await this.loadMany(this.sql, missing)) {
-      this.remember(id, entry);
+      this.remember(id, entry, generation);
       out.set(id, entry.state);
     }
     return out;
@@ -125,8 +139,9 @@ export class ConsentStore {
   async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
+    const generation = this.generation;
     const loaded = await this.load(this.sql, accountId, false);
-    this.remember(accountId, loaded);
+    this.remember(accountId, loaded, generation);
     return loaded;
   }
 
@@ -158,12 +173,18 @@ export class ConsentStore {
       }
       return { result, account };
     });
-    if (outcome.result.ok) this.remember(accountId, { account: outcome.account, state: outcome.result.state });
+    if (outcome.result.ok) {
+      // Reads that started before this commit may hold the old state: they must not cache it.
+      this.generation += 1;
+      this.cache.set(accountId, { account: outcome.account, state: outcome.result.state });
+      this.onRecorded?.(accountId);
+    }
     return outcome.result;
   }
 
   /** Forget cached state (e.g. after a bulk import of history). */
   invalidate(accountId?: string): void {
+    this.generation += 1;
     if (accountId) this.cache.delete(accountId);
     else this.cache.clear();
   }
@@ -204,12 +225,9 @@ export class ConsentStore {
     return state;
   }
 
-  private remember(accountId: string, entry: { account: AccountFacts; state: ConsentState }) {
-    if (this.cache.size >= CACHE_MAX) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.delete(accountId);
+  /** Caches a state read when the generation was `generation`, unless an invalidation or a choice came since. */
+  private remember(accountId: string, entry: { account: AccountFacts; state: ConsentState }, generation: number) {
+    if (generation !== this.generation) return;
     this.cache.set(accountId, entry);
   }
 }
