@@ -8,6 +8,8 @@ const simulatorSchema = z.object({
   /** The messenger's tRPC endpoint. */
   MESSENGER_URL: z.url().default("http://127.0.0.1:4100/trpc"),
   ADMIN_TOKEN: z.string().min(1),
+  /** The Facebook side's tRPC endpoint: with it, the world's advertisers upload customer lists. */
+  FACEBOOK_URL: z.url().optional(),
   /** The control endpoint's port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(4300),
   HOST: z.string().default("127.0.0.1"),

@@ -21,6 +21,7 @@ const simulator = new Simulator({
   speed,
   liveDevices: env.SIM_DEVICES,
   messageBudgetPerSecond: env.SIM_MESSAGE_BUDGET,
+  ...(env.FACEBOOK_URL ? { facebookUrl: env.FACEBOOK_URL } : {}),
   log,
 });
 await simulator.start();

@@ -18,6 +18,8 @@ import { contactsOf, userCoreAt, type PopulationSpec, type UserCore } from "@han
 import { sampleIdentity } from "@handshake/seed";
 import { createMessengerClient, HandshakeDevice } from "@handshake/client";
 import type { AppRouter } from "@handshake/messenger";
+import { TRANSACTIONAL_TOPICS } from "@handshake/consent";
+import { Advertisers, type AdvertiserStats } from "./advertisers";
 import { PAUSE, type Speed } from "./speed";
 import { WORLD_SPEC, worldUserIds } from "./world";
 
@@ -56,6 +58,10 @@ export interface SimulatorOptions {
   /** Seed of the simulator's own random choices (default 1). */
   seed?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** The Facebook side's tRPC endpoint: with it, advertisers upload customer lists (advertisers.ts). */
+  facebookUrl?: string;
+  /** Facebook's ADMIN_TOKEN (creates the advertisers); default: `adminToken`. */
+  facebookAdminToken?: string;
 }
 
 export interface SimulatorStats {
@@ -70,6 +76,8 @@ export interface SimulatorStats {
   consent: { accepted: number; unticked: number; optedOut: number; pending: number };
   /** Calls the messenger refused, by tRPC error code. */
   refused: Record<string, number>;
+  /** Customer lists advertisers uploaded (null without a Facebook side). */
+  advertisers: AdvertiserStats | null;
 }
 
 interface ConsentEvent {
@@ -102,7 +110,6 @@ function random(seed: number): () => number {
   };
 }
 
-const TOPICS = ["receipt", "delivery", "flight-status", "fraud-alert"] as const;
 const MARKETING_PREFIX = "Offer: ";
 
 /**
@@ -205,6 +212,7 @@ export class Simulator {
   private lastReal = 0;
   private lastSim = 0;
   private stopped = false;
+  private advertisers: Advertisers | null = null;
 
   constructor(private readonly options: SimulatorOptions) {
     this.spec = options.spec ?? WORLD_SPEC;
@@ -225,6 +233,7 @@ export class Simulator {
       business: { transactional: 0, marketing: 0, blocks: 0, marketingOptOuts: 0 },
       consent: { accepted: 0, unticked: 0, optedOut: 0, pending: 0 },
       refused: {},
+      advertisers: null,
     };
   }
 
@@ -267,6 +276,18 @@ export class Simulator {
       await this.bringUp(ids);
       this.schedule = consentSchedule(this.spec, ids);
       await this.catchUp();
+      if (this.options.facebookUrl) {
+        this.advertisers = new Advertisers({
+          facebookUrl: this.options.facebookUrl,
+          adminToken: this.options.facebookAdminToken ?? this.options.adminToken,
+          spec: this.spec,
+          ids,
+          fromMs: Date.parse(`${this.spec.policyChange}T00:00:00Z`),
+          rand: this.rand,
+          log: this.log,
+        });
+        this.stats.advertisers = this.advertisers.stats;
+      }
     }
     this.lastReal = performance.now();
     const tickMs = this.options.tickMs ?? 250;
@@ -406,6 +427,7 @@ export class Simulator {
     this.pumpConsent();
     this.churn(dt);
     this.message(simDays, dt);
+    this.advertisers?.tick(sim);
   }
 
   private pumpConsent(): void {
@@ -489,7 +511,7 @@ export class Simulator {
       for (let n = draws(businessRate * simDays * scale); n > 0; n--) {
         const to = this.people[Math.floor(this.rand() * this.people.length)]!;
         const marketing = this.rand() < 0.3;
-        const topic = TOPICS[Math.floor(this.rand() * TOPICS.length)]!;
+        const topic = TRANSACTIONAL_TOPICS[Math.floor(this.rand() * TRANSACTIONAL_TOPICS.length)]!;
         const sent = this.enqueue(
           b,
           async () => {

@@ -79,7 +79,7 @@ export const services: ServiceDefinition[] = [
     port: 4300,
     healthPath: "/healthz",
     describe: (port) => `control http://127.0.0.1:${port}/state  (live devices acting as the seeded world; tooling/simulator)`,
-    env: (ports) => ({ MESSENGER_URL: `http://127.0.0.1:${ports.messenger}/trpc` }),
+    env: (ports) => ({ MESSENGER_URL: `http://127.0.0.1:${ports.messenger}/trpc`, FACEBOOK_URL: `http://127.0.0.1:${ports.facebook}/trpc` }),
   },
 ];
 
