@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from "@trpc/client";
 import WebSocket from "ws";
 import { SignalDevice } from "@handshake/crypto";
+import type { DeliveredEnvelope } from "@handshake/crypto/wire";
+import { DISPLACED_CLOSE_CODE } from "../src/relay/presence";
 import type { AppRouter } from "../src/root";
 
 export type Api = TRPCClient<AppRouter>;
@@ -109,4 +111,64 @@ export async function sendOpaque(from: TestAccount, to: TestAccount, count: numb
     ids.push(messageId);
   }
   return ids;
+}
+
+/**
+ * Subscribes `account`'s inbox on `url` over a real WebSocket and collects what
+ * arrives, the stream's errors and the socket's close code; a displaced socket (4409)
+ * is not reopened, as the SDK does.
+ */
+export function openInbox(url: string, account: TestAccount, lastEventId?: string) {
+  const received: DeliveredEnvelope[] = [];
+  const errors: { code?: string; message: string }[] = [];
+  let closedWith: number | undefined;
+  let notify: (() => void) | null = null;
+  const ws = wsApi(url, account.credential, {
+    onClose: (cause) => {
+      closedWith ??= cause?.code;
+      // As the SDK does: reconnecting would displace the newer stream in turn.
+      if (cause?.code === DISPLACED_CLOSE_CODE) ws.close();
+      notify?.();
+    },
+  });
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const sub = ws.api.inbox.stream.subscribe(lastEventId ? { lastEventId } : undefined, {
+    onStarted: () => started(),
+    onData: (event) => {
+      received.push(event.data as DeliveredEnvelope);
+      notify?.();
+    },
+    onError: (error) => {
+      errors.push({ code: (error as { data?: { code?: string } }).data?.code, message: error.message });
+      notify?.();
+    },
+  });
+  const until = (check: () => boolean, what: string, timeoutMs = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: got ${received.length}`)), timeoutMs);
+      const test = () => {
+        if (check()) {
+          clearTimeout(timer);
+          notify = null;
+          resolve();
+        } else notify = test;
+      };
+      test();
+    });
+  return {
+    received,
+    errors,
+    ready,
+    count: (n: number, timeoutMs?: number) => until(() => received.length >= n, `${n} envelopes`, timeoutMs),
+    failed: () => until(() => errors.length > 0, "an error"),
+    closed: async () => {
+      await until(() => closedWith !== undefined, "the socket to close");
+      return closedWith;
+    },
+    close: () => {
+      sub.unsubscribe();
+      ws.close();
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { startTestMessenger, type TestMessenger } from "../testing";
-import { registerAccount, sendOpaque, wsApi, type TestAccount } from "../../test/helpers";
+import { openInbox as inbox, registerAccount, sendOpaque, type TestAccount } from "../../test/helpers";
 import type { NatsInboxBus } from "./nats-bus";
 import { DISPLACED_CLOSE_CODE } from "./presence";
 
@@ -42,61 +42,6 @@ afterAll(async () => {
 
 const busOf = (node: TestMessenger) => node.server.services.bus as NatsInboxBus;
 
-/** Subscribes `account`'s inbox on `url` and collects what arrives. */
-function inbox(url: string, account: TestAccount, lastEventId?: string) {
-  const received: DeliveredEnvelope[] = [];
-  const errors: { code?: string; message: string }[] = [];
-  let closedWith: number | undefined;
-  let notify: (() => void) | null = null;
-  const ws = wsApi(url, account.credential, {
-    onClose: (cause) => {
-      closedWith ??= cause?.code;
-      // As the SDK does: reconnecting would displace the newer stream in turn.
-      if (cause?.code === DISPLACED_CLOSE_CODE) ws.close();
-      notify?.();
-    },
-  });
-  let started!: () => void;
-  const ready = new Promise<void>((resolve) => (started = resolve));
-  const sub = ws.api.inbox.stream.subscribe(lastEventId ? { lastEventId } : undefined, {
-    onStarted: () => started(),
-    onData: (event) => {
-      received.push(event.data as DeliveredEnvelope);
-      notify?.();
-    },
-    onError: (error) => {
-      errors.push({ code: (error as { data?: { code?: string } }).data?.code, message: error.message });
-      notify?.();
-    },
-  });
-  const until = (check: () => boolean, what: string, timeoutMs = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: got ${received.length}`)), timeoutMs);
-      const test = () => {
-        if (check()) {
-          clearTimeout(timer);
-          notify = null;
-          resolve();
-        } else notify = test;
-      };
-      test();
-    });
-  return {
-    received,
-    errors,
-    ready,
-    count: (n: number) => until(() => received.length >= n, `${n} envelopes`),
-    failed: () => until(() => errors.length > 0, "an error"),
-    closed: async () => {
-      await until(() => closedWith !== undefined, "the socket to close");
-      return closedWith;
-    },
-    close: () => {
-      sub.unsubscribe();
-      ws.close();
-    },
-  };
-}
 
 const ascending = (envelopes: DeliveredEnvelope[]) => {
   const ids = envelopes.map((e) => BigInt(e.id));
@@ -229,7 +174,8 @@ describe("envelopes carried over NATS", () => {
     let sent: string[];
     try {
       sent = await sendOpaque(alice, bob, 4);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The bus may take a moment on a loaded machine: wait (bounded) until all four are held.
+      for (let waited = 0; held.length < 4 && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(held.length).toBe(4);
       expect(bobInbox.received).toHaveLength(0);
       for (const deliver of [...held].reverse()) deliver();

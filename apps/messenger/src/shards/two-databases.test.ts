@@ -18,7 +18,7 @@ import { startNatsServer } from "@handshake/nats-server";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { shardOfPhone } from "../phone";
 import { startTestMessenger, type TestMessenger } from "../testing";
-import { phone, registerAccount, wsApi, type TestAccount } from "../../test/helpers";
+import { openInbox, phone, registerAccount, type TestAccount } from "../../test/helpers";
 import { shardOfAccountId } from "./account-id";
 import { parseShardMap } from "./shard-map";
 
@@ -74,40 +74,10 @@ const accountOn = (database: "a" | "b", keys?: number) =>
 function inbox(account: TestAccount, lastEventId?: string) {
   return inboxAt(messenger.url, account, lastEventId);
 }
+/** On a database cut or restart a send may take a while: 30 s for the envelopes to arrive. */
 function inboxAt(url: string, account: TestAccount, lastEventId?: string) {
-  const ws = wsApi(url, account.credential);
-  const received: DeliveredEnvelope[] = [];
-  let notify: (() => void) | null = null;
-  let started!: () => void;
-  const ready = new Promise<void>((resolve) => (started = resolve));
-  const sub = ws.api.inbox.stream.subscribe(lastEventId ? { lastEventId } : undefined, {
-    onStarted: () => started(),
-    onData: (event) => {
-      received.push(event.data as DeliveredEnvelope);
-      notify?.();
-    },
-  });
-  const until = (check: () => boolean, what: string, timeoutMs = 30_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: got ${received.length}`)), timeoutMs);
-      const test = () => {
-        if (check()) {
-          clearTimeout(timer);
-          notify = null;
-          resolve();
-        } else notify = test;
-      };
-      test();
-    });
-  return {
-    received,
-    ready,
-    count: (n: number, timeoutMs?: number) => until(() => received.length >= n, `${n} envelopes`, timeoutMs),
-    close: () => {
-      sub.unsubscribe();
-      ws.close();
-    },
-  };
+  const opened = openInbox(url, account, lastEventId);
+  return { ...opened, count: (n: number, timeoutMs = 30_000) => opened.count(n, timeoutMs) };
 }
 
 async function sendOne(from: TestAccount, to: TestAccount, messageId = randomUUID()): Promise<string> {
