@@ -83,6 +83,11 @@ export async function registerVerifiedNumber(
     return { ...identity, created: Boolean(inserted), replacedDevices };
   });
   let createdOnHome = false;
+  // The number's account existed on its shard: either a registration racing this one
+  // created it and is about to write home, or an earlier one failed after its shard
+  // commit (an orphan). Give the creator a moment to write home first, so only the
+  // orphan's case completes home here and reports a new account.
+  if (home !== accountSql && !onShard.created) await homeRowWritten(home, onShard.accountId, HOME_ROW_GRACE_MS);
   if (home !== accountSql) {
     createdOnHome = await home.begin(async (tx) => {
       const [inserted] = await tx<{ id: string }[]>`
@@ -101,6 +106,20 @@ export async function registerVerifiedNumber(
     reregistered: !onShard.created && !createdOnHome,
     replacedDevices: onShard.replacedDevices,
   };
+}
+
+/** How long a registration that found its number's account on the shard waits for the creator's home row. */
+const HOME_ROW_GRACE_MS = 2_000;
+
+/** Waits (at most `ms`) until home holds the account's directory row; returns whether it does. */
+async function homeRowWritten(home: postgres.Sql, accountId: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const rows = await home`select 1 from accounts where id = ${accountId}`;
+    if (rows.length > 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The stored credential hash of a device, or null if there is no such device. */
