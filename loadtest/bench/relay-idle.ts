@@ -17,6 +17,7 @@ import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { benchAccountId, benchCredential, seedBenchDevices } from "./relay-idle-devices";
+import { env } from "../src/env";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Sockets per process we allow ourselves under the 20,000 open-files hard limit. */
@@ -79,6 +80,23 @@ export class Child {
   }
 }
 
+/**
+ * Ends a bench's child processes: client processes get `stop` (they close their
+ * sockets), then every child still running gets SIGTERM, and SIGKILL after 15 s.
+ */
+export async function stopChildren(children: Child[], stop: string): Promise<void> {
+  for (const child of children) if (child.name.startsWith("clients")) child.send(stop);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const child of children) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.process.once("exit", resolve));
+    child.process.kill("SIGTERM");
+    const force = setTimeout(() => child.process.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(force);
+  }
+}
+
 export const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 export const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -127,7 +145,7 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     console.log(`${nodes} server process(es) ready, baseline RSS ${mb(baselineTotal)} in total${nats ? `; nats-server ${mb(natsRss0)}` : ""}`);
 
     // Heap snapshots of server 0 before and after connecting, to see what a connection holds.
-    const snapshotDir = process.env.HANDSHAKE_BENCH_HEAP_SNAPSHOTS;
+    const snapshotDir = env.HANDSHAKE_BENCH_HEAP_SNAPSHOTS;
     if (snapshotDir) {
       servers[0]!.child.send(`snapshot ${path.join(snapshotDir, "idle-before.heapsnapshot")}`);
       await servers[0]!.child.next((o) => o.snapshot === true, 120_000);
@@ -292,18 +310,7 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
       `  during the probes           server event-loop delay p99 ${Math.max(...loops.map((l) => l.loopP99Ms))} ms, max ${Math.max(...loops.map((l) => l.loopMaxMs))} ms; GC pauses longest ${gcMax.toFixed(0)} ms, ${(gcTotal / loops.length).toFixed(0)} ms per server in total; client event-loop delay max ${clientLoopMax.toFixed(0)} ms`,
     );
   } finally {
-    for (const child of children) {
-      if (child.name.startsWith("clients")) child.send("stop");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const child of children) {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
-      const exited = new Promise((resolve) => child.process.once("exit", resolve));
-      child.process.kill("SIGTERM");
-      const force = setTimeout(() => child.process.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(force);
-    }
+    await stopChildren(children, "stop");
     await nats?.stop();
     await pg.stop();
     await rm(scratch, { recursive: true, force: true });

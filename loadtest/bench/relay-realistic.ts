@@ -24,7 +24,7 @@ import { migrateDatabase } from "@handshake/db/migrate";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { deviceRates, type DeviceRates } from "../src/model/workload";
 import { nodesNeeded, populationDemand, type NodeLimits } from "../src/report/projection";
-import { Child, mb, pct, rssOf, type Json } from "./relay-idle";
+import { Child, mb, pct, rssOf, stopChildren, type Json } from "./relay-idle";
 import { seedBenchDevices } from "./relay-idle-devices";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -237,16 +237,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
     const rssTotal = (await Promise.all(servers.map((s) => rssOf(s.pid)))).reduce((a, b) => a + b, 0);
     printHeadline(results, rates, options, rssTotal, servers.reduce((s, x) => s + x.baseline, 0));
   } finally {
-    for (const child of children) if (child.name.startsWith("clients")) child.send(JSON.stringify({ cmd: "stop" }));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const child of children) {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
-      const exited = new Promise((resolve) => child.process.once("exit", resolve));
-      child.process.kill("SIGTERM");
-      const force = setTimeout(() => child.process.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(force);
-    }
+    await stopChildren(children, JSON.stringify({ cmd: "stop" }));
     await nats?.stop();
     await pg.stop();
     await rm(scratch, { recursive: true, force: true });
