@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { benchCredential } from "./relay-idle-devices";
+import { env } from "../src/env";
 
 interface Config {
   /** Device indices [from, from + count). */
@@ -30,7 +31,7 @@ const say = (o: unknown) => console.log(JSON.stringify(o));
 const latencies: number[] = [];
 const sockets: WebSocket[] = [];
 let dropped = 0;
-const subscribe = process.env.HANDSHAKE_BENCH_IDLE_NO_SUBSCRIBE !== "1";
+const subscribe = env.HANDSHAKE_BENCH_IDLE_NO_SUBSCRIBE !== "1";
 
 function connect(index: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { writeHeapSnapshot } from "node:v8";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
 import "./relay-server-stats";
+import { env } from "../src/env";
 
 const [databaseUrl, natsUrl, nodeId] = process.argv.slice(2);
 if (!databaseUrl) throw new Error("usage: relay-server.ts <database url> [nats url] [node id]");
@@ -19,7 +20,7 @@ const server = await createMessengerServer({
   rateLimits: false,
   poolSize: natsUrl ? 6 : 10,
   // HANDSHAKE_BENCH_KEEPALIVE=trpc: tRPC's per-socket keep-alive timers (the idle bench's "before").
-  ...(process.env.HANDSHAKE_BENCH_KEEPALIVE === "trpc" ? { relay: { keepAlive: { trpcPerSocket: true } } } : {}),
+  ...(env.HANDSHAKE_BENCH_KEEPALIVE === "trpc" ? { relay: { keepAlive: { trpcPerSocket: true } } } : {}),
   ...(natsUrl ? { nats: { url: natsUrl, nodeId: nodeId ?? `bench-${process.pid}` } } : {}),
 });
 const { url, wsUrl } = await server.listen(0, "127.0.0.1");

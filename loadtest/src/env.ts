@@ -8,6 +8,12 @@ const envSchema = z.object({
   INIT_CWD: z.string().optional(),
   /** Sent as Bearer when the run scrapes the services' /metrics (their METRICS_TOKEN, if they set one). */
   METRICS_TOKEN: z.string().min(1).optional(),
+  /** Relay bench diagnostics (loadtest/README.md): connect idle devices without opening their inbox stream. */
+  HANDSHAKE_BENCH_IDLE_NO_SUBSCRIBE: z.enum(["1"]).optional(),
+  /** Relay bench diagnostics: write server 0's heap snapshots before and after connecting into this folder. */
+  HANDSHAKE_BENCH_HEAP_SNAPSHOTS: z.string().min(1).optional(),
+  /** Relay bench diagnostics: run the servers with tRPC's per-socket keep-alive (the "before" of the shared sweep). */
+  HANDSHAKE_BENCH_KEEPALIVE: z.enum(["trpc"]).optional(),
 });
 
 export const env = envSchema.parse(process.env);

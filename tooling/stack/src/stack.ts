@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
+import { stackEnv } from "./env";
 import { Supervisor, type SupervisorOptions } from "./supervisor";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -251,7 +252,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
  */
 async function startShardDatabases(options: StackOptions, serverUrl: string, started: RunningPostgres[]) {
   const count = options.shardDatabases!;
-  const shardCount = Number(options.env?.SHARD_COUNT ?? process.env.SHARD_COUNT ?? 10_000);
+  const shardCount = Number(options.env?.SHARD_COUNT ?? stackEnv.SHARD_COUNT);
   const baseDir = options.dataDir ?? path.join(repoRoot, ".data", "postgres");
   const urls = [await ensureDatabase(serverUrl, "handshake_messenger")];
   for (let i = 2; i <= count; i++) {
