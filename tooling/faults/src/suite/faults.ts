@@ -18,8 +18,12 @@ export interface FaultContext {
   cohort: Cohort;
   notes: string[];
   failures: string[];
-  /** Highest messenger RSS seen so far in this fault (sampled by the runner). */
-  peakRss(): number;
+  /**
+   * Starts watching the messenger's RSS from `from` (bytes, just read): the returned
+   * function gives the highest RSS the runner sampled since, so a fault's growth is
+   * not confused with the load phase's peaks before it.
+   */
+  peakRssSince(from: number): () => number;
 }
 
 export interface Fault {
@@ -127,7 +131,7 @@ export const FAULTS: Fault[] = [
     name: "slow-consumer",
     what: "a raw ws client that never reads, holding many inbox subscriptions, sent large messages",
     usesTarget: true,
-    async inject({ stack, size, cohort, notes, failures, peakRss }) {
+    async inject({ stack, size, cohort, notes, failures, peakRssSince }) {
       const target = cohort.target!;
       const socket = await RawInboxSocket.open(stack.messenger.url, target.credential);
       try {
@@ -135,6 +139,7 @@ export const FAULTS: Fault[] = [
         await waitUntil(() => socket.started.size + socket.refused.size >= socket.requested || socket.closed !== null, 10_000, 50);
         socket.stopReading();
         const rssBefore = (await stack.messenger.rssBytes()) ?? 0;
+        const peakRss = peakRssSince(rssBefore);
         const sent = await sendLarge(cohort.targetSender!, target.accountId, size.slowMessages);
         // Give the server time to push what it will into the stalled socket.
         await sleep(2_000);

@@ -93,8 +93,13 @@ export class FaultSuite {
     const notes: string[] = [];
     const failures: string[] = [];
     let peak = 0;
+    /** Peaks watched from a point of the fault on (`peakRssSince`). */
+    const marks: { peak: number }[] = [];
     const sampler = setInterval(() => {
-      void stack.messenger.rssBytes().then((rss) => (peak = Math.max(peak, rss ?? 0)));
+      void stack.messenger.rssBytes().then((rss) => {
+        peak = Math.max(peak, rss ?? 0);
+        for (const mark of marks) mark.peak = Math.max(mark.peak, rss ?? 0);
+      });
     }, 100);
     const consentLog: ConsentRecord[] = [];
     const rssBefore = await stack.messenger.rssBytes();
@@ -115,7 +120,12 @@ export class FaultSuite {
       await sleep(size.warmupMs);
       // Mid-stream for real: every sender has had messages acknowledged before the fault.
       await waitUntil(() => cohort.messaging.acknowledgedCount() >= 2 * size.pairs, 15_000, 50);
-      await fault.inject({ stack, size, cohort, notes, failures, peakRss: () => peak });
+      const peakRssSince = (from: number) => {
+        const mark = { peak: from };
+        marks.push(mark);
+        return () => mark.peak;
+      };
+      await fault.inject({ stack, size, cohort, notes, failures, peakRssSince });
       healedAt = Date.now();
       await this.restartCrashed(notes);
       await sleep(size.cooldownMs);
