@@ -32,7 +32,7 @@ import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";
 import { LocalInboxBus, type InboxBus } from "./relay/bus";
-import { MissedDeliverySweep } from "./relay/missed-delivery-sweep";
+import { MissedDeliverySweep, type SweptBus } from "./relay/missed-delivery-sweep";
 import { NatsInboxBus } from "./relay/nats-bus";
 import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/presence";
 import { KeepAlive, type KeepAliveOptions } from "./relay/keep-alive";
@@ -103,6 +103,11 @@ export interface MessengerServerOptions {
    * node's id. Without it the bus is in-process (one node).
    */
   nats?: { url: string; nodeId: string; subjectPrefix?: string; sweepIntervalMs?: number } | null;
+  /**
+   * How often the missed-delivery sweep wakes streams whose envelopes were never
+   * announced (relay/missed-delivery-sweep.ts; default 5 s; `nats.sweepIntervalMs` wins).
+   */
+  missedDeliverySweepMs?: number;
   /** With several nodes: how often this node reads the stored simulation clock (default 250 ms, clock-follower.ts). */
   clockFollowMs?: number;
 }
@@ -112,9 +117,9 @@ export interface MessengerServer {
   http: Server;
   /** The WebSocket server (tests drop connections through it). */
   wss: WebSocketServer;
-  /** The database fallback of the NATS bus on the home database (null with the in-process bus). */
+  /** The missed-delivery sweep (the bus's database fallback) on the home database. */
   sweep: MissedDeliverySweep | null;
-  /** One sweep per shard database, by the map's name (empty with the in-process bus). */
+  /** One missed-delivery sweep per shard database, by the map's name. */
   sweeps: Map<string, MissedDeliverySweep>;
   listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
   /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
@@ -155,22 +160,26 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   if (!regime.recorded() || JSON.stringify(regime.current) !== JSON.stringify(configuredRegime)) {
     await share.switchRegime(configuredRegime, clock.now());
   }
-  let bus: InboxBus;
-  const sweeps = new Map<string, MissedDeliverySweep>();
+  let bus: InboxBus & SweptBus;
   if (options.nats) {
     const natsBus = await NatsInboxBus.connect({ ...options.nats, logger });
-    // Ids are ordered per database, so each database gets its own (settled, pending) window.
-    for (const database of shards.all) {
-      const sweep = new MissedDeliverySweep(database.sql, natsBus, logger.child({ database: database.name }), options.nats.sweepIntervalMs);
-      await sweep.start();
-      sweeps.set(database.name, sweep);
-    }
     // A choice recorded on one node drops the others' cached state of that account.
     consent.onRecorded = (accountId) => natsBus.announceConsentChange(accountId);
     natsBus.onConsentChange((accountId) => consent.invalidate(accountId));
     bus = natsBus;
   } else {
     bus = new LocalInboxBus();
+  }
+  // The database fallback of every notice, on one node too: a commit whose reply was
+  // lost (or whose wake-up ran before the commit became visible) announced nothing,
+  // and its recipient's stream would wait for the next notice. Ids are ordered per
+  // database, so each database gets its own (settled, pending) window.
+  const sweeps = new Map<string, MissedDeliverySweep>();
+  const sweepIntervalMs = options.nats?.sweepIntervalMs ?? options.missedDeliverySweepMs;
+  for (const database of shards.all) {
+    const sweep = new MissedDeliverySweep(database.sql, bus, logger.child({ database: database.name }), sweepIntervalMs);
+    await sweep.start();
+    sweeps.set(database.name, sweep);
   }
   const nodeId = options.nats?.nodeId ?? null;
   const presence = new InboxPresence(serviceGate(consent, clock, timeline), logger, options.relay?.presence);

@@ -47,6 +47,8 @@ export async function startTestMessenger(
     nats?: { url: string; nodeId: string; sweepIntervalMs?: number; subjectPrefix?: string };
     /** Several databases (shards/shard-map.ts); `databaseUrl` then defaults to the map's home. */
     shardMap?: ShardMap;
+    /** How often the missed-delivery sweep runs (default 5 s). */
+    missedDeliverySweepMs?: number;
   } = {},
 ): Promise<TestMessenger> {
   const given = options.databaseUrl ?? (options.shardMap ? options.shardMap.databases[options.shardMap.home] : undefined);
@@ -72,6 +74,7 @@ export async function startTestMessenger(
     ...(options.relay ? { relay: options.relay } : {}),
     ...(options.nats ? { nats: options.nats } : {}),
     ...(options.shardMap ? { shardMap: options.shardMap } : {}),
+    ...(options.missedDeliverySweepMs ? { missedDeliverySweepMs: options.missedDeliverySweepMs } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

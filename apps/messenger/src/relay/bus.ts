@@ -94,4 +94,16 @@ export class LocalInboxBus implements InboxBus {
   connectedDevices(): number {
     return this.listeners.size;
   }
+
+  /** Whether a stream of `device` is open here (the missed-delivery sweep asks). */
+  holds(device: DeviceAddress): boolean {
+    return this.listeners.has(deviceKey(device));
+  }
+
+  /** Tells `device`'s streams to read their queue again (a plain wake-up). */
+  resync(device: DeviceAddress): void {
+    const set = this.listeners.get(deviceKey(device));
+    if (!set) return;
+    for (const listener of set) listener({});
+  }
 }

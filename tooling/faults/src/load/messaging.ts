@@ -22,6 +22,8 @@ export interface SentRecord {
   /** The acknowledgement said `duplicate: true` (an earlier attempt had been stored). */
   answeredDuplicate: boolean;
   attempts: number;
+  /** Why the last failed attempt failed (for the report when a sender gives up). */
+  lastError?: string;
 }
 
 export interface DeliveredRecord {
@@ -190,7 +192,8 @@ export class MessagingLoad {
         record.acknowledged = true;
         record.answeredDuplicate = result.duplicate;
         return;
-      } catch {
+      } catch (error) {
+        record.lastError = error instanceof Error ? error.message : String(error);
         await sleep(backoff(record.attempts));
       }
     }

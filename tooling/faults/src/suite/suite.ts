@@ -166,7 +166,11 @@ export class FaultSuite {
     const gaveUp = consentLog.filter((r) => r.outcome === "gave-up" || r.outcome === "refused");
     const unacknowledged = ledger.sent.filter((s) => !s.acknowledged).length;
     const crashes = stack.crashes.slice(crashesBefore);
-    if (unacknowledged > 0) notes.push(`${unacknowledged} sends never acknowledged (sender gave up after ${size.giveUpMs / 1000} s)`);
+    if (unacknowledged > 0) {
+      const reasons = [...new Set(ledger.sent.flatMap((s) => (!s.acknowledged && s.lastError ? [s.lastError.slice(0, 160)] : [])))];
+      notes.push(`${unacknowledged} sends never acknowledged (sender gave up after ${size.giveUpMs / 1000} s): ${reasons.join("; ") || "no error seen"}`);
+      for (const line of stack.messenger.recentLines().slice(-4)) notes.push(`messenger: ${line.slice(0, 300)}`);
+    }
     if (messages.storedUnacknowledged > 0) notes.push(`${messages.storedUnacknowledged} stored without the sender hearing so`);
     if (messages.stillQueued > 0) notes.push(`${messages.stillQueued} envelopes still queued for the recipients`);
     if (messages.undecryptable > 0) notes.push(`${messages.undecryptable} envelopes the recipients' SDK reported failed (ack lost, or not decryptable)`);
