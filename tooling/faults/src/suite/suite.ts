@@ -170,6 +170,7 @@ export class FaultSuite {
       const reasons = [...new Set(ledger.sent.flatMap((s) => (!s.acknowledged && s.lastError ? [s.lastError.slice(0, 160)] : [])))];
       notes.push(`${unacknowledged} sends never acknowledged (sender gave up after ${size.giveUpMs / 1000} s): ${reasons.join("; ") || "no error seen"}`);
       for (const line of stack.messenger.recentLines().slice(-4)) notes.push(`messenger: ${line.slice(0, 300)}`);
+      for (const line of await databaseSessions(stack.messengerDatabaseUrl)) notes.push(`messenger db: ${line}`);
     }
     if (messages.storedUnacknowledged > 0) notes.push(`${messages.storedUnacknowledged} stored without the sender hearing so`);
     if (messages.stillQueued > 0) notes.push(`${messages.stillQueued} envelopes still queued for the recipients`);
@@ -225,5 +226,31 @@ export class FaultSuite {
         notes.push(`${service.name} restarted after it crashed`);
       }
     }
+  }
+}
+
+/**
+ * What the messenger's database sessions are doing (for a report where sends were
+ * never acknowledged): each session's state, what it waits on, for how long, and
+ * who holds the lock it waits for.
+ */
+async function databaseSessions(url: string): Promise<string[]> {
+  try {
+    return await withDatabase(url, async (sql) => {
+      const rows = await sql<{ pid: number; state: string | null; wait: string | null; xact_s: number | null; blocked_by: number[]; query: string }[]>`
+        select pid, state, wait_event_type || ':' || wait_event as wait,
+               extract(epoch from now() - xact_start)::float8 as xact_s,
+               pg_blocking_pids(pid) as blocked_by, left(regexp_replace(query, '\s+', ' ', 'g'), 120) as query
+        from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and application_name like 'messenger%'
+        order by xact_start nulls last`;
+      return rows.map(
+        (r) =>
+          `pid ${r.pid} ${r.state ?? "?"}${r.wait ? ` waiting ${r.wait}` : ""}${r.xact_s !== null ? ` in a transaction for ${r.xact_s.toFixed(1)} s` : ""}` +
+          `${r.blocked_by.length > 0 ? ` blocked by ${r.blocked_by.join(",")}` : ""}: ${r.query}`,
+      );
+    });
+  } catch (error) {
+    return [`(could not read pg_stat_activity: ${error instanceof Error ? error.message : String(error)})`];
   }
 }
