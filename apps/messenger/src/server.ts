@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
-import { createMessengerDb, rawClient } from "@handshake/db/client";
+import { createMessengerDb, rawClient, type SessionLimits } from "@handshake/db/client";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { Authenticator } from "./auth/authenticate";
 import { DeviceSockets } from "./auth/device-sockets";
@@ -103,6 +103,8 @@ export interface MessengerServerOptions {
    * node's id. Without it the bus is in-process (one node).
    */
   nats?: { url: string; nodeId: string; subjectPrefix?: string; sweepIntervalMs?: number } | null;
+  /** PostgreSQL's bounds on the messenger's sessions (default {@link DATABASE_SESSION_LIMITS}; tests shrink them). */
+  databaseSessionLimits?: SessionLimits;
   /**
    * How often the missed-delivery sweep wakes streams whose envelopes were never
    * announced (relay/missed-delivery-sweep.ts; default 5 s; `nats.sweepIntervalMs` wins).
@@ -126,18 +128,33 @@ export interface MessengerServer {
   close(): Promise<void>;
 }
 
+/**
+ * Bounds on every messenger session, enforced by PostgreSQL. The queue writer's
+ * batches take milliseconds and wait only for another node's batch; a lock held
+ * 10 s means a stuck session, and the batch fails (its callers retry with the same
+ * ids) instead of every later message waiting behind it. A session idle inside a
+ * transaction for 30 s (its client gone, or stuck) is ended, releasing what it holds.
+ */
+export const DATABASE_SESSION_LIMITS: SessionLimits = {
+  statementTimeoutMs: 60_000,
+  lockTimeoutMs: 10_000,
+  idleInTransactionMs: 30_000,
+};
+
 export async function createMessengerServer(options: MessengerServerOptions): Promise<MessengerServer> {
   const logger = options.logger ?? createLogger();
   const map = options.shardMap ?? singleDatabaseMap(options.databaseUrl, options.shardCount ?? 10_000);
   // Every shard database carries the whole schema (the tables it does not use stay empty).
   for (const url of Object.values(map.databases)) await migrateDatabase(url, "messenger");
+  const sessionLimits = { ...DATABASE_SESSION_LIMITS, ...options.databaseSessionLimits };
   const { db, sql, close: closeDb } = createMessengerDb(map.databases[map.home]!, {
     max: options.poolSize ?? 10,
     applicationName: "messenger",
+    sessionLimits,
   });
   const pools = new Map<string, typeof sql>([[map.home, sql]]);
   for (const [name, url] of Object.entries(map.databases)) {
-    if (name !== map.home) pools.set(name, rawClient(url, { max: options.poolSize ?? 10, applicationName: `messenger-${name}` }));
+    if (name !== map.home) pools.set(name, rawClient(url, { max: options.poolSize ?? 10, applicationName: `messenger-${name}`, sessionLimits }));
   }
   const shards = new ShardDatabases(map, pools);
   const clock = options.clock ?? (await loadSimClock(sql, options.simStart ?? DEFAULT_SIM_START));

@@ -49,6 +49,7 @@ export async function startTestMessenger(
     shardMap?: ShardMap;
     /** How often the missed-delivery sweep runs (default 5 s). */
     missedDeliverySweepMs?: number;
+    databaseSessionLimits?: MessengerServerOptions["databaseSessionLimits"];
   } = {},
 ): Promise<TestMessenger> {
   const given = options.databaseUrl ?? (options.shardMap ? options.shardMap.databases[options.shardMap.home] : undefined);
@@ -75,6 +76,7 @@ export async function startTestMessenger(
     ...(options.nats ? { nats: options.nats } : {}),
     ...(options.shardMap ? { shardMap: options.shardMap } : {}),
     ...(options.missedDeliverySweepMs ? { missedDeliverySweepMs: options.missedDeliverySweepMs } : {}),
+    ...(options.databaseSessionLimits ? { databaseSessionLimits: options.databaseSessionLimits } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

@@ -21,6 +21,7 @@ import type { Clock } from "./clock";
 import type { Logger } from "./log";
 import type { NodeRateLimitName, RateLimiter, SharedRateLimitName } from "./rate-limits";
 import { RateLimitExceeded } from "./rate-limits";
+import { QueueUnavailable } from "./storage/queue";
 import type { InboxBus } from "./relay/bus";
 import type { InboxPresence } from "./relay/presence";
 import type { SocketBudget } from "./relay/socket-budget";
@@ -202,6 +203,17 @@ export const serviceProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (refusal) throw serviceRefusedError(refusal);
   return next({ ctx: { device, account, consentState: state } });
 });
+
+/**
+ * A queue write that could not commit becomes SERVICE_UNAVAILABLE (HTTP 503) with the
+ * reason: the client retries with the same ids (send is idempotent by message id).
+ */
+export function queueCall<T>(call: Promise<T>): Promise<T> {
+  return call.catch((error: unknown) => {
+    if (error instanceof QueueUnavailable) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
+    throw error;
+  });
+}
 
 /** The error of an account that may not use the service now (also ends its open inbox stream). */
 export function serviceRefusedError(refusal: Refusal): TRPCError {

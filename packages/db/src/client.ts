@@ -21,6 +21,40 @@ export interface ClientOptions {
   max?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
+  /** Server-side limits on every session of the pool (PostgreSQL enforces them; none by default). */
+  sessionLimits?: SessionLimits;
+}
+
+/**
+ * PostgreSQL's own bounds on a session, sent as startup parameters: a statement that
+ * runs too long or waits too long for a lock is cancelled with an error, and a session
+ * left idle inside a transaction (its client gone or stuck) is terminated, releasing
+ * its locks. Without them one stuck transaction can hold a lock that every later one
+ * waits for, forever.
+ */
+export interface SessionLimits {
+  /** `statement_timeout` */
+  statementTimeoutMs?: number;
+  /** `lock_timeout`: the longest wait for one lock (row, table or advisory). */
+  lockTimeoutMs?: number;
+  /** `idle_in_transaction_session_timeout` */
+  idleInTransactionMs?: number;
+}
+
+function limitParameters(limits: SessionLimits | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (limits?.statementTimeoutMs !== undefined) out.statement_timeout = String(limits.statementTimeoutMs);
+  if (limits?.lockTimeoutMs !== undefined) out.lock_timeout = String(limits.lockTimeoutMs);
+  if (limits?.idleInTransactionMs !== undefined) out.idle_in_transaction_session_timeout = String(limits.idleInTransactionMs);
+  return out;
+}
+
+/** SQLSTATEs of a statement PostgreSQL cut short under {@link SessionLimits} (or cancelled). */
+const LIMIT_CODES = new Set(["57014", "55P03", "25P03"]);
+
+/** Whether `error` is PostgreSQL refusing to wait any longer (a timeout of {@link SessionLimits}), not a bad statement. */
+export function isSessionLimitError(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && LIMIT_CODES.has(error.code);
 }
 
 export interface MessengerDb {
@@ -36,7 +70,7 @@ export function rawClient(url: string, options: ClientOptions = {}): postgres.Sq
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: 10,
-    connection: { application_name: options.applicationName ?? "handshake" },
+    connection: { application_name: options.applicationName ?? "handshake", ...limitParameters(options.sessionLimits) },
   });
 }
 

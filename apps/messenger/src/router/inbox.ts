@@ -2,7 +2,7 @@ import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { streamInbox } from "../relay/inbox-stream";
 import { touchLastSeen } from "../storage/accounts";
-import { serviceProcedure } from "../trpc";
+import { queueCall, serviceProcedure } from "../trpc";
 
 const envelopeId = z.string().regex(/^[1-9][0-9]{0,18}$/, { message: "must be an envelope id (a positive integer)" });
 
@@ -55,5 +55,5 @@ export const inboxRouter = {
    */
   ack: serviceProcedure
     .input(z.object({ ids: z.array(envelopeId).min(1).max(1000) }))
-    .mutation(async ({ ctx, input }) => ctx.services.writer.ack(ctx.device, input.ids)),
+    .mutation(async ({ ctx, input }) => queueCall(ctx.services.writer.ack(ctx.device, input.ids))),
 } satisfies TRPCRouterRecord;

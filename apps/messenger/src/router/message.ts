@@ -3,7 +3,7 @@ import { businessCategorySchema, deliveryRefusal, type BusinessCategory } from "
 import { z } from "zod";
 import { base64Bytes, MAX_CIPHERTEXT_BYTES, sendableEnvelopeTypeSchema } from "@handshake/crypto/wire";
 import { UnknownAccount } from "../storage/consent";
-import { checkSendRestrictions, limit, refusalError, serviceProcedure } from "../trpc";
+import { checkSendRestrictions, limit, queueCall, refusalError, serviceProcedure } from "../trpc";
 
 /** How a category travels in the envelope's cleartext metadata. */
 export function categoryLabel(category: BusinessCategory): string {
@@ -58,14 +58,16 @@ export const messageRouter = {
       if (refusal) throw refusalError(refusal);
     }
     const content = Buffer.from(input.content, "base64");
-    const outcome = await ctx.services.writer.send({
-      sender: ctx.device,
-      recipient: input.recipient,
-      messageId: input.messageId,
-      type: input.type,
-      content,
-      category: input.category ? categoryLabel(input.category) : null,
-    });
+    const outcome = await queueCall(
+      ctx.services.writer.send({
+        sender: ctx.device,
+        recipient: input.recipient,
+        messageId: input.messageId,
+        type: input.type,
+        content,
+        category: input.category ? categoryLabel(input.category) : null,
+      }),
+    );
     if (outcome.status === "unknown-recipient") {
       throw new TRPCError({ code: "NOT_FOUND", message: "unknown recipient: no such account or device" });
     }

@@ -13,7 +13,8 @@
  *
  * A call resolves only after its batch committed: an acknowledged send is durable.
  */
-import type postgres from "postgres";
+import postgres from "postgres";
+import { isSessionLimitError } from "@handshake/db/client";
 import { EnvelopeType, type DeliveredEnvelope } from "@handshake/crypto/wire";
 import type { Clock } from "../clock";
 import type { Logger } from "../log";
@@ -35,6 +36,23 @@ export type SendOutcome =
   | { status: "stored"; envelopeId: string; serverTimestamp: number }
   | { status: "duplicate"; envelopeId: string; serverTimestamp: number }
   | { status: "unknown-recipient" };
+
+/**
+ * The queue could not commit (PostgreSQL away, a connection lost, a lock or statement
+ * timeout): the item may or may not be stored. Retrying with the same message id is
+ * safe: a stored send answers `duplicate`, a repeated ack deletes nothing twice.
+ */
+export class QueueUnavailable extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the message queue is unavailable (${reason instanceof Error ? reason.message : String(reason)}); retry with the same ids`);
+    this.name = "QueueUnavailable";
+  }
+}
+
+/** A data or integrity error (SQLSTATE classes 22, 23): this item is the problem, not the database. */
+function itemAtFault(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && (error.code.startsWith("22") || error.code.startsWith("23"));
+}
 
 export interface AckOutcome {
   acknowledged: number;
@@ -160,11 +178,17 @@ export class QueueWriter {
     try {
       await this.commit(batch);
     } catch (error) {
-      if (batch.length === 1) {
-        this.logger.error({ err: error }, "queue write failed");
-        const op = batch[0]!;
-        if (op.kind === "send") this.bus.publish(op.item.recipient, {});
-        op.reject(error);
+      // PostgreSQL gave up waiting (a lock held by a stuck session, a statement over its
+      // time): no item is at fault, and each half would wait as long again. The whole
+      // batch fails at once; its callers retry with the same ids.
+      if (batch.length === 1 || isSessionLimitError(error)) {
+        this.logger.error({ err: error, items: batch.length }, "queue write failed");
+        const refusal = itemAtFault(error) ? error : new QueueUnavailable(error);
+        for (const op of batch) {
+          // The commit's outcome may be unknown: the recipient's stream looks for itself.
+          if (op.kind === "send") this.bus.publish(op.item.recipient, {});
+          op.reject(refusal);
+        }
         return;
       }
       const middle = Math.ceil(batch.length / 2);
