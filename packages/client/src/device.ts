@@ -20,14 +20,22 @@ const RETRY_DELAYS_MS = [100, 300, 900, 2_000];
 function outcomeUnknown(error: unknown): boolean {
   if (!(error instanceof TRPCClientError)) return false;
   const code = (error.data as { code?: string } | undefined)?.code;
-  return code === undefined || code === "INTERNAL_SERVER_ERROR";
+  // SERVICE_UNAVAILABLE: the server's queue could not commit (its database away or stuck).
+  return code === undefined || code === "INTERNAL_SERVER_ERROR" || code === "SERVICE_UNAVAILABLE";
 }
 
+/**
+ * The longest one attempt may wait for its answer. A call whose answer never comes
+ * (a server stuck behind its database) is abandoned and repeated, so one hung ack
+ * cannot stall every envelope behind it.
+ */
+const ATTEMPT_TIMEOUT_MS = 15_000;
+
 /** Runs an idempotent call, repeating it while its outcome is unknown. */
-async function idempotently<T>(call: () => Promise<T>): Promise<T> {
+async function idempotently<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await call();
+      return await call(AbortSignal.timeout(ATTEMPT_TIMEOUT_MS));
     } catch (error) {
       const delay = RETRY_DELAYS_MS[attempt];
       if (delay === undefined || !outcomeUnknown(error)) throw error;
@@ -320,7 +328,7 @@ export class HandshakeDevice {
       // Repeated when the socket drops under it: a resumed stream does not redeliver
       // what it already delivered, so an ack lost here would leave it queued until the
       // next fresh connection.
-      await idempotently(() => this.api.inbox.ack.mutate({ ids: [envelope.id] }));
+      await idempotently((signal) => this.api.inbox.ack.mutate({ ids: [envelope.id] }, { signal }));
     } catch (error) {
       // Not acknowledged: the server keeps it and redelivers on the next connection.
       this.failures.push({ envelopeId: envelope.id, error: error as Error });
@@ -379,7 +387,7 @@ export class HandshakeDevice {
     };
     // Resent as it was (not re-encrypted): the server keeps the first copy it stored,
     // and answers `duplicate` when an earlier attempt went through after all.
-    const result = await idempotently(() => this.api.message.send.mutate(input));
+    const result = await idempotently((signal) => this.api.message.send.mutate(input, { signal }));
     return {
       messageId,
       envelopeId: result.envelopeId,
