@@ -72,8 +72,10 @@ export class SocketBudget {
    * tsx each named closure costs ~300 B (see inbox-stream.ts), per idle connection.
    */
   attach(socket: WebSocket): void {
-    this.send ??= SocketBudget.makeSend(this, socket.send);
-    socket.send = this.send;
+    // Every socket's `send` is ws's own (the prototype's): one wrapper serves them all. A
+    // socket whose `send` someone already replaced gets a wrapper of its own around it.
+    if (!this.send) this.send = { original: socket.send, wrapped: SocketBudget.makeSend(this, socket.send) };
+    socket.send = socket.send === this.send.original ? this.send.wrapped : SocketBudget.makeSend(this, socket.send);
     // `on`, not `once`: a socket closes once, and `once` wraps the listener per socket.
     socket.on("close", this.onClose);
   }
@@ -84,7 +86,7 @@ export class SocketBudget {
       budget.over.delete(this);
     })(this);
 
-  private send: WebSocket["send"] | undefined;
+  private send: { original: WebSocket["send"]; wrapped: WebSocket["send"] } | undefined;
 
   private static makeSend(budget: SocketBudget, original: WebSocket["send"]): WebSocket["send"] {
     return function (this: WebSocket, ...args: unknown[]) {
