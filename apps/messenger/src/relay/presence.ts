@@ -99,11 +99,19 @@ export class InboxLease {
   release(): void {
     this.presence.release(this);
   }
+
+  /** As the subscription signal's "abort" listener (an EventListenerObject, not a closure per stream): releases. */
+  handleEvent(): void {
+    this.release();
+  }
 }
 
 export class InboxPresence {
   private readonly live = new Map<string, InboxLease>();
-  private readonly perConnection = new Map<WebSocket, Set<InboxLease>>();
+  /** Each connection's open leases: a small array (usually one), not a Set per connection. */
+  private readonly perConnection = new Map<WebSocket, InboxLease[]>();
+  /** One "close" listener for every connection (`this` is the socket), not a closure per connection. */
+  private readonly onConnectionClose: (this: WebSocket) => void;
   private readonly streamsPerConnection: number;
   private readonly displaceGraceMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -120,6 +128,11 @@ export class InboxPresence {
     this.displaceGraceMs = options.displaceGraceMs ?? 2_000;
     this.nextChangeAt = gate.nextChangeAt();
     this.arm();
+    const perConnection = this.perConnection;
+    this.onConnectionClose = function (this: WebSocket) {
+      for (const l of [...(perConnection.get(this) ?? [])]) l.release();
+      perConnection.delete(this);
+    };
   }
 
   /**
@@ -129,11 +142,11 @@ export class InboxPresence {
   open(device: DeviceAddress, connection: WebSocket | null): InboxLease {
     if (connection) {
       const held = this.perConnection.get(connection);
-      if (held && held.size >= this.streamsPerConnection) {
+      if (held && held.length >= this.streamsPerConnection) {
         throw new TRPCError({
           code: "TOO_MANY_REQUESTS",
           message:
-            `this connection already has ${held.size} open inbox stream(s), the most one connection may hold; ` +
+            `this connection already has ${held.length} open inbox stream(s), the most one connection may hold; ` +
             "stop it before opening another (one stream carries all of this device's envelopes)",
         });
       }
@@ -146,14 +159,12 @@ export class InboxPresence {
     if (connection) {
       let held = this.perConnection.get(connection);
       if (!held) {
-        held = new Set();
+        held = [];
         this.perConnection.set(connection, held);
-        connection.once("close", () => {
-          for (const l of [...(this.perConnection.get(connection) ?? [])]) l.release();
-          this.perConnection.delete(connection);
-        });
+        // `on`, not `once`: a socket closes once, and `once` wraps the listener per socket.
+        connection.on("close", this.onConnectionClose);
       }
-      held.add(lease);
+      held.push(lease);
     }
     return lease;
   }
@@ -166,7 +177,8 @@ export class InboxPresence {
     if (this.live.get(key) === lease) this.live.delete(key);
     if (lease.connection) {
       const held = this.perConnection.get(lease.connection);
-      held?.delete(lease);
+      const at = held ? held.indexOf(lease) : -1;
+      if (at >= 0) held!.splice(at, 1);
     }
     lease.onChange?.();
   }

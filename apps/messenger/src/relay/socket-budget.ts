@@ -47,8 +47,8 @@ export class SocketBudget {
   private readonly timer: NodeJS.Timeout;
   /** Sockets closed for not reading, for metrics and tests. */
   closedSlowConsumers = 0;
-  /** TCP sockets corked in this turn, uncorked together by one `setImmediate`. */
-  private corked: Array<() => void> = [];
+  /** Sockets whose TCP socket was corked in this turn, uncorked together by one `setImmediate`. */
+  private corked = new Set<WebSocket>();
   private flushScheduled = false;
   /** Frames sent and writes they took (one per socket per turn), for tests and metrics. */
   readonly coalescing = { frames: 0, flushes: 0 };
@@ -66,29 +66,41 @@ export class SocketBudget {
     this.timer.unref();
   }
 
-  /** Watches every frame sent on `socket` (call once, when it connects). */
+  /**
+   * Watches every frame sent on `socket` (call once, when it connects). One `send`
+   * shared by every socket (`this` is the socket), not closures per socket: under
+   * tsx each named closure costs ~300 B (see inbox-stream.ts), per idle connection.
+   */
   attach(socket: WebSocket): void {
-    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
-    // ws keeps the TCP socket in `_socket` (not typed); without it, frames go out one by one.
-    const tcp = this.coalesce ? (socket as unknown as { _socket?: Socket })._socket : undefined;
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      if (!tcp!.destroyed) tcp!.uncork();
-      this.coalescing.flushes += 1;
-    };
-    socket.send = ((...args: unknown[]) => {
-      if (tcp && !corked && !tcp.destroyed && socket.readyState === socket.OPEN) {
-        corked = true;
+    // Every socket's `send` is ws's own (the prototype's): one wrapper serves them all. A
+    // socket whose `send` someone already replaced gets a wrapper of its own around it.
+    if (!this.send) this.send = { original: socket.send, wrapped: SocketBudget.makeSend(this, socket.send) };
+    socket.send = socket.send === this.send.original ? this.send.wrapped : SocketBudget.makeSend(this, socket.send);
+    // `on`, not `once`: a socket closes once, and `once` wraps the listener per socket.
+    socket.on("close", this.onClose);
+  }
+
+  /** Shared by every socket: `this` is the socket that closed. */
+  private readonly onClose = ((budget: SocketBudget) =>
+    function (this: WebSocket) {
+      budget.over.delete(this);
+    })(this);
+
+  private send: { original: WebSocket["send"]; wrapped: WebSocket["send"] } | undefined;
+
+  private static makeSend(budget: SocketBudget, original: WebSocket["send"]): WebSocket["send"] {
+    return function (this: WebSocket, ...args: unknown[]) {
+      // ws keeps the TCP socket in `_socket` (not typed); without it, frames go out one by one.
+      const tcp = budget.coalesce ? (this as unknown as { _socket?: Socket })._socket : undefined;
+      if (tcp && !budget.corked.has(this) && !tcp.destroyed && this.readyState === this.OPEN) {
+        budget.corked.add(this);
         tcp.cork();
-        this.corked.push(uncork);
-        this.scheduleFlush();
+        budget.scheduleFlush();
       }
-      this.coalescing.frames += 1;
-      send(...args);
-      this.observe(socket);
-    }) as WebSocket["send"];
-    socket.once("close", () => this.over.delete(socket));
+      budget.coalescing.frames += 1;
+      (original as (...a: unknown[]) => void).apply(this, args);
+      budget.observe(this);
+    } as WebSocket["send"];
   }
 
   /** True while `socket` holds more unsent bytes than the budget. */
@@ -111,9 +123,13 @@ export class SocketBudget {
   /** Uncorks every socket corked this turn: each writes what it holds in one go. */
   private flush(): void {
     this.flushScheduled = false;
-    const uncorks = this.corked;
-    this.corked = [];
-    for (const uncork of uncorks) uncork();
+    const corked = this.corked;
+    this.corked = new Set();
+    for (const socket of corked) {
+      const tcp = (socket as unknown as { _socket?: Socket })._socket;
+      if (tcp && !tcp.destroyed) tcp.uncork();
+      this.coalescing.flushes += 1;
+    }
   }
 
   private observe(socket: WebSocket): void {

@@ -26,7 +26,7 @@ export const inboxRouter = {
       }
       // Refused before any database work: a flood of subscriptions costs one error frame each.
       const lease = services.presence.open(ctx.device, ctx.connection);
-      signal?.addEventListener("abort", () => lease.release(), { once: true });
+      signal?.addEventListener("abort", lease, { once: true });
       try {
         await touchLastSeen(services.shards.sqlFor(ctx.device.accountId), ctx.device, services.clock.now());
       } catch (err) {
