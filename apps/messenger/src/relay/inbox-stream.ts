@@ -101,7 +101,7 @@ class InboxStream {
     resume?.();
   }
 
-  /** The signal's "abort" listener (an EventListenerObject: no closure per stream). */
+  /** The signal's "abort" listener when there is no lease (the lease listens otherwise). */
   handleEvent(): void {
     this.wake();
   }
@@ -162,8 +162,10 @@ class InboxStream {
       // A newer stream of this device on another node: displaced as by a newer one here.
       lease ? { displaced: lease.displacedElsewhere.bind(lease) } : {},
     );
-    signal?.addEventListener("abort", this);
+    // With a lease, its own "abort" listener releases it and `onChange` wakes us: one listener
+    // on the signal, not two (Node 20 wraps each listener object in a closure of its own).
     if (lease) lease.onChange = this.notify;
+    else signal?.addEventListener("abort", this);
 
     try {
       // The subscription must see every later notice before the backlog read (NATS: SUB acknowledged).
@@ -213,7 +215,7 @@ class InboxStream {
       while (lease?.displaced && !signal?.aborted && !lease.released) await this.pause();
     } finally {
       unsubscribe();
-      signal?.removeEventListener("abort", this);
+      if (!lease) signal?.removeEventListener("abort", this);
       lease?.release();
     }
   }

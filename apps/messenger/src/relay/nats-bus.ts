@@ -33,7 +33,7 @@
  * of them at once), and the missed-delivery sweep (missed-delivery-sweep.ts) for
  * envelopes whose wake-up never went out (a node killed between commit and publish).
  */
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import type { Logger } from "../log";
 import {
@@ -86,6 +86,7 @@ const decoder = new TextDecoder();
 export class NatsInboxBus implements InboxBus {
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly prefix: string;
+  private readonly onDeviceMessage: (error: Error | null, msg: Msg) => void;
   private readonly resyncBatch: number;
   private readonly readyTimeoutMs: number;
   private readonly maxCarriedBytes: number;
@@ -98,6 +99,7 @@ export class NatsInboxBus implements InboxBus {
     private readonly options: NatsInboxBusOptions,
   ) {
     this.prefix = options.subjectPrefix ?? "handshake.inbox";
+    this.onDeviceMessage = this.handleDeviceMessage.bind(this);
     this.resyncBatch = options.resyncBatch ?? 500;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
     this.maxCarriedBytes = options.maxCarriedBytes ?? 16 * 1024;
@@ -131,15 +133,7 @@ export class NatsInboxBus implements InboxBus {
     const subject = this.subject(device);
     let entry = this.devices.get(key);
     if (!entry) {
-      const subscription = this.nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (error) {
-            this.options.logger.warn({ err: error }, "NATS subscription error");
-            return;
-          }
-          this.onMessage(key, msg.data);
-        },
-      });
+      const subscription = this.nc.subscribe(subject, { callback: this.onDeviceMessage });
       entry = { subscription, streams: new Set() };
       this.devices.set(key, entry);
     }
@@ -269,6 +263,21 @@ export class NatsInboxBus implements InboxBus {
       this.stats.wakeups += 1;
       stream.listener(REREAD);
     }
+  }
+
+  /**
+   * The callback of every device's subscription: one bound method for all, not a closure
+   * per device (under tsx each named closure carries a ~256 B `__name` dictionary).
+   * `<prefix>.<accountId>.<deviceId>` -> `<accountId>:<deviceId>` (`deviceKey`).
+   */
+  private handleDeviceMessage(error: Error | null, msg: Msg): void {
+    if (error) {
+      this.options.logger.warn({ err: error }, "NATS subscription error");
+      return;
+    }
+    const device = msg.subject.slice(this.prefix.length + 1);
+    const dot = device.lastIndexOf(".");
+    this.onMessage(`${device.slice(0, dot)}:${device.slice(dot + 1)}`, msg.data);
   }
 
   private onMessage(key: string, data: Uint8Array): void {

@@ -100,7 +100,10 @@ export class InboxLease {
     this.presence.release(this);
   }
 
-  /** As the subscription signal's "abort" listener (an EventListenerObject, not a closure per stream): releases. */
+  /**
+   * As the subscription signal's "abort" listener: releases (and `onChange` wakes the stream).
+   * The stream's only listener on the signal: Node 20 wraps each listener object in a closure.
+   */
   handleEvent(): void {
     this.release();
   }
