@@ -224,19 +224,26 @@ export class QueueWriter {
     const result = await this.sql.begin(async (tx) => {
       // The lock and the batch's independent statements go out together (postgres.js
       // pipelines what is issued without awaiting): PostgreSQL runs them in order, the
-      // writes only once the lock is held, and the lock is held one round trip less.
-      // Promise.all also takes the rejections of the statements behind a failed lock.
+      // writes only once the lock is held, and the lock is held for fewer round trips.
+      // Each chain's next statement (the usage counters after the insert, the receipts
+      // after the delete) is issued as soon as its input arrives. Promise.all also takes
+      // the rejections of the statements behind a failed lock.
+      const afterStore = this.afterStore;
       const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
       const [, stored, ackResults, receiptRows] = await Promise.all([
         tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
-        unique.length > 0 ? insertSends(tx, unique, now, expiresAt) : [],
+        unique.length > 0
+          ? insertSends(tx, unique, now, expiresAt).then(async (rows) => {
+              if (afterStore && rows.length > 0) await afterStore(tx, countPerSender(rows), now);
+              return rows;
+            })
+          : [],
         acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] },
         forwardedReceipts.length > 0 ? insertReceipts(tx, forwardedReceipts, now, expiresAt) : [],
       ]);
       const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
       const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
       const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
-      if (this.afterStore && stored.length > 0) await this.afterStore(tx, countPerSender(stored), now);
       return { stored, duplicates, ackResults, receiptRows };
     });
 
