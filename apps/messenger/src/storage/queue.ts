@@ -29,6 +29,8 @@ export interface SendItem {
   messageId: string;
   type: number;
   content: Buffer;
+  /** The same content as the sender's base64, when the caller has it (spares encoding it again for delivery). */
+  contentBase64?: string;
   category: string | null;
 }
 
@@ -287,7 +289,10 @@ export class QueueWriter {
     if (this.options.afterCommit && result.stored.length > 0) this.options.afterCommit(countPerSender(result.stored), now);
 
     // Only now, with everything durable, tell connected recipients.
-    for (const row of result.stored) this.publish(row, now);
+    for (const row of result.stored) {
+      const { item } = sends.get(`${row.sender_account_id}/${row.message_id}`)![0]!;
+      this.publish({ ...row, content: item.content }, now, item.contentBase64);
+    }
     for (const row of result.ackResults.receipts) this.publish(row, now);
     for (const row of result.receiptRows) this.publish(row, now);
     // A duplicate may be the retry of a send whose commit succeeded but whose reply
@@ -305,10 +310,10 @@ export class QueueWriter {
     this.stats.receipts += receipts;
   }
 
-  private publish(row: InsertedRow, now: Date): void {
+  private publish(row: InsertedRow, now: Date, contentBase64?: string): void {
     this.bus.publish(
       { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
-      { envelope: toDelivered(row, now), previousId: row.previous_id === null ? null : String(row.previous_id) },
+      { envelope: toDelivered(row, now, contentBase64), previousId: row.previous_id === null ? null : String(row.previous_id) },
     );
   }
 }
@@ -374,14 +379,14 @@ export class ShardedQueueWriter {
 }
 
 /** A queue row as the recipient's inbox stream delivers it. */
-function toDelivered(row: StoredRow, serverTimestamp: Date): DeliveredEnvelope {
+function toDelivered(row: StoredRow, serverTimestamp: Date, contentBase64?: string): DeliveredEnvelope {
   return {
     id: String(row.id),
     type: row.type as DeliveredEnvelope["type"],
     senderAccountId: row.sender_account_id,
     senderDeviceId: row.sender_device_id,
     messageId: row.message_id,
-    content: row.content.toString("base64"),
+    content: contentBase64 ?? row.content.toString("base64"),
     serverTimestamp: serverTimestamp.getTime(),
     ...(row.category ? { category: row.category } : {}),
   };
@@ -406,8 +411,9 @@ interface InsertedRow extends StoredRow {
 
 async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: Date, expiresAt: Date) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
-  // Unknown recipients simply do not join; the caller reports them.
-  return tx<InsertedRow[]>`
+  // Unknown recipients simply do not join; the caller reports them. The content is not
+  // returned: the writer has it (sending it back doubled the bytes and their parsing).
+  return tx<Omit<InsertedRow, "content">[]>`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -441,7 +447,7 @@ async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: 
       from accepted a
       join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
-                content, category
+                category
     )
     ${withPreviousId(tx)}`;
 }
