@@ -105,6 +105,12 @@ export interface QueueWriterOptions {
   forwardReceipts?: (receipts: Receipt[]) => void;
   /** Shard databases other than home: runs after each commit (the usage counters live on home). */
   afterCommit?: (perSender: Map<string, number>, at: Date) => void;
+  /**
+   * The longest a batch may go unanswered (default 75 s: a lock wait and a statement at
+   * PostgreSQL's session limits, and some). Past it, its callers are told the outcome is
+   * unknown and the writer goes on with the next batch; see `settleWithin`.
+   */
+  deadlineMs?: number;
 }
 
 export class QueueWriter {
@@ -112,10 +118,11 @@ export class QueueWriter {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly deadlineMs: number;
   private readonly afterStore: QueueWriterOptions["afterStore"];
   private readonly options: QueueWriterOptions;
   /** Batches committed and items in them, for metrics. */
-  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
+  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0, abandoned: 0 };
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -125,6 +132,7 @@ export class QueueWriter {
     options: QueueWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.deadlineMs = options.deadlineMs ?? 75_000;
     this.afterStore = options.afterStore;
     this.options = options;
   }
@@ -163,11 +171,38 @@ export class QueueWriter {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.maxBatch);
-        await this.commitIsolating(batch);
+        await this.settleWithin(batch, this.commitIsolating(batch));
       }
     } finally {
       this.running = null;
     }
+  }
+
+  /**
+   * Waits for a batch, at most `deadlineMs`. A reply that never comes (its connection
+   * black-holed: the socket stays open, so postgres.js waits until TCP keep-alive gives
+   * up, minutes later) must not hold every later send behind it. Past the deadline the
+   * batch's callers get `QueueUnavailable` (they retry with the same ids: a send that did
+   * commit answers `duplicate`, a repeated ack deletes nothing twice), its recipients are
+   * woken to look for themselves, and the next batch starts. Ordering still holds: the
+   * next batch takes the writer's advisory lock, which a transaction still open at
+   * PostgreSQL keeps until it ends (at the latest when `idle_in_transaction_session_timeout`
+   * ends its session).
+   */
+  private async settleWithin(batch: Pending[], work: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => (timer = setTimeout(resolve, this.deadlineMs, "expired")));
+    const outcome = await Promise.race([work.then(() => "settled" as const), expired]);
+    clearTimeout(timer);
+    if (outcome === "settled") return;
+    this.stats.abandoned += 1;
+    this.logger.error({ items: batch.length, deadlineMs: this.deadlineMs }, "queue batch unanswered past its deadline; its callers retry");
+    const refusal = new QueueUnavailable(new Error(`no answer from PostgreSQL within ${this.deadlineMs} ms`));
+    for (const op of batch) {
+      if (op.kind === "send") this.bus.publish(op.item.recipient, {});
+      op.reject(refusal); // a later answer resolves nothing: a promise settles once
+    }
+    work.catch(() => {}); // still pending; it must not end as an unhandled rejection
   }
 
   /**
@@ -339,7 +374,7 @@ export class ShardedQueueWriter {
 
   /** Sends and acks committed over all databases, for metrics. */
   get stats(): QueueWriter["stats"] {
-    const total = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
+    const total = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0, abandoned: 0 };
     for (const writer of this.writers.values()) {
       for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += writer.stats[key];
     }
