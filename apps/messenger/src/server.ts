@@ -208,6 +208,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     writers.set(
       database.name,
       new QueueWriter(database.sql, bus, clock, logger, {
+        deadlineMs: (sessionLimits.lockTimeoutMs ?? 10_000) + (sessionLimits.statementTimeoutMs ?? 60_000) + 5_000,
         ...(onHome
           ? { afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at) }
           : {

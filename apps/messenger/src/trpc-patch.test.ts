@@ -1,8 +1,9 @@
 /**
- * The patched object-spread helper of @trpc/server (patches/README.md): same result
- * as the helper tRPC ships, for what tRPC spreads (contexts, inputs, responses) and
- * for the corner cases a spread has (symbols, getters, non-enumerables, an own
- * `__proto__` key from JSON.parse, primitives, null).
+ * The patched object spreads of @trpc/server (patches/README.md): the helper gives the
+ * same result as the one tRPC ships, for what tRPC spreads (contexts, inputs,
+ * responses) and for the corner cases a spread has (symbols, getters, non-enumerables,
+ * an own `__proto__` key from JSON.parse, primitives, null); the per-call paths use
+ * the language's own spread, whose semantics the helper imitates.
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -46,6 +47,17 @@ describe("@trpc/server's patched object spread", () => {
   it("is applied (ESM and CommonJS builds)", async () => {
     for (const file of ["getErrorShape-B5jPKHJ3.mjs", "getErrorShape-BAuHhNuh.cjs"]) {
       expect(await readFile(path.join(dist, file), "utf8")).toContain("Patched (patches/README.md)");
+    }
+  });
+
+  it("spreads natively where every call passes: the middleware chain, input merging and response serialisation", async () => {
+    for (const file of ["initTRPC-DPoVGUwX.mjs", "initTRPC-yeYwDikA.cjs"]) {
+      const source = await readFile(path.join(dist, file), "utf8");
+      expect(source).toMatch(/async function callRecursive[\s\S]*?middleware\(\(\{ \.\.\.opts,/);
+      expect(source).toContain("({ ...opts.input, ...parsedInput })");
+    }
+    for (const file of ["asyncGeneratorDelegate-JWx0LJUD.mjs", "asyncGeneratorDelegate-CMdmcplC.cjs"]) {
+      expect(await readFile(path.join(dist, file), "utf8")).toMatch(/function transformTRPCResponseItem[\s\S]*?return \(\{ \.\.\.item,/);
     }
   });
 

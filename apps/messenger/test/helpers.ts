@@ -97,6 +97,16 @@ export async function registerAccount(
   return { ...registered, api, signal };
 }
 
+/** Sends one small envelope with a caller-chosen id (content is opaque to the server). */
+export function sendWithId(from: TestAccount, to: TestAccount, messageId: string) {
+  return from.api.message.send.mutate({
+    messageId,
+    recipient: { accountId: to.accountId },
+    type: 1,
+    content: Buffer.from(`opaque ${messageId}`).toString("base64"),
+  });
+}
+
 /** Sends `count` small envelopes from `from` to `to` (content is opaque to the server). */
 export async function sendOpaque(from: TestAccount, to: TestAccount, count: number): Promise<string[]> {
   const ids: string[] = [];

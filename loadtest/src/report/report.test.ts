@@ -84,6 +84,10 @@ describe("report from k6 output", () => {
     expect(report.markdown).toMatch(/Nodes for N = 1e\+9 users: \*\*10000\*\* at the average-day rate, \*\*15000\*\* at the NYE 2016 peak/);
     expect(report.html).toContain("<svg");
     expect(report.html).toMatch(/Throughput[\s\S]*Delivery latency/);
+    // The projection's bold figures are markup, not escaped text.
+    expect(report.html).toMatch(/<strong>10000<\/strong>/);
+    expect(report.html).not.toContain("&lt;strong");
+    expect(report.html).not.toContain("<strong&gt;");
     const dir = await mkdtemp(path.join(tmpdir(), "handshake-report-"));
     await writeReport(dir, report);
     expect(await readFile(path.join(dir, "report.md"), "utf8")).toBe(report.markdown);

@@ -240,7 +240,6 @@ function html(r: Core, summary: K6Summary, series: TimeSeries): string {
     { name: "p50", colour: "#1f77b4", points: seconds.map((b) => [b.second, percentile(b.latencies, 50)]) },
     { name: "p99", colour: "#ff7f0e", points: seconds.map((b) => [b.second, percentile(b.latencies, 99)]) },
   ]);
-  const inline = (s: string) => s.replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>").replace(/[<>&](?![a-z/]+>)/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c]!);
   const rows = r.thresholds
     .map((t) => `<tr class="${t.ok ? "ok" : "bad"}"><td><code>${t.metric}</code></td><td><code>${t.expression.replace(/</g, "&lt;")}</code></td><td>${fmt(t.observed)}</td><td>${t.ok ? "ok" : "FAILED"}</td></tr>`)
     .join("\n");
@@ -253,7 +252,7 @@ function html(r: Core, summary: K6Summary, series: TimeSeries): string {
 <h2>Generator</h2>
 ${generatorLines(r).map((l) => `<p>${inlineText(l)}</p>`).join("\n")}
 <h2>Projection</h2>
-${projectionLines(r).map((l) => `<p>${inline(l)}</p>`).join("\n")}
+${projectionLines(r).map((l) => `<p>${inlineText(l)}</p>`).join("\n")}
 <h2>Over time</h2>
 ${throughput}
 ${latency}

@@ -61,6 +61,7 @@ export {
   type ShareChoiceMethod,
 } from "./state";
 export { mayShare, shareChoiceAt } from "./sharing";
+export { CONSENT_PROPAGATION_MS } from "./propagation";
 export {
   blockBusiness,
   businessCategorySchema,

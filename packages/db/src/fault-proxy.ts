@@ -10,7 +10,8 @@
  * PostgreSQL wire protocol from the server (messages are a type byte and a 32-bit
  * length, after an optional one-byte SSL answer) and, when it sees CommandComplete
  * "COMMIT", forwards what came before it and closes both sockets instead of
- * forwarding the reply. Client-to-server bytes pass untouched (postgres.js sends
+ * forwarding the reply (or, black-holing, forwards nothing more and keeps both open).
+ * Client-to-server bytes pass untouched (postgres.js sends
  * COMMIT as a prepared statement, so its text is not on the wire after the first
  * time; the reply's tag always is).
  */
@@ -38,8 +39,8 @@ interface Pair {
 
 export class PostgresFaultProxy {
   private mode: ProxyMode = { kind: "pass" };
-  /** One-shot drops asked for by `dropNextCommitReply()`, each with its waiter. */
-  private readonly armed: (() => void)[] = [];
+  /** One-shot drops asked for by `dropNextCommitReply()`, each with its waiter and whether the connection stays open. */
+  private readonly armed: { resolve: () => void; blackHole: boolean }[] = [];
   private blocked = false;
   private readonly pairs = new Set<Pair>();
   readonly stats: ProxyStats = { connections: 0, commitsSeen: 0, commitRepliesDropped: 0, connectionsCut: 0 };
@@ -82,7 +83,17 @@ export class PostgresFaultProxy {
 
   /** Drops the reply of the next COMMIT (on any connection); resolves once it has. */
   dropNextCommitReply(): Promise<void> {
-    return new Promise((resolve) => this.armed.push(resolve));
+    return new Promise((resolve) => this.armed.push({ resolve, blackHole: false }));
+  }
+
+  /**
+   * Swallows the reply of the next COMMIT and everything after it on that connection,
+   * which stays open: a network that silently stops delivering (a dead NAT entry, a
+   * cable pulled on the far side), so the client waits for an answer that never comes
+   * until TCP keep-alive gives up, minutes later. Resolves once the reply is swallowed.
+   */
+  blackHoleNextCommitReply(): Promise<void> {
+    return new Promise((resolve) => this.armed.push({ resolve, blackHole: true }));
   }
 
   /** COMMIT replies dropped so far. */
@@ -168,14 +179,19 @@ export class PostgresFaultProxy {
           this.stats.commitsSeen += 1;
           const waiter = this.armed.shift();
           if (waiter || this.modeDrops()) {
-            // What came before the reply still arrives; then the reply and the connection are gone.
             lost = true;
             this.stats.commitRepliesDropped += 1;
-            this.pairs.delete(pair);
-            client.end(pending.subarray(0, offset));
-            server.destroy();
+            if (waiter?.blackHole) {
+              // What came before the reply still arrives; the reply and all after it never do.
+              if (offset > 0) client.write(pending.subarray(0, offset));
+            } else {
+              // What came before the reply still arrives; then the reply and the connection are gone.
+              this.pairs.delete(pair);
+              client.end(pending.subarray(0, offset));
+              server.destroy();
+            }
             pending = Buffer.alloc(0);
-            waiter?.();
+            waiter?.resolve();
             return;
           }
         }

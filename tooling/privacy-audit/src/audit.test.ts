@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONSENT_PROPAGATION_MS } from "@handshake/consent";
 import { rawClient } from "@handshake/db/client";
 import { runPrivacyAudit, type AuditReport } from "./audit";
 import type { CheckId } from "./report";
@@ -194,6 +195,30 @@ describe("planted breaches are caught by the check made for them", () => {
     }
     expect(failed(report)).toEqual(["no-choice-use-after-opt-out", "purpose-allowed-at-use"]);
     expect(reasons(report, "no-choice-use-after-opt-out")).toContain(`id ${planted.id}`);
+  });
+
+  it("an ads use within CONSENT_PROPAGATION_MS of an opt-out is excused (noted); one just past it fails checks 3 and 4", async () => {
+    const [optOut] = await messenger<{ at: Date }[]>`
+      select at from consent_events where account_id = ${rollout.accounts.inOptOut} and kind = 'share-opted-out'`;
+    const inside = await insertAuditRow(rollout.accounts.inOptOut, "phoneNumber", "ads", "audience-match", new Date(optOut!.at.getTime() + CONSENT_PROPAGATION_MS - 1));
+    let report: AuditReport;
+    try {
+      report = await audit();
+    } finally {
+      await inside.undo();
+    }
+    expect(failed(report)).toEqual([]);
+    expect(check(report, "no-choice-use-after-opt-out").notes.join(" ")).toMatch(/\d+ uses within 10 s of an opt-out/);
+    expect(check(report, "purpose-allowed-at-use").notes.join(" ")).toMatch(/\d+ uses within 10 s of a consent change/);
+
+    const past = await insertAuditRow(rollout.accounts.inOptOut, "phoneNumber", "ads", "audience-match", new Date(optOut!.at.getTime() + CONSENT_PROPAGATION_MS + 1));
+    try {
+      report = await audit();
+    } finally {
+      await past.undo();
+    }
+    expect(failed(report)).toEqual(["no-choice-use-after-opt-out", "purpose-allowed-at-use"]);
+    expect(reasons(report, "purpose-allowed-at-use")).toContain(`id ${past.id}`);
   });
 
   it("a use dated before the account accepted the 2016 terms (check 4 only)", async () => {

@@ -118,13 +118,10 @@ export async function runPrivacyAudit(options: AuditOptions): Promise<AuditRepor
     const ban = nothingUnderBan(ctx, recorders["nothing-under-ban"]);
     const held = heldNowAllowedNow(ctx, recorders["held-now-allowed-now"], unshipped.recent);
     const total = await countAccountRows(facebook);
-    await visitAccountRows(
-      facebook,
-      [ban, noChoiceUseAfterOptOut(ctx, recorders["no-choice-use-after-opt-out"]), purposeAllowedAtUse(ctx, recorders["purpose-allowed-at-use"]), held],
-      (done) => progress({ phase: "replaying consent", done, total }),
-    );
-    ban.finish();
-    held.finish();
+    const choice = noChoiceUseAfterOptOut(ctx, recorders["no-choice-use-after-opt-out"]);
+    const allowed = purposeAllowedAtUse(ctx, recorders["purpose-allowed-at-use"]);
+    await visitAccountRows(facebook, [ban, choice, allowed, held], (done) => progress({ phase: "replaying consent", done, total }));
+    for (const visitor of [ban, choice, allowed, held]) visitor.finish();
     if (regimes.size === 0) {
       for (const id of ["nothing-under-ban", "purpose-allowed-at-use", "held-now-allowed-now"] as const) {
         recorders[id].note(`regime_changes is empty: ${JSON.stringify(options.defaultRegime ?? "historical-2016")} assumed`);

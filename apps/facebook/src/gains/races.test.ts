@@ -2,7 +2,7 @@
  * Linking by name moves account data: these race it and break it. Real server,
  * real PostgreSQL, concurrent HTTP ingests.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { Purpose, ShareEvent } from "@handshake/consent";
 import postgres from "postgres";
@@ -142,4 +142,50 @@ it("a failure after the link was written leaves nothing behind, and the retried 
   expect(await sql`select profile_id::int as profile_id, linked_by from links where whatsapp_account_id = ${account}`).toEqual([
     { profile_id: profile, linked_by: "name" },
   ]);
+});
+
+it("an audience upload racing an opt-out's ingest ends with no WhatsApp membership for the account", async () => {
+  const phone = phoneFor(700);
+  const profile = await stalePerson("Audience Race Person", [phone]);
+  const account = randomUUID();
+  await service().ingest.batch.mutate({ events: [snapshot(account, phone, ALL, 1)] });
+  expect(await sql`select profile_id::int as profile_id from links where whatsapp_account_id = ${account}`).toEqual([{ profile_id: profile }]);
+  const { credential } = await admin().advertisers.create.mutate({ name: "Race advertiser" });
+  const advertiser = client({ authorization: `Bearer ${credential}` });
+  const { audienceId } = await advertiser.audiences.create.mutate({ name: "race" });
+
+  // Hold the opt-out's ingest open after it deleted the account's ads data and memberships, before it commits:
+  // a statement trigger on that delete (ingest's, not the re-match's) waits for an advisory lock this test holds.
+  const PAUSE = 7_700_700;
+  await sql.unsafe(`
+    create function pause_withdrawal() returns trigger language plpgsql as $$
+    begin
+      if current_query() like 'delete from audience_members where whatsapp_account_id%' then perform pg_advisory_xact_lock_shared(${PAUSE}); end if;
+      return null;
+    end $$;
+    create trigger pause_withdrawal after delete on audience_members for each statement execute function pause_withdrawal();`);
+  const holder = await sql.reserve();
+  try {
+    await holder`select pg_advisory_lock(${PAUSE})`;
+    const optOut = service().ingest.batch.mutate({ events: [snapshot(account, phone, UNTICKED, 2)] });
+    const waiting = async (event: string) =>
+      (await sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and wait_event = ${event}`).length > 0;
+    await expect.poll(() => waiting("advisory"), { timeout: 10_000, interval: 20 }).toBe(true);
+    // The upload either completes (matching from the ads data the uncommitted opt-out has deleted)
+    // or waits for the opt-out to commit; either way, let the opt-out go only then.
+    let uploaded = false;
+    const upload = advertiser.audiences.upload
+      .mutate({ audienceId, hashes: [createHash("sha256").update(phone.slice(1)).digest("hex")] })
+      .finally(() => (uploaded = true));
+    await expect
+      .poll(async () => uploaded || (await waiting("transactionid")) || (await waiting("tuple")), { timeout: 10_000, interval: 20 })
+      .toBe(true);
+    await holder`select pg_advisory_unlock(${PAUSE})`;
+    await Promise.all([optOut, upload]);
+  } finally {
+    holder.release();
+    await sql.unsafe(`drop trigger pause_withdrawal on audience_members; drop function pause_withdrawal();`);
+  }
+  expect(await sql`select 1 from shared_data where whatsapp_account_id = ${account} and 'ads' = any(purposes)`).toHaveLength(0);
+  expect(await sql`select profile_id from audience_members where audience_id = ${audienceId} and whatsapp_account_id = ${account}`).toEqual([]);
 });

@@ -110,6 +110,23 @@ export async function uploadHashes(
  * the moment the number may no longer serve `ads`).
  */
 export async function rematch(tx: postgres.TransactionSql, audienceId: string, at: Date): Promise<Omit<UploadOutcome, "newHashes">> {
+  // A match and an ingest of one account apply one after the other, as two ingests do.
+  // Unlocked, a match reading the account's `ads` number while an opt-out's ingest had
+  // deleted it (uncommitted) inserted a membership that the ingest's delete of the
+  // account's memberships could not see: WhatsApp-derived membership held after the
+  // withdrawal. So first the watermark rows of every account whose number may serve
+  // `ads` and hashes into the list are share-locked, in account order as ingest takes
+  // them; the match below is a later statement, so it sees any ingest that held them
+  // as committed, and an ingest arriving now waits and then removes what we insert.
+  await tx`
+    select w.whatsapp_account_id from ingest_watermarks w
+    where w.whatsapp_account_id in (
+      select sd.whatsapp_account_id from shared_data sd
+      join audience_hashes h on h.audience_id = ${audienceId}
+                            and h.hash = sha256(convert_to(substr(sd.value #>> '{}', 2), 'UTF8'))
+      where sd.field = 'phoneNumber' and 'ads' = any(sd.purposes))
+    order by w.whatsapp_account_id
+    for share`;
   // One statement: the delete and the upsert touch disjoint rows (unmatched vs matched profiles).
   const [outcome] = await tx<{ members: number; begun_via_whatsapp: string[] }[]>`
     with candidates as (

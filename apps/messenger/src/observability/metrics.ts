@@ -66,6 +66,12 @@ export function createMessengerMetrics(src: MessengerMetricSources): Registry {
   );
   readCounter(registry, "messenger_receipts_stored_total", "Server delivery receipts queued for senders (one per delivered message).", () => writer.stats.receipts);
   readCounter(registry, "messenger_writer_batches_total", "Transactions the queue writer committed.", () => writer.stats.batches);
+  readCounter(
+    registry,
+    "messenger_writer_batches_abandoned_total",
+    "Queue-writer batches left unanswered past their deadline (their callers were told to retry).",
+    () => writer.stats.abandoned,
+  );
   readCounter(registry, "messenger_bus_publishes_total", "Notices the inbox bus published (NATS: messages sent to the server).", () => bus.stats?.published ?? 0);
   readCounter(registry, "messenger_bus_publish_failures_total", "Bus publishes that failed (the database fallback then delivers).", () => bus.stats?.publishFailures ?? 0);
   readCounter(registry, "messenger_share_events_shipped_total", "Share events Facebook's ingest acknowledged.", () => shipper?.stats.shipped ?? 0);

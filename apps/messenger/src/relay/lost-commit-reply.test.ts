@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
-import { registerAccount, wsApi, type TestAccount } from "../../test/helpers";
+import { registerAccount, sendWithId, wsApi, type TestAccount } from "../../test/helpers";
 import { LocalInboxBus, type DeviceAddress, type InboxNotice } from "./bus";
 import { streamInbox } from "./inbox-stream";
 import { QueueWriter } from "../storage/queue";
@@ -26,13 +26,7 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-const send = (from: TestAccount, to: TestAccount, messageId: string) =>
-  from.api.message.send.mutate({
-    messageId,
-    recipient: { accountId: to.accountId },
-    type: 1,
-    content: Buffer.from(`opaque ${messageId}`).toString("base64"),
-  });
+const send = sendWithId;
 
 /** A live inbox over a real WebSocket, with a promise for "n envelopes have arrived". */
 function inbox(account: TestAccount) {

@@ -23,9 +23,14 @@ async function moveClock(ctx: Context, move: (clock: { set(at: Date): void; adva
     throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this server runs on a fixed clock" });
   }
   const clock = ctx.services.clock;
-  // Not while a batch checked at the old time is in flight (share/ship-check.ts).
+  // Not past a consent change Facebook has not received (packages/consent CONSENT_PROPAGATION_MS),
+  // and not while a batch checked at the old time is in flight (share/ship-check.ts).
   const shipper = ctx.services.share.shipper;
-  const before = await (shipper ? shipper.exclusive(() => moved(clock, move)) : moved(clock, move));
+  const { result: before, outran } = shipper ? await shipper.afterConsentShipped(() => moved(clock, move)) : { result: moved(clock, move), outran: null };
+  if (outran) {
+    // Facebook down is a scenario (its data goes stale on purpose); a healthy pipeline this slow is news.
+    ctx.services.logger[outran === "timeout" ? "warn" : "debug"]({ outran }, "simulation clock moved past consent changes Facebook has not received");
+  }
   if ("state" in ctx.services.clock && typeof ctx.services.clock.state === "function") {
     await saveSimClock(ctx.services.sql, (ctx.services.clock as { state(): { simMs: number; realMs: number } }).state());
   }

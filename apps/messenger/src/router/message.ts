@@ -65,6 +65,7 @@ export const messageRouter = {
         messageId: input.messageId,
         type: input.type,
         content,
+        contentBase64: input.content,
         category: input.category ? categoryLabel(input.category) : null,
       }),
     );

@@ -16,12 +16,12 @@
 import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
 import { drizzleOn } from "@handshake/db/client";
 import { shareOutbox } from "@handshake/db/messenger-schema";
-import { asc, count, isNull, min, sql as q } from "drizzle-orm";
+import { and, asc, count, eq, isNull, lte, max, min, sql as q } from "drizzle-orm";
 import type postgres from "postgres";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { injectTraceContext } from "@handshake/observability";
 import type { FacebookRouter } from "@handshake/api-types";
-import type { ShareEvent } from "@handshake/consent";
+import { CONSENT_PROPAGATION_MS, type ShareEvent } from "@handshake/consent";
 import { SHARE_OUTBOX_CHANNEL } from "./outbox";
 import type { ShipCheck } from "./ship-check";
 import type { Logger } from "../log";
@@ -75,6 +75,9 @@ const outboxColumns = {
 };
 type OutboxRow = Pick<typeof shareOutbox.$inferSelect, keyof typeof outboxColumns>;
 
+/** Why a clock move went ahead while consent changes were still unshipped (see `afterConsentShipped`). */
+export type OutranReason = "timeout" | "facebook-unreachable" | "not-shipping";
+
 export class ShareShipper {
   private state: ShipperStatus["state"] = "idle";
   private shipped = 0;
@@ -97,6 +100,8 @@ export class ShareShipper {
   private gate: Promise<unknown> = Promise.resolve();
   /** Set by a nudge while backing off: probe now rather than at the next interval. */
   private probeSoon = false;
+  /** Woken when a batch is acknowledged or shipping fails (see afterConsentShipped). */
+  private readonly progressWaiters = new Set<() => void>();
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -218,6 +223,7 @@ export class ShareShipper {
         this.shipped += batch.length;
         this.failures = 0;
         this.lastError = null;
+        this.progressed();
       } catch (error) {
         await this.backoff(error, true);
       }
@@ -234,6 +240,66 @@ export class ShareShipper {
     const run = this.gate.then(fn, fn);
     this.gate = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs `move` (a clock move) once every consent change recorded so far has reached
+   * Facebook, so simulated time never jumps past an opt-out Facebook has not received
+   * (packages/consent `CONSENT_PROPAGATION_MS`). Waits outside the gate (the batches
+   * it waits for need it), then checks again inside it, where no batch is in flight:
+   * a change recorded while waiting is waited for too. Moves anyway, and says why,
+   * after `timeoutMs` (real time), while Facebook is unreachable (the shipper is
+   * backing off: waiting cannot help, and a scenario with Facebook down moves the
+   * clock on purpose), or when this shipper is not running.
+   */
+  async afterConsentShipped<T>(
+    move: () => T,
+    timeoutMs = CONSENT_PROPAGATION_MS,
+  ): Promise<{ result: T; outran: OutranReason | null }> {
+    const deadline = Date.now() + timeoutMs;
+    const giveUp = (): OutranReason | null =>
+      !this.loop || this.stopping ? "not-shipping" : this.state === "backing-off" ? "facebook-unreachable" : Date.now() >= deadline ? "timeout" : null;
+    for (;;) {
+      let through = giveUp() ? null : await this.unshippedConsent();
+      while (through !== null && !giveUp()) {
+        this.nudge();
+        await this.nextProgress(Math.min(100, Math.max(1, deadline - Date.now())));
+        through = await this.unshippedConsent(through);
+      }
+      const done = await this.exclusive(async () => {
+        const outran = giveUp();
+        const unshipped = await this.unshippedConsent();
+        if (unshipped !== null && outran === null) return null;
+        return { result: move(), outran: unshipped === null ? null : outran };
+      });
+      if (done) return done;
+    }
+  }
+
+  /** The largest outbox id of an unshipped consent snapshot (at most `through`), null when there is none. */
+  private async unshippedConsent(through?: number): Promise<number | null> {
+    const [row] = await drizzleOn(this.sql)
+      .select({ id: max(shareOutbox.id) })
+      .from(shareOutbox)
+      .where(and(isNull(shareOutbox.shippedAt), eq(shareOutbox.kind, "consent"), through === undefined ? undefined : lte(shareOutbox.id, through)));
+    return row?.id ?? null;
+  }
+
+  private progressed(): void {
+    for (const wake of this.progressWaiters) wake();
+  }
+
+  /** Resolves at the next acknowledged batch or failed send, or after `ms`. */
+  private nextProgress(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.progressWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.progressWaiters.add(wake);
+    });
   }
 
   /**
@@ -308,6 +374,7 @@ export class ShareShipper {
     this.failuresTotal += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
     this.state = "backing-off";
+    this.progressed();
     // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads retries of many senders.
     const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(this.failures - 1, 16));
     const delay = this.random() * ceiling;

@@ -1,11 +1,16 @@
 /**
  * ConsentStore.record serialises choices for one account on the account's row lock
  * (`select … for update`, now a drizzle query): racing identical business choices
- * record one event, the rest see it and record nothing. Real server, real PostgreSQL.
+ * record one event, the rest see it and record nothing. ConsentStore.get loads one
+ * account once however many calls miss together, and never keeps a load that an
+ * invalidation overtook. Real server, real PostgreSQL.
  */
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { registerAccount } from "../../test/helpers";
+import { businessChoice } from "@handshake/consent";
+import { ConsentStore } from "./consent";
 
 let messenger: TestMessenger;
 beforeAll(async () => {
@@ -27,5 +32,57 @@ describe("ConsentStore.record", () => {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from consent_events where account_id = ${customer.accountId} and kind = 'business-blocked'`;
     expect(row?.n).toBe(1);
+  });
+});
+
+describe("ConsentStore.get", () => {
+  /** A store of its own over a pool that counts the statements it sends. */
+  function countingStore(cacheTtlMs?: number, connections = 4) {
+    const counter = { statements: 0 };
+    const sql = postgres(messenger.databaseUrl, { max: connections, onnotice: () => {}, debug: (_connection, query) => {
+        // postgres.js reads the array types once per pool: not the store's doing.
+        if (!query.includes("pg_catalog")) counter.statements += 1;
+      },
+    });
+    const { regime, timeline } = messenger.server.services;
+    const store = new ConsentStore(sql, { regimeAt: (at) => regime.at(at), timeline }, cacheTtlMs ? { cacheTtlMs } : {});
+    return { store, counter, sql, close: () => sql.end() };
+  }
+
+  it("answers 50 concurrent misses of one account with one load (two statements), not fifty", async () => {
+    const { accountId } = await registerAccount(messenger.url);
+    const { store, counter, close } = countingStore(5_000);
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => store.get(accountId)));
+      expect(new Set(answers.map((a) => a.account.id))).toEqual(new Set([accountId]));
+      expect(counter.statements).toBe(2); // accounts + consent_events
+    } finally {
+      await close();
+    }
+  });
+
+  it("reads again when the account is invalidated while its load runs, and serves the state recorded since", async () => {
+    const customer = await registerAccount(messenger.url);
+    const bank = await registerAccount(messenger.url, { business: "Invalidated Bank" });
+    const { store, counter, sql, close } = countingStore(5_000, 1);
+    try {
+      // The store's only connection is busy, so the load below stays in flight.
+      const busy = sql`select pg_sleep(0.4)`;
+      const before = store.get(customer.accountId);
+      // Meanwhile another node records a block and announces it.
+      const { consent, clock } = messenger.server.services;
+      await consent.record(customer.accountId, { kind: "business-blocked", businessAccountId: bank.accountId }, clock.now());
+      store.invalidate(customer.accountId);
+      await busy;
+      const { state } = await before;
+      expect(businessChoice(state, bank.accountId).blocked).toBe(true);
+      // pg_sleep, the overtaken load (2) and the load after the invalidation (2).
+      expect(counter.statements).toBe(5);
+      // That one is cached: no further statement.
+      await store.get(customer.accountId);
+      expect(counter.statements).toBe(5);
+    } finally {
+      await close();
+    }
   });
 });

@@ -4,8 +4,16 @@
  * (every send checks the sender may use the service, and a recipient's blocks); it
  * is updated on every choice this node records. With several nodes, a choice
  * recorded on one is announced over the bus and the others drop their entry
- * (`onRecorded`, `invalidate`); entries also expire after `cacheTtlMs`, which bounds
+ * (`onRecorded`, `invalidate`); entries also go stale after `cacheTtlMs`, which bounds
  * what a lost announcement costs.
+ *
+ * Loads go through lru-cache's `fetch`: concurrent misses of one account share one
+ * load (without it, every send of a busy account queued its own two queries behind
+ * a slow database, and the load grew with the slowness), and a stale entry is served
+ * while one refresh runs, so an active account's sends never wait on the database for
+ * it. The staleness bound is therefore `cacheTtlMs` plus one load. A choice recorded
+ * here, or an invalidation, replaces or drops the entry and aborts a load in flight:
+ * a read that began before the change can never be cached after it.
  */
 import {
   applyChoice,
@@ -63,8 +71,13 @@ export class UnknownAccount extends Error {
 
 const CACHE_MAX = 200_000;
 
+interface CachedConsent {
+  account: AccountFacts;
+  state: ConsentState;
+}
+
 export class ConsentStore {
-  private readonly cache: LRUCache<string, { account: AccountFacts; state: ConsentState }>;
+  private readonly cache: LRUCache<string, CachedConsent>;
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
   private generation = 0;
 
@@ -85,7 +98,11 @@ export class ConsentStore {
     /** `cacheTtlMs`: how long a cached state may be served (default: until evicted; one node sees every choice). */
     options: { cacheTtlMs?: number } = {},
   ) {
-    this.cache = new LRUCache({ max: CACHE_MAX, ...(options.cacheTtlMs ? { ttl: options.cacheTtlMs, ttlAutopurge: false } : {}) });
+    this.cache = new LRUCache({
+      max: CACHE_MAX,
+      ...(options.cacheTtlMs ? { ttl: options.cacheTtlMs, ttlAutopurge: false, allowStale: true, noDeleteOnStaleGet: true } : {}),
+      fetchMethod: (accountId) => this.load(this.sql, accountId, false),
+    });
   }
 
   /** States for many accounts at once (two queries; cached ones from the cache). */
@@ -137,12 +154,17 @@ export class ConsentStore {
 
   /** The account's facts and current consent state. */
   async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
-    const cached = this.cache.get(accountId);
-    if (cached) return cached;
-    const generation = this.generation;
-    const loaded = await this.load(this.sql, accountId, false);
-    this.remember(accountId, loaded, generation);
-    return loaded;
+    for (;;) {
+      const status: LRUCache.Status<string, CachedConsent> = {};
+      try {
+        const entry = await this.cache.fetch(accountId, { status });
+        if (entry) return entry;
+      } catch (error) {
+        // The load was aborted by a choice or an invalidation that came while it ran:
+        // its result may predate the change, so read again.
+        if (!status.fetchAborted) throw error;
+      }
+    }
   }
 
   /**

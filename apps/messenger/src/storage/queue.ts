@@ -29,6 +29,8 @@ export interface SendItem {
   messageId: string;
   type: number;
   content: Buffer;
+  /** The same content as the sender's base64, when the caller has it (spares encoding it again for delivery). */
+  contentBase64?: string;
   category: string | null;
 }
 
@@ -103,6 +105,12 @@ export interface QueueWriterOptions {
   forwardReceipts?: (receipts: Receipt[]) => void;
   /** Shard databases other than home: runs after each commit (the usage counters live on home). */
   afterCommit?: (perSender: Map<string, number>, at: Date) => void;
+  /**
+   * The longest a batch may go unanswered (default 75 s: a lock wait and a statement at
+   * PostgreSQL's session limits, and some). Past it, its callers are told the outcome is
+   * unknown and the writer goes on with the next batch; see `settleWithin`.
+   */
+  deadlineMs?: number;
 }
 
 export class QueueWriter {
@@ -110,10 +118,11 @@ export class QueueWriter {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly deadlineMs: number;
   private readonly afterStore: QueueWriterOptions["afterStore"];
   private readonly options: QueueWriterOptions;
   /** Batches committed and items in them, for metrics. */
-  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
+  readonly stats = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0, abandoned: 0 };
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -123,6 +132,7 @@ export class QueueWriter {
     options: QueueWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.deadlineMs = options.deadlineMs ?? 75_000;
     this.afterStore = options.afterStore;
     this.options = options;
   }
@@ -161,11 +171,38 @@ export class QueueWriter {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.maxBatch);
-        await this.commitIsolating(batch);
+        await this.settleWithin(batch, this.commitIsolating(batch));
       }
     } finally {
       this.running = null;
     }
+  }
+
+  /**
+   * Waits for a batch, at most `deadlineMs`. A reply that never comes (its connection
+   * black-holed: the socket stays open, so postgres.js waits until TCP keep-alive gives
+   * up, minutes later) must not hold every later send behind it. Past the deadline the
+   * batch's callers get `QueueUnavailable` (they retry with the same ids: a send that did
+   * commit answers `duplicate`, a repeated ack deletes nothing twice), its recipients are
+   * woken to look for themselves, and the next batch starts. Ordering still holds: the
+   * next batch takes the writer's advisory lock, which a transaction still open at
+   * PostgreSQL keeps until it ends (at the latest when `idle_in_transaction_session_timeout`
+   * ends its session).
+   */
+  private async settleWithin(batch: Pending[], work: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => (timer = setTimeout(resolve, this.deadlineMs, "expired")));
+    const outcome = await Promise.race([work.then(() => "settled" as const), expired]);
+    clearTimeout(timer);
+    if (outcome === "settled") return;
+    this.stats.abandoned += 1;
+    this.logger.error({ items: batch.length, deadlineMs: this.deadlineMs }, "queue batch unanswered past its deadline; its callers retry");
+    const refusal = new QueueUnavailable(new Error(`no answer from PostgreSQL within ${this.deadlineMs} ms`));
+    for (const op of batch) {
+      if (op.kind === "send") this.bus.publish(op.item.recipient, {});
+      op.reject(refusal); // a later answer resolves nothing: a promise settles once
+    }
+    work.catch(() => {}); // still pending; it must not end as an unhandled rejection
   }
 
   /**
@@ -222,16 +259,28 @@ export class QueueWriter {
     const unique = [...sends.values()].map((group) => group[0]!.item);
 
     const result = await this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`;
-      const stored = unique.length > 0 ? await insertSends(tx, unique, now, expiresAt) : [];
+      // The lock and the batch's independent statements go out together (postgres.js
+      // pipelines what is issued without awaiting): PostgreSQL runs them in order, the
+      // writes only once the lock is held, and the lock is held for fewer round trips.
+      // Each chain's next statement (the usage counters after the insert, the receipts
+      // after the delete) is issued as soon as its input arrives. Promise.all also takes
+      // the rejections of the statements behind a failed lock.
+      const afterStore = this.afterStore;
+      const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
+      const [, stored, ackResults, receiptRows] = await Promise.all([
+        tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
+        unique.length > 0
+          ? insertSends(tx, unique, now, expiresAt).then(async (rows) => {
+              if (afterStore && rows.length > 0) await afterStore(tx, countPerSender(rows), now);
+              return rows;
+            })
+          : [],
+        acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] },
+        forwardedReceipts.length > 0 ? insertReceipts(tx, forwardedReceipts, now, expiresAt) : [],
+      ]);
       const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
       const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
       const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
-      const ackResults =
-        acks.length > 0 ? await deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] };
-      const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
-      const receiptRows = forwardedReceipts.length > 0 ? await insertReceipts(tx, forwardedReceipts, now, expiresAt) : [];
-      if (this.afterStore && stored.length > 0) await this.afterStore(tx, countPerSender(stored), now);
       return { stored, duplicates, ackResults, receiptRows };
     });
 
@@ -275,7 +324,10 @@ export class QueueWriter {
     if (this.options.afterCommit && result.stored.length > 0) this.options.afterCommit(countPerSender(result.stored), now);
 
     // Only now, with everything durable, tell connected recipients.
-    for (const row of result.stored) this.publish(row, now);
+    for (const row of result.stored) {
+      const { item } = sends.get(`${row.sender_account_id}/${row.message_id}`)![0]!;
+      this.publish({ ...row, content: item.content }, now, item.contentBase64);
+    }
     for (const row of result.ackResults.receipts) this.publish(row, now);
     for (const row of result.receiptRows) this.publish(row, now);
     // A duplicate may be the retry of a send whose commit succeeded but whose reply
@@ -293,10 +345,10 @@ export class QueueWriter {
     this.stats.receipts += receipts;
   }
 
-  private publish(row: InsertedRow, now: Date): void {
+  private publish(row: InsertedRow, now: Date, contentBase64?: string): void {
     this.bus.publish(
       { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
-      { envelope: toDelivered(row, now), previousId: row.previous_id === null ? null : String(row.previous_id) },
+      { envelope: toDelivered(row, now, contentBase64), previousId: row.previous_id === null ? null : String(row.previous_id) },
     );
   }
 }
@@ -322,7 +374,7 @@ export class ShardedQueueWriter {
 
   /** Sends and acks committed over all databases, for metrics. */
   get stats(): QueueWriter["stats"] {
-    const total = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0 };
+    const total = { batches: 0, items: 0, stored: 0, delivered: 0, receipts: 0, abandoned: 0 };
     for (const writer of this.writers.values()) {
       for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += writer.stats[key];
     }
@@ -362,14 +414,14 @@ export class ShardedQueueWriter {
 }
 
 /** A queue row as the recipient's inbox stream delivers it. */
-function toDelivered(row: StoredRow, serverTimestamp: Date): DeliveredEnvelope {
+function toDelivered(row: StoredRow, serverTimestamp: Date, contentBase64?: string): DeliveredEnvelope {
   return {
     id: String(row.id),
     type: row.type as DeliveredEnvelope["type"],
     senderAccountId: row.sender_account_id,
     senderDeviceId: row.sender_device_id,
     messageId: row.message_id,
-    content: row.content.toString("base64"),
+    content: contentBase64 ?? row.content.toString("base64"),
     serverTimestamp: serverTimestamp.getTime(),
     ...(row.category ? { category: row.category } : {}),
   };
@@ -394,8 +446,9 @@ interface InsertedRow extends StoredRow {
 
 async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: Date, expiresAt: Date) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
-  // Unknown recipients simply do not join; the caller reports them.
-  return tx<InsertedRow[]>`
+  // Unknown recipients simply do not join; the caller reports them. The content is not
+  // returned: the writer has it (sending it back doubled the bytes and their parsing).
+  return tx<Omit<InsertedRow, "content">[]>`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -429,7 +482,7 @@ async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: 
       from accepted a
       join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
-                content, category
+                category
     )
     ${withPreviousId(tx)}`;
 }

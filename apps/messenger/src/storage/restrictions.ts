@@ -4,8 +4,10 @@
  *
  * Current restrictions are cached (lru-cache: least recently used evicted past
  * 100k, never all at once). Staleness bound: `record` updates this node's entry at
- * once; a restriction recorded through another node applies here within
- * `RESTRICTION_CACHE_TTL_MS`.
+ * once (aborting a read in flight, whose result could predate it); a restriction
+ * recorded through another node applies here within `RESTRICTION_CACHE_TTL_MS`.
+ * Reads go through lru-cache's `fetch`: concurrent misses of one account share one
+ * query, so a slow database is not asked once per waiting send.
  */
 import { drizzleOn } from "@handshake/db/client";
 import { accountRestrictions } from "@handshake/db/messenger-schema";
@@ -38,21 +40,31 @@ export class RestrictionStore {
       updateAgeOnGet: false,
       ttlResolution: 0,
       ...(options.now ? { perf: { now: options.now } } : {}),
+      fetchMethod: (accountId) => this.read(accountId),
     });
   }
 
   async current(accountId: string): Promise<Restriction | null> {
-    const cached = this.cache.get(accountId);
-    if (cached) return cached.restriction;
+    for (;;) {
+      const status: LRUCache.Status<string, { restriction: Restriction | null }> = {};
+      try {
+        const entry = await this.cache.fetch(accountId, { status });
+        if (entry) return entry.restriction;
+      } catch (error) {
+        // `record` replaced the entry while this read ran: read again.
+        if (!status.fetchAborted) throw error;
+      }
+    }
+  }
+
+  private async read(accountId: string): Promise<{ restriction: Restriction | null }> {
     const [row] = await drizzleOn(this.sql)
       .select({ action: accountRestrictions.action, reason: accountRestrictions.reason, at: accountRestrictions.at })
       .from(accountRestrictions)
       .where(eq(accountRestrictions.accountId, accountId))
       .orderBy(desc(accountRestrictions.id))
       .limit(1);
-    const restriction = row && row.action !== "clear" ? { action: row.action, reason: row.reason, at: row.at } : null;
-    this.cache.set(accountId, { restriction });
-    return restriction;
+    return { restriction: row && row.action !== "clear" ? { action: row.action, reason: row.reason, at: row.at } : null };
   }
 
   async record(accountId: string, action: RestrictionAction, reason: string, source: string, at: Date): Promise<void> {

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { TRPCClientError } from "@trpc/client";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openInbox, registerAccount, type TestAccount } from "../../test/helpers";
+import { openInbox, registerAccount, sendWithId } from "../../test/helpers";
 import { startTestMessenger, type TestMessenger } from "../testing";
 
 let messenger: TestMessenger;
@@ -20,13 +20,7 @@ afterAll(async () => {
   await messenger?.close();
 });
 
-const send = (from: TestAccount, to: TestAccount, messageId: string) =>
-  from.api.message.send.mutate({
-    messageId,
-    recipient: { accountId: to.accountId },
-    type: 1,
-    content: Buffer.from(`opaque ${messageId}`).toString("base64"),
-  });
+const send = sendWithId;
 
 describe("a stuck session holding the queue writer's lock", () => {
   it("fails sends with SERVICE_UNAVAILABLE instead of hanging, and the retry after it lets go is stored and delivered once", async () => {
