@@ -252,19 +252,28 @@ async function checkoutBaseline(ref: string): Promise<{ root: string; commit: st
   return { root, commit };
 }
 
-/** `name@version` of each dependency patch the baseline's pnpm-workspace.yaml declares. */
-async function declaredPatches(root: string): Promise<Set<string>> {
+/**
+ * `name@version` of each dependency patch the baseline's pnpm-workspace.yaml declares,
+ * with the hash its lockfile gives that patch (pnpm names the patched copy after it).
+ */
+async function declaredPatches(root: string): Promise<Map<string, string | undefined>> {
   const text = await readFile(path.join(root, "pnpm-workspace.yaml"), "utf8").catch(() => "");
   const block = text.split(/^patchedDependencies:\s*$/m)[1]?.split(/^\S/m)[0] ?? "";
-  return new Set([...block.matchAll(/^\s+["']?([^"'\s#][^"':]*?)["']?:\s/gm)].map((m) => m[1]!));
+  const lock = await readFile(path.join(root, "pnpm-lock.yaml"), "utf8").catch(() => "");
+  const lockBlock = lock.split(/^patchedDependencies:\s*$/m)[1]?.split(/^\S/m)[0] ?? "";
+  const hashes = new Map([...lockBlock.matchAll(/^ {2}["']?([^"'\s][^"':]*?)["']?:\s*\n\s+hash:\s*([0-9a-f]+)/gm)].map((m) => [m[1]!, m[2]!]));
+  return new Map([...block.matchAll(/^\s+["']?([^"'\s#][^"':]*?)["']?:\s/gm)].map((m) => [m[1]!, hashes.get(m[1]!)]));
 }
 
 /**
  * Links into this checkout's node_modules/.pnpm that lead to a patched copy of a package
- * whose patch the baseline does not declare are pointed at the unpatched copy, so the
- * baseline runs the dependencies it had.
+ * whose patch the baseline does not declare are pointed at the unpatched copy, and those
+ * whose patch the baseline declares with other contents (another hash) at the copy
+ * patched as the baseline had it, when the store still holds it: so the baseline runs
+ * the dependencies it had. (Without this, a change made in a patch ran on both sides and
+ * its effect vanished from the ratios.)
  */
-async function unpatchLinks(nodeModules: string, repo: string, declared: Set<string>): Promise<void> {
+async function unpatchLinks(nodeModules: string, repo: string, declared: Map<string, string | undefined>): Promise<void> {
   const store = path.join(repo, "node_modules", ".pnpm");
   const entries = await readdir(nodeModules, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
@@ -281,7 +290,18 @@ async function unpatchLinks(nodeModules: string, repo: string, declared: Set<str
     // The patched package is the one named right before `_patch_hash` (a peer, e.g.
     // drizzle-orm@…_postgres@3.4.9_patch_hash=…, or the package itself).
     const patchedPackage = dirName.split("_").at(-1)!.replace(/\+/g, "/");
-    if (declared.has(patchedPackage)) continue;
+    if (declared.has(patchedPackage)) {
+      const hash = declared.get(patchedPackage);
+      if (!hash || target.includes(`_patch_hash=${hash.slice(0, 16)}`)) continue;
+      const asBaseline = (await readdir(store)).find((d) => d.startsWith(`${dirName}_patch_hash=${hash.slice(0, 16)}`));
+      if (!asBaseline) {
+        console.warn(`  baseline: no copy of ${dirName} with the baseline's ${patchedPackage} patch in node_modules/.pnpm; it runs this tree's`);
+        continue;
+      }
+      await rm(link);
+      await symlink(path.join(store, asBaseline, "node_modules", packagePath), link);
+      continue;
+    }
     const unpatched = (await readdir(store)).find((d) => d.startsWith(`${dirName}_`) && !d.includes("_patch_hash="));
     if (!unpatched) {
       console.warn(`  baseline: no copy of ${dirName} without ${patchedPackage}'s patch in node_modules/.pnpm; it runs patched`);
