@@ -32,11 +32,13 @@ export type StateReader = (tx: postgres.TransactionSql, accountIds: string[]) =>
 export async function claimSequences(tx: postgres.TransactionSql, accountIds: string[]): Promise<Map<string, number>> {
   if (accountIds.length === 0) return new Map();
   const sorted = [...new Set(accountIds)].sort();
+  // `execute()`: queued on the transaction's connection now, ahead of whatever the
+  // caller issues next (enqueueSnapshots pipelines its consent reads behind it).
   const rows = await tx<{ account_id: string; sequence: string }[]>`
     insert into share_sequences (account_id, sequence)
     select id, 1 from unnest(${tx.array(sorted)}::uuid[]) as t(id)
     on conflict (account_id) do update set sequence = share_sequences.sequence + 1
-    returning account_id, sequence`;
+    returning account_id, sequence`.execute();
   return new Map(rows.map((r) => [r.account_id, Number(r.sequence)]));
 }
 
@@ -66,43 +68,46 @@ export async function enqueueSnapshots(
   regime: () => RegimeInput,
 ): Promise<number> {
   if (accountIds.length === 0) return 0;
-  const sequences = await claimSequences(tx, accountIds);
-  const states = await readStates(tx, [...sequences.keys()]);
+  const ids = [...new Set(accountIds)];
+  // One round trip for all the reads: the claim is queued first, and PostgreSQL runs a
+  // transaction's statements in the order they arrive, so the consent read still sees
+  // the state after the sequences are locked (what the ordering above rests on); the
+  // facts and the "shared before" check are read for every account, used for some.
+  // (This runs inside the queue writer's lock on the message path: each round trip
+  // here was one more for every sender waiting on that lock.)
+  const [sequences, states, facts, sharedBefore] = await Promise.all([
+    claimSequences(tx, ids),
+    readStates(tx, ids),
+    loadShareFacts(tx, ids),
+    tx<{ account_id: string }[]>`select distinct account_id from share_outbox where account_id = any(${tx.array(ids)}::uuid[])`.then(
+      (rows) => new Set(rows.map((r) => r.account_id)),
+    ),
+  ]);
   const current = regime();
   // What may be shared depends on consent alone; facts are read only to fill in values.
-  const decided = [...states].map(([accountId, state]) => {
+  const decided = [...states].filter(([accountId]) => sequences.has(accountId)).map(([accountId, state]) => {
     const time = snapshotTime(state, at);
     return { accountId, time, allowed: shareableFields(state, time, current) };
   });
   const sharing = decided.filter((d) => Object.keys(d.allowed).length > 0);
   const empties = decided.filter((d) => Object.keys(d.allowed).length === 0);
 
-  const facts = await loadShareFacts(
-    tx,
-    sharing.map((d) => d.accountId),
-  );
   const rows: { accountId: string; time: Date; payload: object }[] = [];
   for (const d of sharing) {
     const accountFacts = facts.get(d.accountId);
     if (accountFacts) rows.push({ accountId: d.accountId, time: d.time, payload: { fields: snapshotFields(accountFacts, d.allowed) } });
   }
-  if (empties.length > 0) {
-    const sharedBefore = new Set(
-      (
-        await tx<{ account_id: string }[]>`
-          select distinct account_id from share_outbox where account_id = any(${tx.array(empties.map((d) => d.accountId))}::uuid[])`
-      ).map((r) => r.account_id),
-    );
-    for (const d of empties) if (sharedBefore.has(d.accountId)) rows.push({ accountId: d.accountId, time: d.time, payload: { fields: {} } });
-  }
+  for (const d of empties) if (sharedBefore.has(d.accountId)) rows.push({ accountId: d.accountId, time: d.time, payload: { fields: {} } });
   if (rows.length === 0) return 0;
-  await tx`
-    insert into share_outbox (account_id, sequence, kind, occurred_at, payload)
-    select account_id, sequence, ${kind}, occurred_at, payload
-    from unnest(${tx.array(rows.map((r) => r.accountId))}::uuid[],
-                ${tx.array(rows.map((r) => sequences.get(r.accountId)!))}::int8[],
-                ${tx.array(rows.map((r) => r.time))}::timestamptz[],
-                ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, sequence, occurred_at, payload)`;
-  await tx`select pg_notify(${SHARE_OUTBOX_CHANNEL}, '')`;
+  await Promise.all([
+    tx`
+      insert into share_outbox (account_id, sequence, kind, occurred_at, payload)
+      select account_id, sequence, ${kind}, occurred_at, payload
+      from unnest(${tx.array(rows.map((r) => r.accountId))}::uuid[],
+                  ${tx.array(rows.map((r) => sequences.get(r.accountId)!))}::int8[],
+                  ${tx.array(rows.map((r) => r.time))}::timestamptz[],
+                  ${tx.array(rows.map((r) => JSON.stringify(r.payload)))}::jsonb[]) as t(account_id, sequence, occurred_at, payload)`.execute(),
+    tx`select pg_notify(${SHARE_OUTBOX_CHANNEL}, '')`.execute(),
+  ]);
   return rows.length;
 }

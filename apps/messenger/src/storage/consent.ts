@@ -136,12 +136,15 @@ export class ConsentStore {
     const out = new Map<string, { account: AccountFacts; state: ConsentState }>();
     if (accountIds.length === 0) return out;
     const db = drizzleOn(sql);
-    const found = await db.select(accountColumns).from(accounts).where(anyUuid(accounts.id, accountIds));
-    const events = await db
-      .select({ accountId: consentEvents.accountId, ...eventColumns })
-      .from(consentEvents)
-      .where(anyUuid(consentEvents.accountId, accountIds))
-      .orderBy(asc(consentEvents.id));
+    // Both in one round trip (pipelined on the connection; inside a transaction, in this order).
+    const [found, events] = await Promise.all([
+      db.select(accountColumns).from(accounts).where(anyUuid(accounts.id, accountIds)),
+      db
+        .select({ accountId: consentEvents.accountId, ...eventColumns })
+        .from(consentEvents)
+        .where(anyUuid(consentEvents.accountId, accountIds))
+        .orderBy(asc(consentEvents.id)),
+    ]);
     const byAccount = new Map<string, EventRow[]>();
     for (const event of events) {
       const list = byAccount.get(event.accountId) ?? [];
