@@ -292,8 +292,11 @@ async function unpatchLinks(nodeModules: string, repo: string, declared: Map<str
     const patchedPackage = dirName.split("_").at(-1)!.replace(/\+/g, "/");
     if (declared.has(patchedPackage)) {
       const hash = declared.get(patchedPackage);
-      if (!hash || target.includes(`_patch_hash=${hash.slice(0, 16)}`)) continue;
-      const asBaseline = (await readdir(store)).find((d) => d.startsWith(`${dirName}_patch_hash=${hash.slice(0, 16)}`));
+      // pnpm shortens long folder names, the hash with them: compare what is left of it.
+      const hashIn = (name: string) => name.match(/_patch_hash=([0-9a-f]+)/)?.[1] ?? "";
+      const sameHash = (name: string) => hashIn(name).length >= 6 && hash!.startsWith(hashIn(name));
+      if (!hash || sameHash(target)) continue;
+      const asBaseline = (await readdir(store)).find((d) => d.startsWith(`${dirName}_patch_hash=`) && sameHash(d));
       if (!asBaseline) {
         console.warn(`  baseline: no copy of ${dirName} with the baseline's ${patchedPackage} patch in node_modules/.pnpm; it runs this tree's`);
         continue;
