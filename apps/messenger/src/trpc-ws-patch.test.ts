@@ -21,6 +21,8 @@ const t = initTRPC.create();
 /** What the server saw of each subscription, by its name. */
 const seen = new Map<string, { aborted: boolean; finished: boolean }>();
 const errors: string[] = [];
+/** The request url each error report carried. */
+const requestUrls: string[] = [];
 const connectionSignals: AbortSignal[] = [];
 const until = (signal: AbortSignal | undefined) =>
   new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve(), { once: true })));
@@ -65,7 +67,10 @@ beforeAll(async () => {
   applyWSSHandler({
     wss,
     router,
-    onError: ({ error }) => errors.push(error.message),
+    onError: ({ error, req }) => {
+      errors.push(error.message);
+      requestUrls.push(req.url ?? "");
+    },
     // The connection's signal, made only when read (the patch): kept for sockets that ask.
     createContext: ({ req, info }) => {
       if (req.url?.includes("signal=1")) connectionSignals.push(info.signal);
@@ -142,6 +147,40 @@ describe("@trpc/server's patched WebSocket subscriptions", () => {
     expect(connectionSignals[0]!.aborted).toBe(false);
     ws.close();
     await eventually(() => connectionSignals[0]!.aborted);
+  });
+
+  it("lets the upgrade request go once the context is made; error reports still see its url and headers", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let request: WeakRef<object> | undefined;
+    const remember = (_socket: unknown, req: object) => void (request = new WeakRef(req));
+    wss.prependListener("connection", remember);
+    const ws = new WebSocket(`${url}/?who=upgrade`);
+    try {
+      await new Promise((resolve) => ws.once("open", resolve));
+      wss.off("connection", remember);
+      const started = new Promise((resolve) => ws.once("message", resolve));
+      ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "idle", input: undefined } }));
+      await started;
+      // The socket is open and subscribed; its IncomingMessage is garbage now. (A WeakRef's
+      // target survives the job that dereferenced it: collect in a job that did not.)
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+      let collected = false;
+      for (let i = 0; i < 10 && !collected; i++) {
+        await tick();
+        gc();
+        await tick();
+        collected = request!.deref() === undefined;
+      }
+      expect(collected).toBe(true);
+      // A call that fails after that is still reported (with what was kept of the request).
+      const failed = new Promise((resolve) => ws.on("message", (data) => String(data).includes('"id":2') && resolve(data)));
+      ws.send(JSON.stringify({ id: 2, method: "subscription", params: { path: "fails", input: undefined } }));
+      await failed;
+      await eventually(() => errors.includes("no more") && requestUrls.includes("/?who=upgrade"));
+    } finally {
+      ws.close();
+    }
   });
 
   it("an idle subscription costs the server under 5 KB of heap (unpatched: ~10 KB, of which ~8 KB tRPC's suspended frames)", async () => {
