@@ -26,6 +26,7 @@ import { deviceRates, type DeviceRates } from "../src/model/workload";
 import { nodesNeeded, populationDemand, type NodeLimits } from "../src/report/projection";
 import { Child, mb, pct, rssOf, stopChildren, type Json } from "./relay-idle";
 import { seedBenchDevices } from "./relay-idle-devices";
+import { env } from "../src/env";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Sockets per process we allow ourselves under the 20,000 open-files hard limit. */
@@ -144,7 +145,8 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
     if (nodes > 1) nats = await startNatsServer();
     const servers: { child: Child; pid: number; port: number; baseline: number }[] = [];
     for (let k = 0; k < nodes; k++) {
-      const args = ["--import", "tsx", "--expose-gc", path.join(here, "relay-server.ts"), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
+      const profiles = env.HANDSHAKE_BENCH_CPU_PROFILES;
+      const args = ["--import", "tsx", "--expose-gc", ...(profiles ? ["--cpu-prof", "--cpu-prof-dir", profiles] : []), path.join(here, "relay-server.ts"), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
       const child = new Child(`server ${k}`, spawn(process.execPath, args, { cwd: here, stdio: ["pipe", "pipe", "pipe"] }));
       children.push(child);
       const ready = await child.next((o) => o.ready === true, 120_000);

@@ -14,6 +14,8 @@ const envSchema = z.object({
   HANDSHAKE_BENCH_HEAP_SNAPSHOTS: z.string().min(1).optional(),
   /** Relay bench diagnostics: run the servers with tRPC's per-socket keep-alive (the "before" of the shared sweep). */
   HANDSHAKE_BENCH_KEEPALIVE: z.enum(["trpc"]).optional(),
+  /** Relay bench diagnostics: run the --realistic servers under node --cpu-prof, writing into this folder. */
+  HANDSHAKE_BENCH_CPU_PROFILES: z.string().min(1).optional(),
 });
 
 export const env = envSchema.parse(process.env);
