@@ -42,6 +42,10 @@ export class Authenticator {
       ttlResolution: 0,
       ...(options.now ? { perf: { now: options.now } } : {}),
     });
+    // An expired entry is never served, yet lru-cache keeps it until it is read or
+    // evicted: a connected device authenticates once, so every idle connection held
+    // its ~0.7 KB entry for good. One scan per TTL drops them (no timer per entry).
+    setInterval(() => this.cache.purgeStale(), options.ttlMs ?? CREDENTIAL_CACHE_TTL_MS).unref();
   }
 
   async authenticate(credential: string | null | undefined): Promise<AuthResult> {

@@ -103,6 +103,10 @@ export class ConsentStore {
       ...(options.cacheTtlMs ? { ttl: options.cacheTtlMs, ttlAutopurge: false, allowStale: true, noDeleteOnStaleGet: true } : {}),
       fetchMethod: (accountId) => this.load(this.sql, accountId, false),
     });
+    // With a TTL, a stale entry only serves an active account while it refreshes; an idle
+    // connection's (read once, when its stream opened) would stay for good: one scan per
+    // two TTLs drops them.
+    if (options.cacheTtlMs) setInterval(() => this.cache.purgeStale(), 2 * options.cacheTtlMs).unref();
   }
 
   /** States for many accounts at once (two queries; cached ones from the cache). */
