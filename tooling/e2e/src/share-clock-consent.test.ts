@@ -7,63 +7,17 @@
  * has shipped (apps/messenger `ShareShipper.afterConsentShipped`), so Facebook has
  * withdrawn before the new time exists.
  */
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "@handshake/db/embedded";
 import { runPrivacyAudit } from "@handshake/privacy-audit";
+import { IngestProxy } from "./ingest-proxy";
 import { facebookAdmin, startPipeline, type Pipeline } from "./harness";
 
 const ANNOUNCED = new Date("2016-08-25T00:00:00Z");
 const SEVEN_HOURS = 7 * 3600_000;
 
-/** A TCP proxy in front of Facebook that holds every ingest.batch request `delayMs` before forwarding it. */
-class SlowIngestProxy {
-  delayMs = 0;
-  /** ingest.batch requests held right now. */
-  holding = 0;
-  private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: Server) {}
-
-  static async start(port: number, target: number): Promise<SlowIngestProxy> {
-    const server = createServer();
-    const proxy = new SlowIngestProxy(server);
-    server.on("connection", (client) => {
-      const upstream = connect(target, "127.0.0.1");
-      proxy.sockets.add(client).add(upstream);
-      // Chunks go upstream in order; the first chunk of an ingest.batch request waits first.
-      let queue = Promise.resolve();
-      client.on("data", (chunk) => {
-        const slow = proxy.delayMs > 0 && chunk.toString("latin1").includes("ingest.batch");
-        const delay = proxy.delayMs;
-        queue = queue.then(async () => {
-          if (slow) {
-            proxy.holding += 1;
-            await new Promise((resolve) => setTimeout(resolve, delay));
-            proxy.holding -= 1;
-          }
-          if (!upstream.destroyed) upstream.write(chunk);
-        });
-      });
-      upstream.on("data", (chunk) => client.write(chunk));
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("error", close).on("close", close);
-      upstream.on("error", close).on("close", close);
-    });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    return proxy;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 let pipeline: Pipeline | null = null;
-let proxy: SlowIngestProxy | null = null;
+let proxy: IngestProxy | null = null;
 afterEach(async () => {
   await pipeline?.close();
   pipeline = null;
@@ -75,7 +29,7 @@ describe("a clock jump right after an opt-out", () => {
   it("waits until the opt-out reached Facebook: no ads use of the account at the new time, and the audit passes", async () => {
     const proxyPort = await freePort();
     const p = (pipeline = await startPipeline({ regime: "optout-2016", shipVia: proxyPort, facebookUp: false }));
-    proxy = await SlowIngestProxy.start(proxyPort, p.facebookPort);
+    proxy = await IngestProxy.start(proxyPort, () => p.facebookPort);
     const fb = await p.startFacebook();
     const [optingOut, other] = [await p.register("+919812300001"), await p.register("+919812300002")];
     // Facebook's own profile holds the number: the shared phone links it, and its device model may serve ads.

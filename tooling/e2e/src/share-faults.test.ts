@@ -5,13 +5,13 @@
  * resent and applied once; more than a page of spam signals is delivered.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "@handshake/db/embedded";
 import { runPrivacyAudit } from "@handshake/privacy-audit";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter as FacebookRouter } from "@handshake/facebook";
 import { TEST_SERVICE_TOKEN } from "@handshake/messenger/testing";
+import { IngestProxy } from "./ingest-proxy";
 import { facebookAdmin, startPipeline, type MessengerApi, type Pipeline } from "./harness";
 
 /** Facebook's ingest as the shipper calls it (service credential). */
@@ -20,7 +20,7 @@ const facebookIngest = (url: string) =>
 
 const ANNOUNCED = new Date("2016-08-25T00:00:00Z");
 let pipeline: Pipeline | null = null;
-let proxy: ReplyDroppingProxy | null = null;
+let proxy: IngestProxy | null = null;
 afterEach(async () => {
   await pipeline?.close();
   pipeline = null;
@@ -53,61 +53,6 @@ async function registerMany(p: Pipeline, base: number, count: number): Promise<A
 async function acceptAll(accounts: Account[], share: boolean) {
   for (let i = 0; i < accounts.length; i += 25) {
     await Promise.all(accounts.slice(i, i + 25).map((a) => a.api.terms.accept.mutate({ version: "2016-08-25", shareWithFacebook: share })));
-  }
-}
-
-/**
- * A TCP proxy in front of Facebook that, while `dropReplies` > 0, forwards an
- * ingest.batch request but cuts the connection instead of returning the answer:
- * Facebook committed the batch, the shipper never hears so.
- */
-class ReplyDroppingProxy {
-  dropReplies = 0;
-  dropped = 0;
-  private readonly sockets = new Set<Socket>();
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async start(port: number, target: () => number): Promise<ReplyDroppingProxy> {
-    const server = createServer();
-    const proxy = new ReplyDroppingProxy(server, port);
-    server.on("connection", (client) => {
-      proxy.sockets.add(client);
-      const upstream = connect(target(), "127.0.0.1");
-      proxy.sockets.add(upstream);
-      let dropThis = false;
-      client.on("data", (chunk) => {
-        if (!dropThis && proxy.dropReplies > 0 && chunk.toString("latin1").includes("ingest.batch")) {
-          dropThis = true;
-          proxy.dropReplies -= 1;
-        }
-        upstream.write(chunk);
-      });
-      upstream.on("data", (chunk) => {
-        if (dropThis) {
-          proxy.dropped += 1;
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        client.write(chunk);
-      });
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("error", close).on("close", close);
-      upstream.on("error", close).on("close", close);
-    });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    return proxy;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
@@ -208,7 +153,7 @@ describe("lost ingest replies", () => {
   it("resends a batch whose reply was cut after Facebook committed it, and applies it once", async () => {
     const proxyPort = await freePort();
     let facebookPort = 0;
-    proxy = await ReplyDroppingProxy.start(proxyPort, () => facebookPort);
+    proxy = await IngestProxy.start(proxyPort, () => facebookPort);
     const p = (pipeline = await startPipeline({ regime: "optout-2016", shipVia: proxyPort, facebookUp: false }));
     facebookPort = p.facebookPort;
     await p.startFacebook();
@@ -244,7 +189,7 @@ describe("lost ingest replies of a batch narrowed at ship time", () => {
   it("a resent narrowed batch is a duplicate: Facebook applies it once and no purpose comes back", async () => {
     const proxyPort = await freePort();
     let facebookPort = 0;
-    proxy = await ReplyDroppingProxy.start(proxyPort, () => facebookPort);
+    proxy = await IngestProxy.start(proxyPort, () => facebookPort);
     const p = (pipeline = await startPipeline({ regime: "historical-2016", shipVia: proxyPort, facebookUp: false }));
     facebookPort = p.facebookPort;
     await p.startFacebook();
