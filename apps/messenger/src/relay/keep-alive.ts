@@ -17,9 +17,17 @@ export interface KeepAliveOptions {
   pingMs?: number;
   /** Time a pinged client has to send anything before it is terminated (default 10 s). */
   pongWaitMs?: number;
-  /** How often sockets are looked at (default 1 s; a socket is pinged up to this late). */
+  /** How often every socket is looked at (default 1 s; a socket is pinged up to this late). */
   checkMs?: number;
 }
+
+/**
+ * A sweep looks at a tenth of the sockets every tenth of `checkMs`, not at all of them
+ * at once: sockets that connected together (a reconnect storm, a bench's connect phase)
+ * fall idle together, and one sweep sending thousands of PINGs (each a socket write)
+ * held the event loop for tens of milliseconds, every send waiting behind it.
+ */
+const SLICES = 10;
 
 const epoch = Date.now();
 /** Deciseconds since start: a small integer, stored without a heap number per socket. */
@@ -48,7 +56,7 @@ export class KeepAlive {
       lastFrame.set(this, now());
       pingedAt.delete(this);
     };
-    this.timer = setInterval(() => this.sweep(), options.checkMs ?? 1_000);
+    this.timer = setInterval(() => this.sweep(), Math.max(1, Math.round((options.checkMs ?? 1_000) / SLICES)));
     this.timer.unref();
   }
 
@@ -62,22 +70,36 @@ export class KeepAlive {
     clearInterval(this.timer);
   }
 
+  /** Where the sweep goes on from (a Set's iterator stays valid as sockets come and go). */
+  private cursor: Iterator<WebSocket> | null = null;
+
   private sweep(): void {
     const t = now();
-    for (const socket of this.wss.clients) {
-      if (socket.readyState !== socket.OPEN) continue;
-      const pinged = this.pingedAt.get(socket);
-      if (pinged !== undefined) {
-        if (t - pinged >= this.pongTicks) {
-          this.terminated += 1;
-          socket.terminate();
-        }
-        continue;
+    const clients = this.wss.clients;
+    for (let budget = Math.ceil(clients.size / SLICES); budget > 0; budget--) {
+      this.cursor ??= clients.values();
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = null;
+        return;
       }
-      if (t - (this.lastFrame.get(socket) ?? t) >= this.pingTicks) {
-        this.pingedAt.set(socket, t);
-        socket.send("PING");
+      this.check(next.value, t);
+    }
+  }
+
+  private check(socket: WebSocket, t: number): void {
+    if (socket.readyState !== socket.OPEN) return;
+    const pinged = this.pingedAt.get(socket);
+    if (pinged !== undefined) {
+      if (t - pinged >= this.pongTicks) {
+        this.terminated += 1;
+        socket.terminate();
       }
+      return;
+    }
+    if (t - (this.lastFrame.get(socket) ?? t) >= this.pingTicks) {
+      this.pingedAt.set(socket, t);
+      socket.send("PING");
     }
   }
 }
