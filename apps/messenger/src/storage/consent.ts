@@ -29,6 +29,7 @@ import { drizzleOn } from "@handshake/db/client";
 import { accounts, consentEvents } from "@handshake/db/messenger-schema";
 import { asc, eq, sql as q, type Column } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
+import { fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
 
 export type ConsentEventKind =
@@ -161,18 +162,9 @@ export class ConsentStore {
 
   /** The account's facts and current consent state. */
   async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
-    for (;;) {
-      const status: LRUCache.Status<string, CachedConsent> = {};
-      try {
-        const entry = await this.cache.fetch(accountId, { status });
-        if (entry) return entry;
-      } catch (error) {
-        // The load was aborted by a choice or an invalidation that came while it ran:
-        // its result may predate the change, so read again.
-        if (!status.fetchAborted) throw error;
-      }
-    }
+    return fetchCurrent(this.cache, accountId);
   }
+
 
   /**
    * Applies a choice through the pure rules and appends it to the history, in one

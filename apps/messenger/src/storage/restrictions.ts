@@ -13,6 +13,7 @@ import { drizzleOn } from "@handshake/db/client";
 import { accountRestrictions } from "@handshake/db/messenger-schema";
 import { desc, eq } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
+import { fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
 
 export type RestrictionAction = "throttle" | "suspend" | "clear";
@@ -45,16 +46,7 @@ export class RestrictionStore {
   }
 
   async current(accountId: string): Promise<Restriction | null> {
-    for (;;) {
-      const status: LRUCache.Status<string, { restriction: Restriction | null }> = {};
-      try {
-        const entry = await this.cache.fetch(accountId, { status });
-        if (entry) return entry.restriction;
-      } catch (error) {
-        // `record` replaced the entry while this read ran: read again.
-        if (!status.fetchAborted) throw error;
-      }
-    }
+    return (await fetchCurrent(this.cache, accountId)).restriction;
   }
 
   private async read(accountId: string): Promise<{ restriction: Restriction | null }> {
