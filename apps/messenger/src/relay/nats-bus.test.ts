@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
+import { freePort } from "@handshake/db/embedded";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { openInbox as inbox, registerAccount, sendOpaque, type TestAccount } from "../../test/helpers";
 import type { NatsInboxBus } from "./nats-bus";
@@ -19,7 +20,7 @@ let b: TestMessenger;
 let d: TestMessenger;
 
 beforeAll(async () => {
-  nats = await startNatsServer();
+  nats = await startNatsServer({ port: await freePort() }); // restarted on the same port below
   // A and B sweep once a minute, so what they deliver within a test came through NATS.
   a = await startTestMessenger({ rateLimits: false, nats: { url: nats.url, nodeId: "node-a", sweepIntervalMs: 60_000 } });
   b = await startTestMessenger({
