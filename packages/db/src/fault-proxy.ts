@@ -27,6 +27,8 @@ export interface ProxyStats {
   commitsSeen: number;
   commitRepliesDropped: number;
   connectionsCut: number;
+  /** Chunks read from clients: on loopback with Nagle off, about one per client write (round trips, for tests). */
+  clientWrites: number;
 }
 
 const SSL_REQUEST_CODE = 80877103;
@@ -43,7 +45,7 @@ export class PostgresFaultProxy {
   private readonly armed: { resolve: () => void; blackHole: boolean }[] = [];
   private blocked = false;
   private readonly pairs = new Set<Pair>();
-  readonly stats: ProxyStats = { connections: 0, commitsSeen: 0, commitRepliesDropped: 0, connectionsCut: 0 };
+  readonly stats: ProxyStats = { connections: 0, commitsSeen: 0, commitRepliesDropped: 0, connectionsCut: 0, clientWrites: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -157,6 +159,7 @@ export class PostgresFaultProxy {
         // SSLRequest: length 8, code 80877103; the server answers with one bare byte.
         if (chunk.length >= 8 && chunk.readInt32BE(0) === 8 && chunk.readInt32BE(4) === SSL_REQUEST_CODE) sslAnswerPending = true;
       }
+      this.stats.clientWrites += 1;
       server.write(chunk);
     });
 
