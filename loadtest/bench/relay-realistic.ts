@@ -189,11 +189,16 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
         await Promise.all(clients.map((c) => c.next((o) => o.phase === "warm", 300_000)));
         console.log(`  warm-up: ${sends * clients.length} sends (not measured)`);
       }
+      // "stats" resets the servers' event-loop and GC figures; the reply after the step covers it alone.
+      for (const server of servers) server.child.send("stats");
+      await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)));
       const ticks0 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
       const t0 = performance.now();
       for (const client of clients) client.send(JSON.stringify(spec));
       const reports = (await Promise.all(clients.map((c) => c.next((o) => o.phase === "step", (options.stepSeconds + 120) * 1000)))) as StepReport[];
       const ticks1 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
+      for (const server of servers) server.child.send("stats");
+      const serverStats = (await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)))).map((o) => o.stats as ServerStats);
       const wall = (performance.now() - t0) / 1000;
       const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const reconnectLatencies = reports.flatMap((r) => r.reconnectLatencies).sort((a, b) => a - b);
@@ -231,7 +236,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
         `  ${result.passed ? "held" : "FAILED"}: delivery p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.samples} samples; message.send answered p50 ${result.sendP50} ms, p99 ${result.sendP99} ms); ` +
           `sent ${sentLive} live + ${result.sentStub} offline, ${result.undelivered} undelivered, ${result.duplicates} duplicates, ${result.errors} errors${firstSendError ? ` (first: ${firstSendError})` : ""}; ` +
           `${result.reconnects} reconnects (${result.reconnectFailures} failed, p99 ${result.reconnectP99.toFixed(0)} ms), ${result.dropped} dropped; ` +
-          `client CPU max ${(result.clientCpuMax * 100).toFixed(0)}%, arrivals late p99 ${result.latenessP99.toFixed(0)} ms, event-loop delay p99 ${Math.max(...reports.map((r) => r.loopDelayP99Ms)).toFixed(0)} ms; server CPU ${(result.serverCpu * 100).toFixed(0)}% of a core in total; machine load average ${loadavg()[0]!.toFixed(1)} on 2 cores` +
+          `client CPU max ${(result.clientCpuMax * 100).toFixed(0)}%, arrivals late p99 ${result.latenessP99.toFixed(0)} ms, event-loop delay p99 ${Math.max(...reports.map((r) => r.loopDelayP99Ms)).toFixed(0)} ms; server CPU ${(result.serverCpu * 100).toFixed(0)}% of a core in total, ${describeServerStats(serverStats)}; machine load average ${loadavg()[0]!.toFixed(1)} on 2 cores` +
           (result.passed ? "" : `\n  why: ${result.why.join("; ")}`),
       );
       if (!result.passed) break;
@@ -244,6 +249,24 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
     await pg.stop();
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** What relay-server-stats.ts prints on "stats": the server's event loop and GC pauses since the last ask. */
+interface ServerStats {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+}
+
+/** Tells a delivery tail caused by the servers' own stalls (GC, a blocked loop) from one elsewhere (database, bus). */
+function describeServerStats(stats: ServerStats[]): string {
+  const pauses = stats.flatMap((s) => Object.entries(s.gc));
+  const longest = pauses.reduce<[string, number]>((best, [kind, g]) => (g.maxMs > best[1] ? [kind, g.maxMs] : best), ["none", 0]);
+  const major = pauses.filter(([kind]) => kind === "major").reduce((n, [, g]) => n + g.count, 0);
+  return (
+    `server event-loop delay p99 ${Math.max(...stats.map((s) => s.loopP99Ms))} ms, max ${Math.max(...stats.map((s) => s.loopMaxMs))} ms, ` +
+    `longest GC pause ${longest[1].toFixed(0)} ms (${longest[0]}), ${major} major GCs`
+  );
 }
 
 export function printHeadline(results: StepResult[], rates: DeviceRates, options: RealisticBenchOptions, rss: number, baseline: number) {
