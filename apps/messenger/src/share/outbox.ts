@@ -13,8 +13,8 @@
  * or outbox id.
  */
 import { shareableFields, type ConsentState, type RegimeInput } from "@handshake/consent";
-import type postgres from "postgres";
 import { loadShareFacts, snapshotFields } from "./snapshot";
+import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 
 /** Notified (on commit) whenever events were written. */
 export const SHARE_OUTBOX_CHANNEL = "share_outbox";
@@ -22,14 +22,14 @@ export const SHARE_OUTBOX_CHANNEL = "share_outbox";
 export type ShareEventKind = "account" | "consent" | "usage" | "regime";
 
 /** Reads consent states inside the transaction, after the accounts' sequences are claimed. */
-export type StateReader = (tx: postgres.TransactionSql, accountIds: string[]) => Promise<Map<string, ConsentState>>;
+export type StateReader = (tx: TransactionSession, accountIds: string[]) => Promise<Map<string, ConsentState>>;
 
 /**
  * Takes the next snapshot sequence of each account, locking its `share_sequences`
  * row until the transaction ends (accounts in id order, so two batches never
  * deadlock on each other).
  */
-export async function claimSequences(tx: postgres.TransactionSql, accountIds: string[]): Promise<Map<string, number>> {
+export async function claimSequences(tx: TransactionSession, accountIds: string[]): Promise<Map<string, number>> {
   if (accountIds.length === 0) return new Map();
   const sorted = [...new Set(accountIds)].sort();
   // `execute()`: queued on the transaction's connection now, ahead of whatever the
@@ -60,7 +60,7 @@ export function snapshotTime(state: ConsentState, at: Date): Date {
  * Returns the number of events written.
  */
 export async function enqueueSnapshots(
-  tx: postgres.TransactionSql,
+  tx: TransactionSession,
   kind: ShareEventKind,
   accountIds: string[],
   at: Date,

@@ -13,6 +13,7 @@ import type { AccountFacts, ConsentStore } from "../storage/consent";
 import type { RegimeHistory } from "../storage/regimes";
 import { enqueueSnapshots } from "./outbox";
 import type { ShareShipper } from "./shipper";
+import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 
 /** A usage event is written on an account's first message of a simulated day and when the day's count crosses these. */
 export const USAGE_MILESTONES = [100, 1_000, 10_000] as const;
@@ -51,7 +52,7 @@ export class SharePipeline {
    * or its count crossed a milestone. The snapshot's consent is read from the
    * database after the sequence is claimed, never from the cache.
    */
-  async onMessagesStored(tx: postgres.TransactionSql, perSender: Map<string, number>, at: Date): Promise<void> {
+  async onMessagesStored(tx: TransactionSession, perSender: Map<string, number>, at: Date): Promise<void> {
     if (perSender.size === 0) return;
     // Sorted: concurrent writers lock usage rows in the same order.
     const senders = [...perSender.keys()].sort();

@@ -31,6 +31,7 @@ import { asc, eq, sql as q, type Column } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
+import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 
 export type ConsentEventKind =
   | "terms-accepted"
@@ -132,7 +133,7 @@ export class ConsentStore {
    * snapshot is built from, after the transaction claimed the accounts' share
    * sequences (the cache may trail a choice another transaction just committed).
    */
-  async readStates(tx: postgres.TransactionSql, accountIds: string[]): Promise<Map<string, ConsentState>> {
+  async readStates(tx: TransactionSession, accountIds: string[]): Promise<Map<string, ConsentState>> {
     const loaded = await this.loadMany(tx, accountIds);
     return new Map([...loaded].map(([id, entry]) => [id, entry.state]));
   }

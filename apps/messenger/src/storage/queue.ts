@@ -15,6 +15,7 @@
  */
 import postgres from "postgres";
 import { isSessionLimitError } from "@handshake/db/client";
+import { pipelinedTransaction, type TransactionSession } from "@handshake/db/pipelined-transaction";
 import { EnvelopeType, type DeliveredEnvelope } from "@handshake/crypto/wire";
 import type { Clock } from "../clock";
 import type { Logger } from "../log";
@@ -95,7 +96,7 @@ export interface QueueWriterOptions {
    * Runs inside each batch's transaction with the number of messages stored per
    * sender (the usage counters and their share events live there).
    */
-  afterStore?: (tx: postgres.TransactionSql, perSender: Map<string, number>, at: Date) => Promise<void>;
+  afterStore?: (tx: TransactionSession, perSender: Map<string, number>, at: Date) => Promise<void>;
   /**
    * With a shard map: whether an account's queue lives on this writer's database.
    * Receipts for senders elsewhere are handed to `forwardReceipts` after the ack
@@ -258,12 +259,12 @@ export class QueueWriter {
     }
     const unique = [...sends.values()].map((group) => group[0]!.item);
 
-    const result = await this.sql.begin(async (tx) => {
-      // The lock and the batch's independent statements go out together (postgres.js
-      // pipelines what is issued without awaiting): PostgreSQL runs them in order, the
-      // writes only once the lock is held, and the lock is held for fewer round trips.
-      // Each chain's next statement (the usage counters after the insert, the receipts
-      // after the delete) is issued as soon as its input arrives. Promise.all also takes
+    const result = await pipelinedTransaction(this.sql, async (tx) => {
+      // BEGIN, the lock and the batch's independent statements go out in one write
+      // (postgres.js pipelines what is issued without awaiting): PostgreSQL runs them in
+      // order, the writes only once the lock is held, and the lock is held for fewer
+      // round trips. The usage counters follow the insert as soon as its rows arrive;
+      // a delete and the receipts it produces are one statement. Promise.all also takes
       // the rejections of the statements behind a failed lock.
       const afterStore = this.afterStore;
       const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
@@ -444,7 +445,7 @@ interface InsertedRow extends StoredRow {
   previous_id: string | null;
 }
 
-async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: Date, expiresAt: Date) {
+async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
   // Unknown recipients simply do not join; the caller reports them. The content is not
   // returned: the writer has it (sending it back doubled the bytes and their parsing).
@@ -493,7 +494,7 @@ async function insertSends(tx: postgres.TransactionSql, items: SendItem[], now: 
  * earlier in the same statement (`lag`) or one already queued (the subquery
  * sees the table as it was before this statement; one index probe per row).
  */
-function withPreviousId(tx: postgres.TransactionSql) {
+function withPreviousId(tx: TransactionSession) {
   return tx`
     select i.*, coalesce(
       lag(i.id) over (partition by i.recipient_account_id, i.recipient_device_id order by i.id),
@@ -505,7 +506,7 @@ function withPreviousId(tx: postgres.TransactionSql) {
     order by i.id`;
 }
 
-async function findAccepted(tx: postgres.TransactionSql, items: SendItem[]) {
+async function findAccepted(tx: TransactionSession, items: SendItem[]) {
   return tx<{ sender_account_id: string; message_id: string; envelope_id: string; accepted_at: Date }[]>`
     select m.sender_account_id, m.message_id, m.envelope_id, m.accepted_at
     from accepted_messages m
@@ -515,7 +516,7 @@ async function findAccepted(tx: postgres.TransactionSql, items: SendItem[]) {
 }
 
 async function deleteAndReceipt(
-  tx: postgres.TransactionSql,
+  tx: TransactionSession,
   acks: PendingAck[],
   now: Date,
   expiresAt: Date,
@@ -534,38 +535,84 @@ async function deleteAndReceipt(
     }
   });
   // A device can only delete its own envelopes: the recipient is part of the match.
-  const deleted = await tx<
-    { ord: number; type: number; sender_account_id: string; sender_device_id: number; message_id: string;
-      recipient_account_id: string; recipient_device_id: number }[]
+  // The receipts for the deleted messages are inserted by the same statement: for
+  // senders whose account lives on this database (the join), the others are forwarded.
+  const rows = await tx<
+    ({ kind: "deleted"; ord: number } & DeletedRow | { kind: "receipt"; ord: null } & Omit<InsertedRow, "content" | "category">)[]
   >`
     with k as (
       select * from unnest(${tx.array(accountIds)}::uuid[], ${tx.array(deviceIds)}::int2[],
                            ${tx.array(envelopeIds)}::int8[], ${tx.array(ords)}::int4[])
         as k(account_id, device_id, id, ord)
-    )
-    delete from envelopes e
-    using k
-    where e.id = k.id and e.recipient_account_id = k.account_id and e.recipient_device_id = k.device_id
-    returning k.ord, e.type, e.sender_account_id, e.sender_device_id, e.message_id,
-              e.recipient_account_id, e.recipient_device_id`;
+    ),
+    deleted as (
+      delete from envelopes e
+      using k
+      where e.id = k.id and e.recipient_account_id = k.account_id and e.recipient_device_id = k.device_id
+      returning k.ord, e.type, e.sender_account_id, e.sender_device_id, e.message_id,
+                e.recipient_account_id, e.recipient_device_id
+    ),
+    inserted as (
+      insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                             sender_device_id, message_id, type, content, server_timestamp, expires_at)
+      select a.shard, d.sender_account_id, d.sender_device_id, d.recipient_account_id, d.recipient_device_id,
+             d.message_id, ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
+      from deleted d join accounts a on a.id = d.sender_account_id
+      where d.type <> ${EnvelopeType.SERVER_DELIVERY_RECEIPT}
+      order by d.ord
+      returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type
+    ),
+    receipts as (${withPreviousId(tx)})
+    select 'deleted' as kind, d.ord, null::int8 as id, d.type, d.sender_account_id, d.sender_device_id, d.message_id,
+           d.recipient_account_id, d.recipient_device_id, null::int8 as previous_id
+    from deleted d
+    union all
+    select 'receipt', null, r.id, r.type, r.sender_account_id, r.sender_device_id, r.message_id,
+           r.recipient_account_id, r.recipient_device_id, r.previous_id
+    from receipts r`;
 
-  const local: Receipt[] = [];
+  const deleted: DeletedRow[] = [];
+  const receipts: InsertedRow[] = [];
+  const receiptFor = new Set<string>();
+  for (const row of rows) {
+    if (row.kind === "deleted") {
+      deleted.push(row);
+    } else {
+      receipts.push({ ...row, content: EMPTY, category: null });
+      // A receipt's sender is the device that acknowledged; its recipient, the message's sender.
+      receiptFor.add(`${row.recipient_account_id}/${row.message_id}`);
+    }
+  }
+  receipts.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  // Senders elsewhere (a shard map): their receipts are stored on their database.
   const remote: Receipt[] = [];
   for (const row of deleted) {
-    if (row.type === EnvelopeType.SERVER_DELIVERY_RECEIPT) continue;
-    const receipt = {
+    if (row.type === EnvelopeType.SERVER_DELIVERY_RECEIPT || isLocal(row.sender_account_id)) continue;
+    if (receiptFor.has(`${row.sender_account_id}/${row.message_id}`)) continue; // stored here after all
+    remote.push({
       to: { accountId: row.sender_account_id, deviceId: row.sender_device_id },
       from: { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
       messageId: row.message_id,
-    };
-    (isLocal(receipt.to.accountId) ? local : remote).push(receipt);
+    });
   }
-  const receipts = local.length === 0 ? [] : await insertReceipts(tx, local, now, expiresAt);
   return { deleted, receipts, remote };
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** An envelope an ack deleted. */
+interface DeletedRow {
+  ord: number;
+  type: number;
+  sender_account_id: string;
+  sender_device_id: number;
+  message_id: string;
+  recipient_account_id: string;
+  recipient_device_id: number;
+}
+
 /** Queues delivery receipts (type 5, empty content) for senders on this database. */
-async function insertReceipts(tx: postgres.TransactionSql, receipts: Receipt[], now: Date, expiresAt: Date) {
+async function insertReceipts(tx: TransactionSession, receipts: Receipt[], now: Date, expiresAt: Date) {
   return tx<InsertedRow[]>`
     with r as (
       select * from unnest(${tx.array(receipts.map((r) => r.to.accountId))}::uuid[],
