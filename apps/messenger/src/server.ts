@@ -210,7 +210,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
       new QueueWriter(database.sql, bus, clock, logger, {
         deadlineMs: (sessionLimits.lockTimeoutMs ?? 10_000) + (sessionLimits.statementTimeoutMs ?? 60_000) + 5_000,
         ...(onHome
-          ? { afterStore: (tx, perSender, at) => share.onMessagesStored(tx, perSender, at) }
+          ? { afterStore: (tx, counts, at) => share.onUsageCounted(tx, counts, at) }
           : {
               // Usage counters and their share events live on home: a second transaction after the commit.
               afterCommit: (perSender, at) => {

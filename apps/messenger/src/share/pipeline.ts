@@ -11,6 +11,7 @@ import type postgres from "postgres";
 import type { Logger } from "../log";
 import type { AccountFacts, ConsentStore } from "../storage/consent";
 import type { RegimeHistory } from "../storage/regimes";
+import { recordUsage, type UsageCount } from "../storage/usage";
 import { enqueueSnapshots } from "./outbox";
 import type { ShareShipper } from "./shipper";
 import type { TransactionSession } from "@handshake/db/pipelined-transaction";
@@ -47,35 +48,22 @@ export class SharePipeline {
   }
 
   /**
-   * Inside the queue writer's transaction: counts the batch's messages per sender
-   * (counts only) and writes a usage event where the sender's simulated day started
-   * or its count crossed a milestone. The snapshot's consent is read from the
-   * database after the sequence is claimed, never from the cache.
+   * Counts a batch stored on another shard database (the usage counters live on home),
+   * in a transaction of its own on home, then as `onUsageCounted`.
    */
   async onMessagesStored(tx: TransactionSession, perSender: Map<string, number>, at: Date): Promise<void> {
-    if (perSender.size === 0) return;
-    // Sorted: concurrent writers lock usage rows in the same order.
-    const senders = [...perSender.keys()].sort();
-    const counts = senders.map((id) => perSender.get(id) ?? 0);
-    const day = at.toISOString().slice(0, 10);
-    // The day's count after this statement tells what it was before: the upsert
-    // either starts the day at n (insert, or a new day) or adds n to today's count.
-    // (A CTE reading the rows first would not see rows the same statement inserts.)
-    // Raw: one `unnest` upsert per batch on the message hot path.
-    const rows = await tx<{ account_id: string; today: number }[]>`
-      insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
-      select sender, n, 1, ${day}::date, n, ${at}
-      from unnest(${tx.array(senders)}::uuid[], ${tx.array(counts)}::int4[]) as u(sender, n)
-      on conflict (account_id) do update set
-        messages_total = usage_counters.messages_total + excluded.messages_total,
-        active_days = usage_counters.active_days + (case when usage_counters.day = excluded.day then 0 else 1 end),
-        messages_today = case when usage_counters.day = excluded.day
-                              then usage_counters.messages_today + excluded.messages_today
-                              else excluded.messages_today end,
-        day = excluded.day,
-        last_seen_at = excluded.last_seen_at
-      returning account_id, messages_today as today`;
-    const due = rows.filter((r) => usageEventDue(r.today - (perSender.get(r.account_id) ?? 0), r.today)).map((r) => r.account_id);
+    await this.onUsageCounted(tx, await recordUsage(tx, perSender, at), at);
+  }
+
+  /**
+   * Inside the transaction that counted the messages (the home queue writer's, whose
+   * insert statement also counts): writes a usage event where a sender's simulated
+   * day started or its count crossed a milestone. The snapshot's consent is read from
+   * the database after the sequence is claimed, never from the cache. Most batches
+   * write none and issue no statement.
+   */
+  async onUsageCounted(tx: TransactionSession, counts: UsageCount[], at: Date): Promise<void> {
+    const due = counts.filter((c) => usageEventDue(c.before, c.after)).map((c) => c.accountId);
     if (due.length === 0) return;
     await enqueueSnapshots(tx, "usage", due, at, (locked, ids) => this.consent.readStates(locked, ids), this.currentRegime);
   }

@@ -20,6 +20,7 @@ import { EnvelopeType, type DeliveredEnvelope } from "@handshake/crypto/wire";
 import type { Clock } from "../clock";
 import type { Logger } from "../log";
 import type { DeviceAddress, InboxBus } from "../relay/bus";
+import { usageCount, usageUpsertOver, type UsageCount } from "./usage";
 
 /** Undelivered envelopes are dropped after this long (as WhatsApp and Signal do). */
 export const ENVELOPE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -93,10 +94,11 @@ export interface Receipt {
 export interface QueueWriterOptions {
   maxBatch?: number;
   /**
-   * Runs inside each batch's transaction with the number of messages stored per
-   * sender (the usage counters and their share events live there).
+   * The usage counters live on this database: the insert statement also counts each
+   * sender's messages (`storage/usage.ts`), and this runs inside the batch's
+   * transaction with the counts (the share pipeline writes usage events there).
    */
-  afterStore?: (tx: TransactionSession, perSender: Map<string, number>, at: Date) => Promise<void>;
+  afterStore?: (tx: TransactionSession, counts: UsageCount[], at: Date) => Promise<void>;
   /**
    * With a shard map: whether an account's queue lives on this writer's database.
    * Receipts for senders elsewhere are handed to `forwardReceipts` after the ack
@@ -271,8 +273,8 @@ export class QueueWriter {
       const [, stored, ackResults, receiptRows] = await Promise.all([
         tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
         unique.length > 0
-          ? insertSends(tx, unique, now, expiresAt).then(async (rows) => {
-              if (afterStore && rows.length > 0) await afterStore(tx, countPerSender(rows), now);
+          ? insertSends(tx, unique, now, expiresAt, afterStore !== undefined).then(async (rows) => {
+              if (afterStore && rows.length > 0) await afterStore(tx, usageCounts(rows), now);
               return rows;
             })
           : [],
@@ -352,6 +354,14 @@ export class QueueWriter {
       { envelope: toDelivered(row, now, contentBase64), previousId: row.previous_id === null ? null : String(row.previous_id) },
     );
   }
+}
+
+/** Each sender's counts as the insert's usage upsert left them (`sender_today` is on every row of the sender). */
+function usageCounts(stored: { sender_account_id: string; sender_today: number | null }[]): UsageCount[] {
+  const after = new Map<string, number>();
+  for (const row of stored) if (row.sender_today !== null) after.set(row.sender_account_id, row.sender_today);
+  const added = countPerSender(stored);
+  return [...after].map(([accountId, today]) => usageCount(accountId, today, added.get(accountId) ?? 0));
 }
 
 function countPerSender(stored: { sender_account_id: string }[]): Map<string, number> {
@@ -445,11 +455,13 @@ interface InsertedRow extends StoredRow {
   previous_id: string | null;
 }
 
-async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date) {
+async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date, countUsage: boolean) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
   // Unknown recipients simply do not join; the caller reports them. The content is not
   // returned: the writer has it (sending it back doubled the bytes and their parsing).
-  return tx<Omit<InsertedRow, "content">[]>`
+  // With `countUsage`, the same statement upserts the senders' usage counters and
+  // each row carries its sender's day count after it.
+  return tx<(Omit<InsertedRow, "content"> & { sender_today: number | null })[]>`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -484,8 +496,14 @@ async function insertSends(tx: TransactionSession, items: SendItem[], now: Date,
       join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
                 category
-    )
-    ${withPreviousId(tx)}`;
+    ),
+    stored as (${withPreviousId(tx)})
+    ${
+      countUsage
+        ? tx`, usage as (${usageUpsertOver(tx, "inserted", now)})
+          select s.*, u.today as sender_today from stored s left join usage u on u.account_id = s.sender_account_id order by s.id`
+        : tx`select s.*, null::int4 as sender_today from stored s order by s.id`
+    }`;
 }
 
 /**
