@@ -3,6 +3,7 @@
  * serves tRPC over HTTP and WebSocket on the same port. `main.ts` wires it to the
  * environment; tests and the demo build one on port 0.
  */
+import { LastSeenRecorder } from "./storage/last-seen";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -239,6 +240,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     writer,
     shards,
     limiter,
+    lastSeen: new LastSeenRecorder(shards.sqlFor, logger),
     authenticator: new Authenticator(sql, { sqlFor: shards.sqlFor }),
     deviceSockets: new DeviceSockets(),
     carrier: options.phoneCarrier === "none" ? null : new SimulatedPhoneCarrier(sql),
@@ -364,6 +366,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         wss.close();
         await httpClosed;
         await services.writer.close();
+        await services.lastSeen.close();
         presence.close();
         socketBudget.close();
         keepAlive?.close();

@@ -5,6 +5,7 @@
  * through `createCaller`. `createContext` derives the session from the transport:
  * `Authorization: Bearer …` on HTTP, `connectionParams.token` on WebSocket.
  */
+import type { LastSeenRecorder } from "./storage/last-seen";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
@@ -51,6 +52,8 @@ export interface MessengerServices {
   /** The shard map's pools; `sql` and `db` are its home database. */
   shards: ShardDatabases;
   limiter: RateLimiter;
+  /** Devices' last-seen times, written once a second. */
+  lastSeen: LastSeenRecorder;
   authenticator: Authenticator;
   /** This node's WebSockets per device (a replaced device is disconnected). */
   deviceSockets: DeviceSockets;

@@ -1,7 +1,6 @@
 import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { streamInbox } from "../relay/inbox-stream";
-import { touchLastSeen } from "../storage/accounts";
 import { queueCall, serviceProcedure } from "../trpc";
 
 const envelopeId = z.string().regex(/^[1-9][0-9]{0,18}$/, { message: "must be an envelope id (a positive integer)" });
@@ -27,14 +26,9 @@ export const inboxRouter = {
       // Refused before any database work: a flood of subscriptions costs one error frame each.
       const lease = services.presence.open(ctx.device, ctx.connection);
       signal?.addEventListener("abort", lease, { once: true });
-      try {
-        await touchLastSeen(services.shards.sqlFor(ctx.device.accountId), ctx.device, services.clock.now());
-      } catch (err) {
-        // A usage counter: not worth refusing the stream while the database restarts
-        // (the stream itself waits for it).
-        services.logger.warn({ err, accountId: ctx.device.accountId }, "last-seen update failed");
-      }
       if (signal?.aborted) lease.release();
+      // Written with other devices' within a second; the stream does not wait for it.
+      services.lastSeen.touch(ctx.device, services.clock.now());
       services.logger.debug({ accountId: ctx.device.accountId, resume: input?.lastEventId ?? null }, "inbox connected");
       return streamInbox({
         bus: services.bus,

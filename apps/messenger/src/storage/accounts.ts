@@ -136,8 +136,3 @@ export async function deviceExists(db: MessengerDatabase, device: DeviceAddress)
     .where(and(eq(devices.accountId, device.accountId), eq(devices.deviceId, device.deviceId)));
   return rows.length > 0;
 }
-
-export async function touchLastSeen(sql: postgres.Sql, device: DeviceAddress, at: Date): Promise<void> {
-  await sql`update devices set last_seen_at = ${at}
-            where account_id = ${device.accountId} and device_id = ${device.deviceId}`;
-}
