@@ -265,9 +265,9 @@ export class QueueWriter {
       // BEGIN, the lock and the batch's independent statements go out in one write
       // (postgres.js pipelines what is issued without awaiting): PostgreSQL runs them in
       // order, the writes only once the lock is held, and the lock is held for fewer
-      // round trips. The usage counters follow the insert as soon as its rows arrive;
-      // a delete and the receipts it produces are one statement. Promise.all also takes
-      // the rejections of the statements behind a failed lock.
+      // round trips. The insert also counts usage, and a delete inserts the receipts it
+      // produces; only a batch that writes a usage event (afterStore) issues more before
+      // COMMIT. Promise.all also takes the rejections of the statements behind a failed lock.
       const afterStore = this.afterStore;
       const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
       const [, stored, ackResults, receiptRows] = await Promise.all([
@@ -555,6 +555,9 @@ async function deleteAndReceipt(
   // A device can only delete its own envelopes: the recipient is part of the match.
   // The receipts for the deleted messages are inserted by the same statement: for
   // senders whose account lives on this database (the join), the others are forwarded.
+  // A receipt's previous_id is read from the table as it was before the statement, so it
+  // may name an envelope this statement deletes (when both devices acked in one batch):
+  // too high is safe, the stream then re-reads its queue instead of trusting the notice.
   const rows = await tx<
     ({ kind: "deleted"; ord: number } & DeletedRow | { kind: "receipt"; ord: null } & Omit<InsertedRow, "content" | "category">)[]
   >`
