@@ -18,6 +18,7 @@ import { migrateDatabase } from "@handshake/db/migrate";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { benchAccountId, benchCredential, seedBenchDevices } from "./relay-idle-devices";
 import { env } from "../src/env";
+import type { ServerStats } from "./relay-server-stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Sockets per process we allow ourselves under the 20,000 open-files hard limit. */
@@ -303,7 +304,7 @@ export async function runIdleBench(options: IdleBenchOptions): Promise<void> {
     console.log(`    of which message.send     p50 ${Math.round(pct(sendDurations, 0.5))} ms, p99 ${Math.round(pct(sendDurations, 0.99))} ms, max ${Math.round(sendDurations.at(-1) ?? NaN)} ms (the HTTP answer: stored and published)`);
     slowest.sort((a, b) => b.ms - a.ms);
     console.log(`    slowest sends             ${slowest.slice(0, 8).map((x) => `#${x.p} at ${x.at.toFixed(1)} s: ${Math.round(x.ms)} ms`).join(", ")}`);
-    const loops = serverStats.map((o) => o.stats as { loopP99Ms: number; loopMaxMs: number; gc: Record<string, { count: number; totalMs: number; maxMs: number }> });
+    const loops = serverStats.map((o) => o.stats as ServerStats);
     const gcMax = Math.max(0, ...loops.flatMap((l) => Object.values(l.gc).map((g) => g.maxMs)));
     const gcTotal = loops.reduce((s, l) => s + Object.values(l.gc).reduce((t, g) => t + g.totalMs, 0), 0);
     console.log(

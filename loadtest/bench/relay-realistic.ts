@@ -26,6 +26,7 @@ import { deviceRates, type DeviceRates } from "../src/model/workload";
 import { nodesNeeded, populationDemand, type NodeLimits } from "../src/report/projection";
 import { Child, mb, pct, rssOf, stopChildren, type Json } from "./relay-idle";
 import { seedBenchDevices } from "./relay-idle-devices";
+import type { ServerStats } from "./relay-server-stats";
 import { env } from "../src/env";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -249,13 +250,6 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
     await pg.stop();
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** What relay-server-stats.ts prints on "stats": the server's event loop and GC pauses since the last ask. */
-interface ServerStats {
-  loopP99Ms: number;
-  loopMaxMs: number;
-  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
 }
 
 /** Tells a delivery tail caused by the servers' own stalls (GC, a blocked loop) from one elsewhere (database, bus). */

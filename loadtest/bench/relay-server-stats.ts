@@ -8,6 +8,14 @@
 import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 
+/** What a "stats" line carries (the benches read it). */
+export interface ServerStats {
+  loopP50Ms: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+}
+
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const kinds: Record<number, string> = {
@@ -16,7 +24,7 @@ const kinds: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
 };
-let gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+let gc: ServerStats["gc"] = {};
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     const kind = kinds[((entry as { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? "other";
@@ -30,7 +38,8 @@ new PerformanceObserver((list) => {
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line.trim() !== "stats") return;
   const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-  console.log(JSON.stringify({ stats: { loopP50Ms: ms(loop.percentile(50)), loopP99Ms: ms(loop.percentile(99)), loopMaxMs: ms(loop.max), gc } }));
+  const stats: ServerStats = { loopP50Ms: ms(loop.percentile(50)), loopP99Ms: ms(loop.percentile(99)), loopMaxMs: ms(loop.max), gc };
+  console.log(JSON.stringify({ stats }));
   loop.reset();
   gc = {};
 });

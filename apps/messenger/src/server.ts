@@ -3,7 +3,6 @@
  * serves tRPC over HTTP and WebSocket on the same port. `main.ts` wires it to the
  * environment; tests and the demo build one on port 0.
  */
-import { LastSeenRecorder } from "./storage/last-seen";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -29,6 +28,7 @@ import { ShipCheck } from "./share/ship-check";
 import { ShareShipper, type ShipperOptions } from "./share/shipper";
 import { ConsentStore } from "./storage/consent";
 import { RegimeHistory } from "./storage/regimes";
+import { LastSeenRecorder } from "./storage/last-seen";
 import { RestrictionStore } from "./storage/restrictions";
 import { createLogger, type Logger } from "./log";
 import { RateLimiter, type RateLimitCatalogue } from "./rate-limits";

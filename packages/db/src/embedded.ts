@@ -63,8 +63,14 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free loopback port in ${low}-${high} after 50 tries`, { cause: lastError });
 }
 
-/** Ports 10000 up to just below the ephemeral range (or a fixed range off Linux). */
+let range: [number, number] | undefined;
+
+/** Ports 10000 up to just below the ephemeral range (or a fixed range off Linux); read once. */
 function unassignedRange(): [number, number] {
+  return (range ??= readUnassignedRange());
+}
+
+function readUnassignedRange(): [number, number] {
   try {
     const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
     if (ephemeralLow && ephemeralLow > 11_000) return [10_000, ephemeralLow - 1];

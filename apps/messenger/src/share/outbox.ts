@@ -13,8 +13,8 @@
  * or outbox id.
  */
 import { shareableFields, type ConsentState, type RegimeInput } from "@handshake/consent";
-import { loadShareFacts, snapshotFields } from "./snapshot";
 import type { TransactionSession } from "@handshake/db/pipelined-transaction";
+import { loadShareFacts, snapshotFields } from "./snapshot";
 
 /** Notified (on commit) whenever events were written. */
 export const SHARE_OUTBOX_CHANNEL = "share_outbox";

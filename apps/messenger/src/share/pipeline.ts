@@ -6,6 +6,7 @@
 import type { ConsentState, RegimeInput } from "@handshake/consent";
 import { drizzleOn } from "@handshake/db/client";
 import { consentEvents } from "@handshake/db/messenger-schema";
+import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type postgres from "postgres";
 import type { Logger } from "../log";
@@ -14,7 +15,6 @@ import type { RegimeHistory } from "../storage/regimes";
 import { recordUsage, type UsageCount } from "../storage/usage";
 import { enqueueSnapshots } from "./outbox";
 import type { ShareShipper } from "./shipper";
-import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 
 /** A usage event is written on an account's first message of a simulated day and when the day's count crosses these. */
 export const USAGE_MILESTONES = [100, 1_000, 10_000] as const;

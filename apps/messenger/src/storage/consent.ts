@@ -27,11 +27,11 @@ import {
 } from "@handshake/consent";
 import { drizzleOn } from "@handshake/db/client";
 import { accounts, consentEvents } from "@handshake/db/messenger-schema";
+import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 import { asc, eq, sql as q, type Column } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
-import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 
 export type ConsentEventKind =
   | "terms-accepted"
@@ -165,7 +165,6 @@ export class ConsentStore {
   async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
     return fetchCurrent(this.cache, accountId);
   }
-
 
   /**
    * Applies a choice through the pure rules and appends it to the history, in one

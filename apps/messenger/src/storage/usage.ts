@@ -19,42 +19,32 @@ export interface UsageCount {
 /**
  * The upsert, as the body of a CTE over `source`: a relation of stored messages with a
  * `sender_account_id` each (a CTE name in the same statement). Returns `account_id` and
- * `today`, the day's count after it; the caller knows how many it added. Senders in id
- * order, so two statements lock the counter rows in the same order.
+ * `today`, the day's count after it; the caller knows how many it added.
  */
 export function usageUpsertOver(tx: TransactionSession, source: string, at: Date) {
   if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
-  return tx`
-    insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
-    select sender, n, 1, ${dayOf(at)}::date, n, ${at}
-    from (select sender_account_id as sender, count(*)::int4 as n from ${tx.unsafe(source)} group by 1 order by 1) as per_sender
-    ${onConflict(tx)}
-    returning account_id, messages_today as today`;
+  return upsert(tx, tx`(select sender_account_id as sender, count(*)::int4 as n from ${tx.unsafe(source)} group by 1) as per_sender`, at);
 }
 
 /** The same upsert from counts in hand (a batch stored on another shard database). */
 export async function recordUsage(tx: TransactionSession, perSender: Map<string, number>, at: Date): Promise<UsageCount[]> {
   if (perSender.size === 0) return [];
-  const senders = [...perSender.keys()].sort();
+  const senders = [...perSender.keys()];
   const counts = senders.map((id) => perSender.get(id) ?? 0);
-  const rows = await tx<{ account_id: string; today: number }[]>`
-    insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
-    select sender, n, 1, ${dayOf(at)}::date, n, ${at}
-    from unnest(${tx.array(senders)}::uuid[], ${tx.array(counts)}::int4[]) as u(sender, n)
-    ${onConflict(tx)}
-    returning account_id, messages_today as today`;
+  const rows = await upsert(tx, tx`unnest(${tx.array(senders)}::uuid[], ${tx.array(counts)}::int4[]) as per_sender(sender, n)`, at);
   return rows.map((row) => usageCount(row.account_id, row.today, perSender.get(row.account_id) ?? 0));
 }
 
-/** `after` is the day's count after adding `added`: the upsert either started the day at it or added to today's. */
-export function usageCount(accountId: string, after: number, added: number): UsageCount {
-  return { accountId, before: after - added, after };
-}
-
-const dayOf = (at: Date) => at.toISOString().slice(0, 10);
-
-function onConflict(tx: TransactionSession) {
-  return tx`
+/**
+ * Adds each row of `perSender` (`sender`, `n`) to the sender's counters. Senders in id
+ * order, so two statements lock the counter rows in the same order.
+ */
+function upsert(tx: TransactionSession, perSender: ReturnType<TransactionSession>, at: Date) {
+  return tx<{ account_id: string; today: number }[]>`
+    insert into usage_counters (account_id, messages_total, active_days, day, messages_today, last_seen_at)
+    select sender, n, 1, ${at.toISOString().slice(0, 10)}::date, n, ${at}
+    from ${perSender}
+    order by sender
     on conflict (account_id) do update set
       messages_total = usage_counters.messages_total + excluded.messages_total,
       active_days = usage_counters.active_days + (case when usage_counters.day = excluded.day then 0 else 1 end),
@@ -62,5 +52,11 @@ function onConflict(tx: TransactionSession) {
                             then usage_counters.messages_today + excluded.messages_today
                             else excluded.messages_today end,
       day = excluded.day,
-      last_seen_at = excluded.last_seen_at`;
+      last_seen_at = excluded.last_seen_at
+    returning account_id, messages_today as today`;
+}
+
+/** `after` is the day's count after adding `added`: the upsert either started the day at it or added to today's. */
+export function usageCount(accountId: string, after: number, added: number): UsageCount {
+  return { accountId, before: after - added, after };
 }
