@@ -273,9 +273,9 @@ export class QueueWriter {
       const [, stored, ackResults, receiptRows] = await Promise.all([
         tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
         unique.length > 0
-          ? insertSends(tx, unique, now, expiresAt, afterStore !== undefined).then(async (rows) => {
-              if (afterStore && rows.length > 0) await afterStore(tx, usageCounts(rows), now);
-              return rows;
+          ? insertSends(tx, unique, now, expiresAt, afterStore !== undefined).then(async ({ stored, today }) => {
+              if (afterStore && stored.length > 0) await afterStore(tx, usageCounts(stored, today), now);
+              return stored;
             })
           : [],
         acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] },
@@ -356,12 +356,10 @@ export class QueueWriter {
   }
 }
 
-/** Each sender's counts as the insert's usage upsert left them (`sender_today` is on every row of the sender). */
-function usageCounts(stored: { sender_account_id: string; sender_today: number | null }[]): UsageCount[] {
-  const after = new Map<string, number>();
-  for (const row of stored) if (row.sender_today !== null) after.set(row.sender_account_id, row.sender_today);
+/** Each sender's counts as the insert's usage upsert left them (`today`: the day's count after it, per sender). */
+function usageCounts(stored: { sender_account_id: string }[], today: Map<string, number>): UsageCount[] {
   const added = countPerSender(stored);
-  return [...after].map(([accountId, today]) => usageCount(accountId, today, added.get(accountId) ?? 0));
+  return [...today].map(([accountId, after]) => usageCount(accountId, after, added.get(accountId) ?? 0));
 }
 
 function countPerSender(stored: { sender_account_id: string }[]): Map<string, number> {
@@ -455,13 +453,33 @@ interface InsertedRow extends StoredRow {
   previous_id: string | null;
 }
 
+/**
+ * Stores a batch of sends in one statement: the messages whose recipient device exists
+ * and whose (sender, message id) was never accepted go into `envelopes` and
+ * `accepted_messages`; with `countUsage`, the senders' usage counters are upserted too.
+ *
+ * No step joins one CTE to another: PostgreSQL cannot estimate a data-modifying CTE
+ * (it assumes one row) and joins two of them with a nested loop, which made the
+ * statement quadratic in the batch (a 1,500-item batch cost its database 3-6 times
+ * more per message than a 100-item one; batches grow exactly when the writer falls
+ * behind). So the never-accepted test is an index probe per row (`not exists`), the
+ * envelope is inserted first and `accepted_messages` takes its id from its row, and
+ * the usage counts come back as rows of their own (`kind = 'usage'`).
+ *
+ * `not exists` sees what committed before the statement began. That is enough: the
+ * writer's advisory lock (taken by the statement before this one) lets one batch
+ * at a time write, and the batch holds no message twice (`commit` folds them), so
+ * no concurrent insert can slip in between the test and the insert. Should one
+ * ever do so, the primary key of `accepted_messages` fails the statement (no
+ * `on conflict do nothing`, which would leave a stored envelope without its
+ * accepted row): the batch is retried in halves, and the retry sees the row.
+ *
+ * Unknown recipients simply do not join; the caller reports them. The content is not
+ * returned: the writer has it (sending it back doubled the bytes and their parsing).
+ */
 async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date, countUsage: boolean) {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
-  // Unknown recipients simply do not join; the caller reports them. The content is not
-  // returned: the writer has it (sending it back doubled the bytes and their parsing).
-  // With `countUsage`, the same statement upserts the senders' usage counters and
-  // each row carries its sender's day count after it.
-  return tx<(Omit<InsertedRow, "content"> & { sender_today: number | null })[]>`
+  const rows = await tx<((Omit<InsertedRow, "content"> & { kind: "stored" }) | { kind: "usage"; sender_account_id: string; today: number })[]>`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -479,31 +497,41 @@ async function insertSends(tx: TransactionSession, items: SendItem[], now: Date,
       from input
       join accounts a on a.id = input.recipient_account_id
       join devices d on d.account_id = input.recipient_account_id and d.device_id = input.recipient_device_id
+      where not exists (
+        select 1 from accepted_messages m
+        where m.sender_account_id = input.sender_account_id and m.message_id = input.message_id)
+    ),
+    inserted as (
+      insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
+                             sender_device_id, message_id, type, content, category, server_timestamp, expires_at)
+      select shard, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+             content, category, ${now}, ${expiresAt}
+      from valid
+      returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
+                category
     ),
     accepted as (
       insert into accepted_messages (sender_account_id, message_id, recipient_account_id, envelope_id, accepted_at, category)
-      select sender_account_id, message_id, recipient_account_id, nextval(pg_get_serial_sequence('envelopes', 'id')), ${now}, category
-      from valid
-      on conflict do nothing
-      returning sender_account_id, message_id, envelope_id
-    ),
-    inserted as (
-      insert into envelopes (id, recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
-                             sender_device_id, message_id, type, content, category, server_timestamp, expires_at)
-      select a.envelope_id, v.shard, v.recipient_account_id, v.recipient_device_id, v.sender_account_id,
-             v.sender_device_id, v.message_id, v.type, v.content, v.category, ${now}, ${expiresAt}
-      from accepted a
-      join valid v on v.sender_account_id = a.sender_account_id and v.message_id = a.message_id
-      returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
-                category
+      select sender_account_id, message_id, recipient_account_id, id, ${now}, category
+      from inserted
     ),
     stored as (${withPreviousId(tx)})
     ${
       countUsage
         ? tx`, usage as (${usageUpsertOver(tx, "inserted", now)})
-          select s.*, u.today as sender_today from stored s left join usage u on u.account_id = s.sender_account_id order by s.id`
-        : tx`select s.*, null::int4 as sender_today from stored s order by s.id`
+          select 'stored' as kind, s.*, null::int4 as today from stored s
+          union all
+          select 'usage', null, null, null, u.account_id, null, null, null, null, null, u.today from usage u`
+        : tx`select 'stored' as kind, s.*, null::int4 as today from stored s`
     }`;
+  const stored: Omit<InsertedRow, "content">[] = [];
+  const today = new Map<string, number>();
+  for (const row of rows) {
+    if (row.kind === "stored") stored.push(row);
+    else today.set(row.sender_account_id, row.today);
+  }
+  stored.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  return { stored, today };
 }
 
 /**
@@ -543,35 +571,47 @@ async function deleteAndReceipt(
   const accountIds: string[] = [];
   const deviceIds: number[] = [];
   const envelopeIds: string[] = [];
-  const ords: number[] = [];
+  /** Which ack named an envelope, by envelope and acknowledging device: the first to name it. */
+  const ordOf = new Map<string, number>();
   acks.forEach((op, ord) => {
     for (const id of op.ids) {
       accountIds.push(op.device.accountId);
       deviceIds.push(op.device.deviceId);
       envelopeIds.push(id);
-      ords.push(ord);
+      const key = `${id}/${op.device.accountId}/${op.device.deviceId}`;
+      if (!ordOf.has(key)) ordOf.set(key, ord);
     }
   });
   // A device can only delete its own envelopes: the recipient is part of the match.
+  // Each named envelope is looked up on its own (a LATERAL probe of the recipient index,
+  // kept from being flattened by its LIMIT) and deleted by its row address: no step
+  // joins the named ids to the table as a whole. Joined (`delete … using k`), the
+  // plan followed the table's statistics, and a queue that just had few live rows
+  // (a new database, a drained one) got the table scanned once per named id: a
+  // 1,500-id batch cost half a second of its database.
   // The receipts for the deleted messages are inserted by the same statement: for
   // senders whose account lives on this database (the join), the others are forwarded.
   // A receipt's previous_id is read from the table as it was before the statement, so it
   // may name an envelope this statement deletes (when both devices acked in one batch):
   // too high is safe, the stream then re-reads its queue instead of trusting the notice.
   const rows = await tx<
-    ({ kind: "deleted"; ord: number } & DeletedRow | { kind: "receipt"; ord: null } & Omit<InsertedRow, "content" | "category">)[]
+    ({ kind: "deleted" } & DeletedRow | { kind: "receipt" } & Omit<InsertedRow, "content" | "category">)[]
   >`
     with k as (
-      select * from unnest(${tx.array(accountIds)}::uuid[], ${tx.array(deviceIds)}::int2[],
-                           ${tx.array(envelopeIds)}::int8[], ${tx.array(ords)}::int4[])
-        as k(account_id, device_id, id, ord)
+      select * from unnest(${tx.array(accountIds)}::uuid[], ${tx.array(deviceIds)}::int2[], ${tx.array(envelopeIds)}::int8[])
+        as k(account_id, device_id, id)
+    ),
+    named as (
+      select t.ctid from k cross join lateral (
+        select e.ctid from envelopes e
+        where e.recipient_account_id = k.account_id and e.recipient_device_id = k.device_id and e.id = k.id
+        limit 1) as t
     ),
     deleted as (
       delete from envelopes e
-      using k
-      where e.id = k.id and e.recipient_account_id = k.account_id and e.recipient_device_id = k.device_id
-      returning k.ord, e.type, e.sender_account_id, e.sender_device_id, e.message_id,
-                e.recipient_account_id, e.recipient_device_id
+      where e.ctid = any(array(select ctid from named))
+      returning e.id, e.type, e.sender_account_id, e.sender_device_id, e.message_id, e.recipient_account_id,
+                e.recipient_device_id
     ),
     inserted as (
       insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
@@ -580,24 +620,26 @@ async function deleteAndReceipt(
              d.message_id, ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
       from deleted d join accounts a on a.id = d.sender_account_id
       where d.type <> ${EnvelopeType.SERVER_DELIVERY_RECEIPT}
-      order by d.ord
+      order by d.id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type
     ),
     receipts as (${withPreviousId(tx)})
-    select 'deleted' as kind, d.ord, null::int8 as id, d.type, d.sender_account_id, d.sender_device_id, d.message_id,
+    select 'deleted' as kind, d.id, d.type, d.sender_account_id, d.sender_device_id, d.message_id,
            d.recipient_account_id, d.recipient_device_id, null::int8 as previous_id
     from deleted d
     union all
-    select 'receipt', null, r.id, r.type, r.sender_account_id, r.sender_device_id, r.message_id,
+    select 'receipt', r.id, r.type, r.sender_account_id, r.sender_device_id, r.message_id,
            r.recipient_account_id, r.recipient_device_id, r.previous_id
     from receipts r`;
 
-  const deleted: DeletedRow[] = [];
+  const deleted: (DeletedRow & { ord: number })[] = [];
   const receipts: InsertedRow[] = [];
   const receiptFor = new Set<string>();
   for (const row of rows) {
     if (row.kind === "deleted") {
-      deleted.push(row);
+      const ord = ordOf.get(`${row.id}/${row.recipient_account_id}/${row.recipient_device_id}`);
+      if (ord === undefined) throw new Error(`deleted envelope ${row.id} was named by no ack of this batch`);
+      deleted.push({ ...row, ord });
     } else {
       receipts.push({ ...row, content: EMPTY, category: null });
       // A receipt's sender is the device that acknowledged; its recipient, the message's sender.
@@ -623,7 +665,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** An envelope an ack deleted. */
 interface DeletedRow {
-  ord: number;
+  id: string;
   type: number;
   sender_account_id: string;
   sender_device_id: number;
