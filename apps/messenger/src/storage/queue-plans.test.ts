@@ -1,0 +1,139 @@
+/**
+ * The queue writer's statements must cost PostgreSQL a bounded amount per message
+ * whatever the batch size and whatever the planner believes about the tables.
+ *
+ * The failure this guards against is a plan shape, not a time: a batch-sized input
+ * (the `unnest` of the batch's arrays, or a data-modifying CTE, which PostgreSQL
+ * assumes holds one row) placed on the inner side of a nested loop is rescanned once
+ * per row of the outer side, so the statement becomes quadratic in the batch. It
+ * showed when the envelopes table had just been analysed with few live rows (a new
+ * database, a drained queue), and it grows exactly when the writer falls behind and
+ * its batches grow. The test provokes those statistics, lets the writer commit
+ * batches of a few hundred sends and acks, and reads each statement's executed plan
+ * from auto_explain (sent to this client as a NOTICE): no node that scans the batch
+ * (Function Scan, CTE Scan) may run more than once.
+ */
+import postgres from "postgres";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateDatabase } from "@handshake/db/migrate";
+import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
+import type { Clock } from "../clock";
+import { createLogger } from "../log";
+import { LocalInboxBus } from "../relay/bus";
+import { QueueWriter } from "./queue";
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  Alias?: string;
+  "Actual Loops"?: number;
+  "Actual Rows"?: number;
+  Plans?: PlanNode[];
+}
+
+let database: TestDatabase;
+let sql: postgres.Sql;
+const plans: { query: string; plan: PlanNode }[] = [];
+const clock: Clock = { now: () => new Date("2016-08-20T08:00:00Z") };
+const accounts = Array.from({ length: 300 }, () => randomUUID());
+
+beforeAll(async () => {
+  database = await createTestDatabase("queue_plans");
+  await migrateDatabase(database.url, "messenger");
+  sql = postgres(database.url, {
+    max: 2,
+    // Every statement's executed plan comes back to this client as a NOTICE.
+    connection: {
+      session_preload_libraries: "auto_explain",
+      "auto_explain.log_min_duration": "0",
+      "auto_explain.log_analyze": "on",
+      "auto_explain.log_timing": "off",
+      "auto_explain.log_format": "json",
+      "auto_explain.log_level": "notice",
+    },
+    onnotice: (notice) => {
+      const text = String(notice.message);
+      const json = text.slice(text.indexOf("{"));
+      if (!json.startsWith("{")) return;
+      const parsed = JSON.parse(json) as { "Query Text": string; Plan: PlanNode };
+      plans.push({ query: parsed["Query Text"], plan: parsed.Plan });
+    },
+  });
+  await sql`
+    insert into accounts (id, phone_number, country, shard, kind, created_at)
+    select id, '+4915100' || lpad(i::text, 6, '0'), 'DE', i % 10000, 'personal', now()
+    from unnest(${accounts}::uuid[]) with ordinality as t(id, i)`;
+  await sql`
+    insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
+    select id, 1, '\\x00', 'android', '6', '2.16', 'test', now() from unnest(${accounts}::uuid[]) as t(id)`;
+  // What a drained queue looks like to the planner: a handful of live rows.
+  await sql`
+    insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id,
+                           message_id, type, content, server_timestamp, expires_at)
+    select 1, ${accounts[0]!}, 1, ${accounts[1]!}, 1, gen_random_uuid(), 1, '\\x00', now(), now() + interval '30 days'
+    from generate_series(1, 3)`;
+  await sql`analyze envelopes`;
+  await sql`analyze accepted_messages`;
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await database?.drop();
+});
+
+/** Nodes that scan a batch-sized input (the unnest of the batch, or a CTE over it) more than once. */
+function rescans(node: PlanNode, found: string[] = []): string[] {
+  const batchSized = node["Node Type"] === "Function Scan" || node["Node Type"] === "CTE Scan";
+  if (batchSized && (node["Actual Loops"] ?? 0) > 1) found.push(`${node["Node Type"]} on ${node.Alias} × ${node["Actual Loops"]}`);
+  for (const child of node.Plans ?? []) rescans(child, found);
+  return found;
+}
+
+describe("queue writer plans", () => {
+  it("a batch of hundreds of sends and acks scans each batch-sized input once, with statistics of a near-empty queue", async () => {
+    const bus = new LocalInboxBus();
+    const stored = new Map<string, { recipient: string; id: string }>();
+    for (const accountId of accounts) {
+      bus.subscribe({ accountId, deviceId: 1 }, (notice) => {
+        if (notice.envelope) stored.set(notice.envelope.messageId + notice.envelope.type, { recipient: accountId, id: notice.envelope.id });
+      });
+    }
+    // afterStore given: the insert also counts usage (the home database's statement).
+    const writer = new QueueWriter(sql, bus, clock, createLogger({ level: "silent" }), { afterStore: async () => {} });
+    const content = Buffer.alloc(64, 7);
+    // Enqueued together: the first batch takes one, the next all the others.
+    const sends = Array.from({ length: 400 }, (_, i) => ({
+      sender: { accountId: accounts[i % 300]!, deviceId: 1 },
+      recipient: { accountId: accounts[(i * 7 + 1) % 300]!, deviceId: 1 },
+      messageId: randomUUID(),
+      type: 1,
+      content,
+      category: null,
+    }));
+    const outcomes = await Promise.all(sends.map((item) => writer.send(item)));
+    expect(outcomes.every((o) => o.status === "stored")).toBe(true);
+    // A resend of every message in one batch: all duplicates, nothing stored twice.
+    const again = await Promise.all(sends.map((item) => writer.send(item)));
+    expect(again.every((o) => o.status === "duplicate")).toBe(true);
+
+    const acks = sends.map((item) => {
+      const envelope = stored.get(item.messageId + "1")!;
+      return writer.ack({ accountId: envelope.recipient, deviceId: 1 }, [envelope.id]);
+    });
+    const acknowledged = await Promise.all(acks);
+    expect(acknowledged.reduce((n, a) => n + a.acknowledged, 0)).toBe(400);
+    // Each acknowledged message left one receipt for its sender.
+    const receipts = sends.filter((item) => stored.has(item.messageId + "5"));
+    expect(receipts.length).toBe(400);
+    await writer.close();
+
+    const writes = plans.filter((p) => /insert into envelopes|delete from envelopes/.test(p.query));
+    // The statements ran with batches in the hundreds (else the test proves nothing).
+    const largest = Math.max(...writes.map((p) => p.plan["Actual Rows"] ?? 0));
+    expect(largest).toBeGreaterThanOrEqual(300);
+    for (const { query, plan } of writes) {
+      expect(rescans(plan), query.slice(0, 200)).toEqual([]);
+    }
+  });
+});
