@@ -215,6 +215,19 @@ const cpuSeconds = async (pid: number) => {
   const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 };
+/**
+ * CPU seconds a PostgreSQL server has used so far: the postmaster, its live processes
+ * (backends, WAL writer, checkpointer, …) and the ones it has already reaped (autovacuum
+ * workers come and go), read from /proc via the pid in its data folder.
+ */
+const postgresCpuSeconds = async (dataDir: string) => {
+  const pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  let total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100; // utime, stime, cutime, cstime
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean);
+  for (const child of children) total += await cpuSeconds(Number(child)).catch(() => 0); // gone since: counted in cutime
+  return total;
+};
 /** Busy and total jiffies of the whole machine. */
 const machineTicks = async () => {
   const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -329,6 +342,7 @@ interface Run {
   serverUsPerMsg: number;
   serverCores: number;
   natsCores: number;
+  pgCores: number;
   clientCores: number;
   machineBusy: number;
   sent: number;
@@ -342,7 +356,8 @@ const scratch = await mkdtemp(path.join(tmpdir(), "handshake-bench-relay-"));
 await chmod(scratch, 0o755);
 const profileRoot = path.join(here, "..", "reports", "profiles");
 const profileStamp = new Date().toISOString().replace(/[:.]/g, "-");
-const pg = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg") });
+const pgDataDir = path.join(scratch, "pg");
+const pg = await startEmbeddedPostgres({ dataDir: pgDataDir });
 let nats: RunningNatsServer | null = null;
 let baselineRoot: string | null = null;
 const live: Child[] = [];
@@ -363,11 +378,13 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
       const ready = await child.next((o) => o.ready === true, 120_000);
       servers.push({ child, pid: Number(ready.pid), url: String(ready.url), wsUrl: String(ready.wsUrl) });
     }
-    let window: Promise<{ cpu: number[]; nats: number; machine: { busy: number; total: number } }> | null = null;
-    let windowEnd: Promise<{ cpu: number[]; nats: number; machine: { busy: number; total: number } }> | null = null;
-    const sample = async () => ({
+    type Sample = { cpu: number[]; nats: number; pg: number; machine: { busy: number; total: number } };
+    let window: Promise<Sample> | null = null;
+    let windowEnd: Promise<Sample> | null = null;
+    const sample = async (): Promise<Sample> => ({
       cpu: await Promise.all(servers.map((s) => cpuSeconds(s.pid))),
       nats: nats ? await cpuSeconds(nats.pid) : 0,
+      pg: await postgresCpuSeconds(pgDataDir),
       machine: await machineTicks(),
     });
     const load = new Child(
@@ -402,6 +419,7 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
       serverUsPerMsg: deliveredInWindow > 0 ? (serverCpu / deliveredInWindow) * 1e6 : NaN,
       serverCores: serverCpu / measuredSeconds,
       natsCores: (b.nats - a.nats) / measuredSeconds,
+      pgCores: (b.pg - a.pg) / measuredSeconds,
       clientCores: Number(result.clientCores),
       machineBusy: (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total),
       sent: Number(result.sent),
@@ -430,11 +448,12 @@ const fmt = (r: Run) =>
     (Number.isNaN(r.serverUsPerMsg) ? "n/a" : r.serverUsPerMsg.toFixed(0)).padStart(7),
     r.serverCores.toFixed(2).padStart(6),
     r.natsCores.toFixed(2).padStart(5),
+    r.pgCores.toFixed(2).padStart(5),
     r.clientCores.toFixed(2).padStart(6),
     `${(r.machineBusy * 100).toFixed(0)}%`.padStart(5),
     `${r.errors}/${r.dropped}/${r.duplicates}`.padStart(9),
   ].join(" ");
-const header = `${"code".padEnd(10)} ${"offered".padStart(7)} ${"delivered".padStart(9)} ${"p50".padStart(6)} ${"p99".padStart(6)} ${"max".padStart(6)} ${"µs/msg".padStart(7)} ${"srvCPU".padStart(6)} ${"nats".padStart(5)} ${"genCPU".padStart(6)} ${"mach".padStart(5)} ${"err/drop/dup".padStart(9)}`;
+const header = `${"code".padEnd(10)} ${"offered".padStart(7)} ${"delivered".padStart(9)} ${"p50".padStart(6)} ${"p99".padStart(6)} ${"max".padStart(6)} ${"µs/msg".padStart(7)} ${"srvCPU".padStart(6)} ${"nats".padStart(5)} ${"pg".padStart(5)} ${"genCPU".padStart(6)} ${"mach".padStart(5)} ${"err/drop/dup".padStart(9)}`;
 
 const runs: Run[] = [];
 try {
@@ -466,7 +485,8 @@ try {
 }
 
 console.log(`\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`);
-console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, genCPU in cores");
+console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, pg (PostgreSQL,");
+console.log("  all its processes), genCPU in cores");
 console.log("  (genCPU near 1.0 means the load generator itself is saturated); mach = whole-machine busy; err/drop/dup = send errors,");
 console.log("  messages not delivered by 10 s after sending stopped (still queued, or lost), messages delivered twice");
 console.log(`  ${header}`);
@@ -485,6 +505,7 @@ const medianRun = (label: string, rate: number): Run | null => {
     serverUsPerMsg: m((r) => r.serverUsPerMsg),
     serverCores: m((r) => r.serverCores),
     natsCores: m((r) => r.natsCores),
+    pgCores: m((r) => r.pgCores),
     clientCores: m((r) => r.clientCores),
     machineBusy: m((r) => r.machineBusy),
     sent: m((r) => r.sent),
