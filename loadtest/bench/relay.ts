@@ -26,6 +26,7 @@ import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
+import { cpuSeconds, machineTicks, postgresCpuSeconds } from "./process-cpu";
 import { printSelfTimes, selfTimes } from "./relay-profile";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -210,30 +211,6 @@ class Child {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-const cpuSeconds = async (pid: number) => {
-  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-};
-/**
- * CPU seconds a PostgreSQL server has used so far: the postmaster, its live processes
- * (backends, WAL writer, checkpointer, …) and the ones it has already reaped (autovacuum
- * workers come and go), read from /proc via the pid in its data folder.
- */
-const postgresCpuSeconds = async (dataDir: string) => {
-  const pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
-  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
-  let total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100; // utime, stime, cutime, cstime
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean);
-  for (const child of children) total += await cpuSeconds(Number(child)).catch(() => 0); // gone since: counted in cutime
-  return total;
-};
-/** Busy and total jiffies of the whole machine. */
-const machineTicks = async () => {
-  const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, total };
-};
 const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const median = (all: number[]) => {

@@ -1,0 +1,33 @@
+/**
+ * CPU and memory of processes on this machine, read from /proc (Linux): what the
+ * benches print beside their headline figures, so a figure says who had the machine.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+/** CPU seconds (user + system) a process has used so far. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/**
+ * CPU seconds a PostgreSQL server has used so far: the postmaster, its live processes
+ * (backends, WAL writer, checkpointer, …) and the ones it has already reaped (autovacuum
+ * workers come and go), found by the pid in its data folder.
+ */
+export async function postgresCpuSeconds(dataDir: string): Promise<number> {
+  const pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  let total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100; // utime, stime, cutime, cstime
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean);
+  for (const child of children) total += await cpuSeconds(Number(child)).catch(() => 0); // gone since: counted in cutime
+  return total;
+}
+
+/** Busy and total jiffies of the whole machine. */
+export async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
