@@ -268,10 +268,18 @@ export class QueueWriter {
       // round trips. The insert also counts usage, and a delete inserts the receipts it
       // produces; only a batch that writes a usage event (afterStore) issues more before
       // COMMIT. Promise.all also takes the rejections of the statements behind a failed lock.
+      //
+      // The lock's statement also turns sequential scans off for this transaction: every
+      // lookup these statements make (the previous envelope of a recipient, a message id
+      // already accepted, a named envelope) has an index, and a plan made while a table
+      // looked tiny (a new database, a drained queue: statistics lag the table by up to
+      // autovacuum's minute) scanned the whole table once per row of the batch.
+      // PostgreSQL plans each statement when it runs it, after this one; the setting
+      // ends with the transaction, so the pool's other queries keep the default.
       const afterStore = this.afterStore;
       const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
       const [, stored, ackResults, receiptRows] = await Promise.all([
-        tx`select pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
+        tx`select set_config('enable_seqscan', 'off', true), pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
         unique.length > 0
           ? insertSends(tx, unique, now, expiresAt, afterStore !== undefined).then(async ({ stored, today }) => {
               if (afterStore && stored.length > 0) await afterStore(tx, usageCounts(stored, today), now);
