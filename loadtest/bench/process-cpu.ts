@@ -25,6 +25,11 @@ export async function postgresCpuSeconds(dataDir: string): Promise<number> {
   return total;
 }
 
+/** Resident memory of a process, in bytes. */
+export async function rssOf(pid: number): Promise<number> {
+  return Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+}
+
 /** Busy and total jiffies of the whole machine. */
 export async function machineTicks(): Promise<{ busy: number; total: number }> {
   const f = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);

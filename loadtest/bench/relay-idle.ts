@@ -7,7 +7,7 @@
  * 127.0.0.1 only (clients bind 127.0.0.2 …); bounded in time and count.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -18,6 +18,7 @@ import { migrateDatabase } from "@handshake/db/migrate";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { benchAccountId, benchCredential, seedBenchDevices } from "./relay-idle-devices";
 import { env } from "../src/env";
+import { rssOf } from "./process-cpu";
 import type { ServerStats } from "./relay-server-stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -98,7 +99,6 @@ export async function stopChildren(children: Child[], stop: string): Promise<voi
   }
 }
 
-export const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 export const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 

@@ -14,7 +14,7 @@
  * undelivered or dropped, and a load generator that kept its schedule.
  */
 import { spawn } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,8 @@ import { migrateDatabase } from "@handshake/db/migrate";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { deviceRates, type DeviceRates } from "../src/model/workload";
 import { nodesNeeded, populationDemand, type NodeLimits } from "../src/report/projection";
-import { Child, mb, pct, rssOf, stopChildren, type Json } from "./relay-idle";
+import { cpuSeconds, rssOf } from "./process-cpu";
+import { Child, mb, pct, stopChildren, type Json } from "./relay-idle";
 import { seedBenchDevices } from "./relay-idle-devices";
 import type { ServerStats } from "./relay-server-stats";
 import { env } from "../src/env";
@@ -112,11 +113,6 @@ export function judgeStep(s: Omit<StepResult, "passed" | "why">): { passed: bool
   return { passed: why.length === 0, why };
 }
 
-const cpuTicks = async (pid: number) => {
-  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, 1/100 s
-};
-
 export async function runRealisticBench(options: RealisticBenchOptions): Promise<void> {
   const { devices, nodes } = options;
   if (Math.ceil(devices / nodes) > SOCKETS_PER_SERVER) {
@@ -193,11 +189,11 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
       // "stats" resets the servers' event-loop and GC figures; the reply after the step covers it alone.
       for (const server of servers) server.child.send("stats");
       await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)));
-      const ticks0 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
+      const cpu0 = await Promise.all(servers.map((s) => cpuSeconds(s.pid)));
       const t0 = performance.now();
       for (const client of clients) client.send(JSON.stringify(spec));
       const reports = (await Promise.all(clients.map((c) => c.next((o) => o.phase === "step", (options.stepSeconds + 120) * 1000)))) as StepReport[];
-      const ticks1 = await Promise.all(servers.map((s) => cpuTicks(s.pid)));
+      const cpu1 = await Promise.all(servers.map((s) => cpuSeconds(s.pid)));
       for (const server of servers) server.child.send("stats");
       const serverStats = (await Promise.all(servers.map((server) => server.child.next((o) => "stats" in o, 60_000)))).map((o) => o.stats as ServerStats);
       const wall = (performance.now() - t0) / 1000;
@@ -229,7 +225,7 @@ export async function runRealisticBench(options: RealisticBenchOptions): Promise
         dropped: reports.reduce((s, r) => s + r.dropped, 0),
         clientCpuMax: Math.max(...reports.map((r) => r.cpu)),
         latenessP99: pct(lateness, 0.99) || 0,
-        serverCpu: ticks1.reduce((s, t, k) => s + t - ticks0[k]!, 0) / 100 / wall,
+        serverCpu: cpu1.reduce((s, t, k) => s + t - cpu0[k]!, 0) / wall,
       };
       const result: StepResult = { ...measured, ...judgeStep(measured) };
       results.push(result);

@@ -26,7 +26,7 @@ import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
-import { cpuSeconds, machineTicks, postgresCpuSeconds } from "./process-cpu";
+import { cpuSeconds, machineTicks, postgresCpuSeconds, rssOf } from "./process-cpu";
 import { printSelfTimes, selfTimes } from "./relay-profile";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -211,7 +211,6 @@ class Child {
   }
 }
 
-const rssOf = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const median = (all: number[]) => {
   const s = all.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
