@@ -27,6 +27,7 @@ import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
 import { machineTicks, postgresCpuSeconds } from "./process-cpu";
+import { benchAccountId, seedBenchDevices } from "./relay-idle-devices";
 
 const usage = `usage: pnpm bench queue [--flows 10,100,1500] [--seconds 10] [--accounts 200]
   --flows list   concurrent send → ack → receipt-ack loops, one run per value (sets the batch size)
@@ -88,14 +89,8 @@ async function runOnce(flows: number, index: number): Promise<Run> {
   const server = await createMessengerServer({ databaseUrl, logger: createLogger({ level: "silent" }), rateLimits: false, poolSize: 6 });
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    const accounts = Array.from({ length: accountCount }, () => randomUUID());
-    await sql`
-      insert into accounts (id, phone_number, country, shard, kind, created_at)
-      select id, '+4915' || lpad(i::text, 9, '0'), 'DE', i % 10000, 'personal', now()
-      from unnest(${accounts}::uuid[]) with ordinality as t(id, i)`;
-    await sql`
-      insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
-      select id, 1, '\\x00', 'android', '6', '2.16', 'bench', now() from unnest(${accounts}::uuid[]) as t(id)`;
+    await seedBenchDevices(sql, accountCount);
+    const accounts = Array.from({ length: accountCount }, (_, i) => benchAccountId(i));
     const { writer, bus } = server.services;
     // What each flow waits for: the notice of its envelope (message or receipt) on the bus.
     const waiting = new Map<string, (envelopeId: string) => void>();
