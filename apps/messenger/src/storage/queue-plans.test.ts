@@ -14,6 +14,11 @@
  * batches of a few hundred sends and acks, and reads each statement's executed plan
  * from auto_explain (sent to this client as a NOTICE): no node that scans a whole
  * input (Function Scan, CTE Scan, Seq Scan) may run more than once.
+ *
+ * The insert's "never accepted" test is an index probe (`not exists`), safe only because
+ * the writers' advisory lock lets one batch at a time write, across nodes: the second
+ * test races two writers (two pools, as two nodes) over the same messages. Without the
+ * lock it fails (messages stored twice, or refused by the primary key).
  */
 import postgres from "postgres";
 import { randomUUID } from "node:crypto";
@@ -140,6 +145,43 @@ describe("queue writer plans", () => {
     expect(largest).toBeGreaterThanOrEqual(300);
     for (const { query, plan } of writes) {
       expect(rescans(plan), query.slice(0, 200)).toEqual([]);
+    }
+  });
+});
+
+describe("two writers on one database (two nodes)", () => {
+  it("the same messages sent through both at once are stored once each: one writer answers stored, the other duplicate with the same envelope", async () => {
+    // Two pools, as two nodes have: the "never accepted" probe relies on the advisory lock
+    // letting one batch at a time write, across writers.
+    const other = postgres(database.url, { max: 2, onnotice: () => {} });
+    const logger = createLogger({ level: "silent" });
+    const writers = [new QueueWriter(sql, new LocalInboxBus(), clock, logger), new QueueWriter(other, new LocalInboxBus(), clock, logger)];
+    const content = Buffer.alloc(16, 1);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const sends = Array.from({ length: 150 }, (_, i) => ({
+          sender: { accountId: accounts[(i + round) % 300]!, deviceId: 1 },
+          recipient: { accountId: accounts[(i * 11 + round + 2) % 300]!, deviceId: 1 },
+          messageId: randomUUID(),
+          type: 1,
+          content,
+          category: null,
+        }));
+        // Each message through both writers, interleaved, so their batches overlap.
+        const outcomes = await Promise.all(sends.flatMap((item) => [writers[0]!.send(item), writers[1]!.send(item)]));
+        for (let i = 0; i < sends.length; i++) {
+          const pair = [outcomes[2 * i]!, outcomes[2 * i + 1]!];
+          expect(pair.map((o) => o.status).sort()).toEqual(["duplicate", "stored"]);
+          const ids = pair.map((o) => ("envelopeId" in o ? o.envelopeId : null));
+          expect(ids[0]).toEqual(ids[1]);
+        }
+        const ids = sends.map((s) => s.messageId);
+        const rows = await sql<{ n: number }[]>`select count(*)::int as n from envelopes where message_id = any(${ids}::uuid[])`;
+        expect(rows[0]!.n).toBe(150);
+      }
+    } finally {
+      await Promise.all(writers.map((w) => w.close()));
+      await other.end();
     }
   });
 });
