@@ -28,6 +28,7 @@ import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
 import { cpuSeconds, machineTicks, postgresCpuSeconds, rssOf } from "./process-cpu";
 import { printSelfTimes, selfTimes } from "./relay-profile";
+import { env } from "../src/env";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
@@ -344,7 +345,12 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
   const profileDir = path.join(profileRoot, `${profileStamp}-${variant.label}-${nodes}n-${rate}`);
   if (values.profile) await mkdir(profileDir, { recursive: true });
   const benchDir = path.join(variant.root, "loadtest", "bench");
-  const nodeArgs = ["--import", "tsx", "--expose-gc", ...(values.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])];
+  const nodeArgs = [
+    "--import",
+    "tsx",
+    "--expose-gc",
+    ...(env.HANDSHAKE_BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+    ...(values.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])];
   const servers: { child: Child; pid: number; url: string; wsUrl: string }[] = [];
   try {
     for (let k = 0; k < nodes; k++) {

@@ -16,6 +16,8 @@ const envSchema = z.object({
   HANDSHAKE_BENCH_KEEPALIVE: z.enum(["trpc"]).optional(),
   /** Relay bench diagnostics: run the --realistic servers under node --cpu-prof, writing into this folder. */
   HANDSHAKE_BENCH_CPU_PROFILES: z.string().min(1).optional(),
+  /** Relay bench diagnostics: extra node flags for the exchange bench's servers (space-separated, e.g. "--trace-gc"). */
+  HANDSHAKE_BENCH_SERVER_FLAGS: z.string().min(1).optional(),
 });
 
 export const env = envSchema.parse(process.env);
