@@ -130,32 +130,46 @@ export async function readAccountView(services: MessengerServices, id: string): 
            (select count(*)::int from kyber_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id and not k.last_resort) as kyber,
            (select count(*)::int from kyber_prekeys k where k.account_id = d.account_id and k.device_id = d.device_id and k.last_resort) as kyber_last_resort
     from devices d where d.account_id = ${id} order by d.device_id`;
-  // length(content) only: the ciphertext itself is never selected.
-  const [totals] = await services.sql<{ queued_for: number; queued_from: number; bytes_for: string | null }[]>`
-    select (select count(*)::int from envelopes where recipient_account_id = ${id}) as queued_for,
-           (select count(*)::int from envelopes where sender_account_id = ${id}) as queued_from,
-           (select sum(length(content)) from envelopes where recipient_account_id = ${id}) as bytes_for`;
-  const recent = await services.sql<
-    {
-      id: string;
-      direction: "in" | "out";
-      peer_account_id: string;
-      peer_device_id: number;
-      device_id: number;
-      type: number;
-      bytes: number;
-      category: string | null;
-      server_timestamp: Date;
-    }[]
-  >`
-    (select id::text, 'in' as direction, sender_account_id as peer_account_id, sender_device_id as peer_device_id,
-            recipient_device_id as device_id, type, length(content) as bytes, category, server_timestamp
-     from envelopes where recipient_account_id = ${id} order by id desc limit 25)
-    union all
-    (select id::text, 'out', recipient_account_id, recipient_device_id, sender_device_id, type, length(content),
-            category, server_timestamp
-     from envelopes where sender_account_id = ${id} order by id desc limit 25)
-    order by server_timestamp desc, id desc`;
+  // length(content) only: the ciphertext itself is never selected. Envelopes *for* the
+  // account are on its own database; envelopes *from* it on each recipient's, so those
+  // are counted and listed over every database of the shard map.
+  const own = services.shards.sqlFor(id);
+  type Recent = {
+    id: string;
+    direction: "in" | "out";
+    peer_account_id: string;
+    peer_device_id: number;
+    device_id: number;
+    type: number;
+    bytes: number;
+    category: string | null;
+    server_timestamp: Date;
+  };
+  const [[totals], incoming, outgoing] = await Promise.all([
+    own<{ queued_for: number; bytes_for: string | null }[]>`
+      select (select count(*)::int from envelopes where recipient_account_id = ${id}) as queued_for,
+             (select sum(length(content)) from envelopes where recipient_account_id = ${id}) as bytes_for`,
+    own<Recent[]>`
+      select id::text, 'in' as direction, sender_account_id as peer_account_id, sender_device_id as peer_device_id,
+             recipient_device_id as device_id, type, length(content) as bytes, category, server_timestamp
+      from envelopes where recipient_account_id = ${id} order by id desc limit 25`,
+    Promise.all(
+      services.shards.all.map(async ({ sql }) => {
+        const [[count], rows] = await Promise.all([
+          sql<{ n: number }[]>`select count(*)::int as n from envelopes where sender_account_id = ${id}`,
+          sql<Recent[]>`
+            select id::text, 'out' as direction, recipient_account_id as peer_account_id, recipient_device_id as peer_device_id,
+                   sender_device_id as device_id, type, length(content) as bytes, category, server_timestamp
+            from envelopes where sender_account_id = ${id} order by id desc limit 25`,
+        ]);
+        return { queued: count!.n, rows };
+      }),
+    ),
+  ]);
+  // Each database numbers its own envelopes: the newest 25 each way by server time.
+  const byTime = (a: Recent, b: Recent) => b.server_timestamp.getTime() - a.server_timestamp.getTime() || Number(BigInt(b.id) - BigInt(a.id));
+  const recent = [...incoming, ...outgoing.flatMap((o) => o.rows).sort(byTime).slice(0, 25)].sort(byTime);
+  const queuedFrom = outgoing.reduce((sum, o) => sum + o.queued, 0);
   const [usage] = await db
     .select({ messagesTotal: usageCounters.messagesTotal, activeDays: usageCounters.activeDays, lastSeenAt: usageCounters.lastSeenAt })
     .from(usageCounters)
@@ -210,7 +224,7 @@ export async function readAccountView(services: MessengerServices, id: string): 
     })),
     envelopes: {
       queuedFor: totals!.queued_for,
-      queuedFrom: totals!.queued_from,
+      queuedFrom,
       bytesQueuedFor: Number(totals!.bytes_for ?? 0),
       recent: recent.map((e) => ({
         id: e.id,

@@ -4,6 +4,8 @@
  * Accounts, devices and consent totals come from the running tallies the database's
  * triggers keep (migration dashboard_tally_triggers): a few hundred rows to sum, at
  * any number of accounts. The queue is counted (it is small unless devices stay away).
+ * With a shard map, accounts and consent are home's (the directory rows), devices and
+ * the queue are summed over every database.
  */
 import { SHARING_POLICY_VERSION } from "@handshake/consent";
 import { accountTallies, shareOutbox } from "@handshake/db/messenger-schema";
@@ -43,16 +45,48 @@ export const overviewOutput = z.object({
 
 export type StackOverview = z.infer<typeof overviewOutput>;
 
-/** Envelopes ever stored and rows deleted, from the id sequence and table statistics (no scan). */
+/**
+ * Envelopes ever stored and rows deleted, from each database's id sequence and table
+ * statistics (no scan), summed over the shard map's databases (each has its own queue).
+ */
 async function sampleCounters(services: MessengerServices): Promise<RateSample> {
-  const [row] = await services.sql<{ stored: string | null; deleted: string | null }[]>`
-    select pg_sequence_last_value(pg_get_serial_sequence('envelopes', 'id')::regclass) as stored,
-           (select n_tup_del from pg_stat_user_tables where relname = 'envelopes' and schemaname = current_schema()) as deleted`;
+  const rows = await Promise.all(
+    services.shards.all.map(async ({ sql }) => {
+      const [row] = await sql<{ stored: string | null; deleted: string | null }[]>`
+        select pg_sequence_last_value(pg_get_serial_sequence('envelopes', 'id')::regclass) as stored,
+               (select n_tup_del from pg_stat_user_tables where relname = 'envelopes' and schemaname = current_schema()) as deleted`;
+      return { stored: Number(row?.stored ?? 0), deleted: Number(row?.deleted ?? 0) };
+    }),
+  );
   return {
     realMs: Date.now(),
-    stored: Number(row?.stored ?? 0),
-    deleted: Number(row?.deleted ?? 0),
+    stored: rows.reduce((sum, r) => sum + r.stored, 0),
+    deleted: rows.reduce((sum, r) => sum + r.deleted, 0),
     writerOps: services.writer.stats.items,
+  };
+}
+
+/**
+ * What every database of the shard map holds its own share of: devices (the tally the
+ * devices trigger keeps on each) and the queue. Accounts are not summed: home's
+ * directory rows count every account once, and a shard database holds the
+ * authoritative row of its own accounts too.
+ */
+async function readPartitionedFigures(services: MessengerServices) {
+  const rows = await Promise.all(
+    services.shards.all.map(async ({ sql }) => {
+      const [row] = await sql<{ devices: number; depth: number; oldest: Date | null }[]>`
+        select (select coalesce(sum(n), 0)::int from tallies where name = 'devices') as devices,
+               (select count(*)::int from envelopes) as depth,
+               (select min(server_timestamp) from envelopes) as oldest`;
+      return row!;
+    }),
+  );
+  const oldest = rows.map((r) => r.oldest).filter((d): d is Date => d !== null);
+  return {
+    devices: rows.reduce((sum, r) => sum + r.devices, 0),
+    depth: rows.reduce((sum, r) => sum + r.depth, 0),
+    oldest: oldest.length > 0 ? new Date(Math.min(...oldest.map((d) => d.getTime()))) : null,
   };
 }
 
@@ -79,30 +113,27 @@ export async function readStackFigures(services: MessengerServices): Promise<Sta
   const { sql } = services;
   const sampler = services.rates;
   sampler.record(await sampleCounters(services));
-  const [counts] = await sql<
-    {
-      total: number;
-      personal: number;
-      business: number;
-      shards: number;
-      devices: number;
-      accepted: number;
-      unticked: number;
-      opted: number;
-      depth: number;
-      oldest: Date | null;
-    }[]
-  >`
-    select (select coalesce(sum(accounts), 0)::int from account_tallies) as total,
-           (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'personal') as personal,
-           (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'business') as business,
-           (select count(*)::int from shard_tallies where accounts > 0) as shards,
-           (select coalesce(sum(n), 0)::int from tallies where name = 'devices') as devices,
-           (select coalesce(sum(n), 0)::int from tallies where name = ${`consent:accepted:${SHARING_POLICY_VERSION}`}) as accepted,
-           (select coalesce(sum(n), 0)::int from tallies where name = 'consent:unticked') as unticked,
-           (select coalesce(sum(n), 0)::int from tallies where name = 'consent:opted-out') as opted,
-           (select count(*)::int from envelopes) as depth,
-           (select min(server_timestamp) from envelopes) as oldest`;
+  const [[counts], partitioned] = await Promise.all([
+    sql<
+      {
+        total: number;
+        personal: number;
+        business: number;
+        shards: number;
+        accepted: number;
+        unticked: number;
+        opted: number;
+      }[]
+    >`
+      select (select coalesce(sum(accounts), 0)::int from account_tallies) as total,
+             (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'personal') as personal,
+             (select coalesce(sum(accounts), 0)::int from account_tallies where kind = 'business') as business,
+             (select count(*)::int from shard_tallies where accounts > 0) as shards,
+             (select coalesce(sum(n), 0)::int from tallies where name = ${`consent:accepted:${SHARING_POLICY_VERSION}`}) as accepted,
+             (select coalesce(sum(n), 0)::int from tallies where name = 'consent:unticked') as unticked,
+             (select coalesce(sum(n), 0)::int from tallies where name = 'consent:opted-out') as opted`,
+    readPartitionedFigures(services),
+  ]);
   const total = q`sum(${accountTallies.accounts})::int`.mapWith(Number);
   const countries = await services.db
     .select({ country: accountTallies.country, accounts: total })
@@ -122,8 +153,8 @@ export async function readStackFigures(services: MessengerServices): Promise<Sta
     accounts: { total: counts!.total, personal: counts!.personal, business: counts!.business },
     shards: { withAccounts: counts!.shards, configured: services.shardCount },
     countries,
-    devices: { registered: counts!.devices, connected: services.bus.connectedDevices() },
-    queue: { depth: counts!.depth, oldestAt: counts!.oldest?.toISOString() ?? null },
+    devices: { registered: partitioned.devices, connected: services.bus.connectedDevices() },
+    queue: { depth: partitioned.depth, oldestAt: partitioned.oldest?.toISOString() ?? null },
     rates: rates
       ? {
           windowSeconds: rates.seconds,

@@ -17,8 +17,8 @@ import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@ha
 import { startNatsServer } from "@handshake/nats-server";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { shardOfPhone } from "../phone";
-import { startTestMessenger, type TestMessenger } from "../testing";
-import { openInbox, phone, registerAccount, type TestAccount } from "../../test/helpers";
+import { startTestMessenger, TEST_ADMIN_TOKEN, type TestMessenger } from "../testing";
+import { httpApi, openInbox, phone, registerAccount, type TestAccount } from "../../test/helpers";
 import { shardOfAccountId } from "./account-id";
 import { parseShardMap } from "./shard-map";
 
@@ -244,6 +244,41 @@ describe("a shard map over two PostgreSQL servers", () => {
       reportedAsMarketing: { "transactional:bank-alert": 2 },
       reportRate: 1,
     });
+  });
+
+  it("the dashboard counts devices and the queue on both databases, and an account's envelopes where they are stored", async () => {
+    const admin = httpApi(messenger.url, undefined, TEST_ADMIN_TOKEN);
+    const alice = await accountOn("a");
+    const bob = await accountOn("b");
+    const carol = await accountOn("a");
+    // Nobody is connected: everything stays queued. Alice's go to b (bob) and a (carol).
+    const toBob = await sendMany(alice, bob, 3);
+    await sendMany(alice, carol, 1);
+    const toAlice = await sendMany(bob, alice, 2);
+
+    const total = async (table: "devices" | "envelopes") => {
+      const count = async (sql: postgres.Sql) => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table)}`)[0]!.n;
+      return { a: await count(sqlA), b: await count(sqlB) };
+    };
+    const devices = await total("devices");
+    const envelopes = await total("envelopes");
+    expect(envelopes.b).toBeGreaterThan(0);
+    const overview = await admin.dashboard.overview.query();
+    expect(overview.devices.registered).toBe(devices.a + devices.b);
+    expect(overview.queue.depth).toBe(envelopes.a + envelopes.b);
+
+    const aliceView = (await admin.dashboard.account.query({ accountId: alice.accountId }))!;
+    expect(aliceView.envelopes.queuedFor).toBe(2);
+    expect(aliceView.envelopes.queuedFrom).toBe(4);
+    expect(aliceView.envelopes.recent.filter((e) => e.direction === "out")).toHaveLength(4);
+    const bobView = (await admin.dashboard.account.query({ accountId: bob.accountId }))!;
+    expect(bobView.envelopes.queuedFor).toBe(3);
+    expect(bobView.envelopes.bytesQueuedFor).toBeGreaterThan(0);
+    expect(bobView.envelopes.queuedFrom).toBe(2);
+    const incoming = bobView.envelopes.recent.filter((e) => e.direction === "in");
+    expect(incoming.map((e) => e.peerAccountId)).toEqual([alice.accountId, alice.accountId, alice.accountId]);
+    expect(toBob).toHaveLength(3);
+    expect(toAlice).toHaveLength(2);
   });
 
   it("two nodes over NATS whose wake-ups never cross: each shard database's own sweep delivers to its recipients", async () => {
