@@ -76,3 +76,44 @@ export function printSelfTimes(label: string, result: Awaited<ReturnType<typeof 
     console.log(`    ${(row.share * 100).toFixed(1).padStart(5)}%  ${row.ms.toFixed(0).padStart(7)} ms  ${row.name}  ${row.where}`);
   }
 }
+
+interface HeapSamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapSamplingNode[];
+}
+
+/** Bytes allocated per function (where the allocation happened) over `.heapprofile` files, largest first. */
+export async function allocationSites(files: string[]): Promise<{ totalBytes: number; rows: { name: string; where: string; bytes: number }[] }> {
+  const byFunction = new Map<string, { name: string; where: string; bytes: number }>();
+  let totalBytes = 0;
+  const visit = (node: HeapSamplingNode) => {
+    totalBytes += node.selfSize;
+    if (node.selfSize > 0) {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const where = url ? `${shorten(url)}:${lineNumber + 1}` : "";
+      const key = `${functionName}@${where}`;
+      const row = byFunction.get(key) ?? { name: functionName || "(anonymous)", where, bytes: 0 };
+      row.bytes += node.selfSize;
+      byFunction.set(key, row);
+    }
+    for (const child of node.children) visit(child);
+  };
+  for (const file of files) visit((JSON.parse(await readFile(file, "utf8")) as { head: HeapSamplingNode }).head);
+  return { totalBytes, rows: [...byFunction.values()].sort((a, b) => b.bytes - a.bytes) };
+}
+
+/**
+ * Prints bytes allocated per delivered message and the top allocation sites. V8 charges an
+ * inlined callee's allocations to the function it was inlined into, so a site is "this
+ * function or what the optimizer inlined into it".
+ */
+export function printAllocationSites(label: string, result: Awaited<ReturnType<typeof allocationSites>>, delivered: number, top = 20): void {
+  const perMessage = delivered > 0 ? `${(result.totalBytes / delivered / 1024).toFixed(1)} KB per delivered message` : "nothing delivered";
+  console.log(`\n  Allocations, ${label}: ${(result.totalBytes / 1024 / 1024).toFixed(0)} MB over the window, ${perMessage}; top sites:`);
+  for (const row of result.rows.slice(0, top)) {
+    const share = result.totalBytes > 0 ? (row.bytes / result.totalBytes) * 100 : 0;
+    const perMsg = delivered > 0 ? `${(row.bytes / delivered).toFixed(0).padStart(6)} B/msg` : "";
+    console.log(`    ${share.toFixed(1).padStart(5)}%  ${perMsg}  ${row.name}  ${row.where}`);
+  }
+}

@@ -11,6 +11,7 @@
  *                                              model's per-device rates, stepped up (bench/relay-realistic.ts)
  *   pnpm bench relay --profile             the server runs under node --cpu-prof; prints the top
  *                                          self-time functions
+ *   pnpm bench relay --allocations         bytes the servers allocate per delivered message, and where
  *   pnpm bench relay --rates 1000,5000 --nodes 2 --baseline main --repeat 3
  *                                          a sweep of rates over K nodes (NATS between them), each
  *                                          rate run against the code at a git ref too, interleaved
@@ -27,14 +28,14 @@ import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server"
 import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
 import { cpuSeconds, machineTicks, postgresCpuSeconds, rssOf } from "./process-cpu";
-import { printSelfTimes, selfTimes } from "./relay-profile";
+import { allocationSites, printAllocationSites, printSelfTimes, selfTimes } from "./relay-profile";
 import { env } from "../src/env";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
 const usage = `usage:
   pnpm bench relay [--clients 2000] [--rate 20000 | --rates 1000,5000] [--seconds 15] [--nodes k]
-                   [--baseline <git ref>] [--repeat n] [--profile]
+                   [--baseline <git ref>] [--repeat n] [--profile] [--allocations]
   pnpm bench relay --idle 100000 --nodes 6 [--probes 1000] [--probe-rate 100] [--concurrency 200]
   pnpm bench relay --realistic --devices 60000 [--nodes 4] [--steps 4] [--step-seconds 60] [--level average|peak] [--message-limit r]
 options:
@@ -62,6 +63,9 @@ options:
                  default: what the held step carried
   --profile      run the server(s) under node --cpu-prof (loadtest/reports/profiles/) and print the
                  functions with the most self time
+  --allocations  sample what the servers allocate over the window (V8's sampling heap profiler, freed
+                 objects included; loadtest/reports/profiles/) and print KB per delivered message and
+                 the top allocation sites
   -h, --help     this text`;
 
 function usageError(message: string): never {
@@ -86,6 +90,7 @@ try {
       concurrency: { type: "string", default: "200" },
       "connect-seconds": { type: "string", default: "900" },
       profile: { type: "boolean", default: false },
+      allocations: { type: "boolean", default: false },
       realistic: { type: "boolean", default: false },
       devices: { type: "string" },
       steps: { type: "string", default: "4" },
@@ -343,14 +348,17 @@ let runIndex = 0;
 async function runOnce(variant: Variant, rate: number): Promise<Run> {
   const databaseUrl = await ensureDatabase(pg.url, `bench_relay_${runIndex++}`);
   const profileDir = path.join(profileRoot, `${profileStamp}-${variant.label}-${nodes}n-${rate}`);
-  if (values.profile) await mkdir(profileDir, { recursive: true });
+  if (values.profile || values.allocations) await mkdir(profileDir, { recursive: true });
   const benchDir = path.join(variant.root, "loadtest", "bench");
   const nodeArgs = [
     "--import",
     "tsx",
     "--expose-gc",
     ...(env.HANDSHAKE_BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
-    ...(values.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])];
+    ...(values.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+    // This tree's sampler, also in a --baseline variant's servers (it is loaded by path, not imported).
+    ...(values.allocations ? ["--import", path.join(here, "allocation-sampler.ts")] : []),
+  ];
   const servers: { child: Child; pid: number; url: string; wsUrl: string }[] = [];
   try {
     for (let k = 0; k < nodes; k++) {
@@ -363,6 +371,8 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
     type Sample = { cpu: number[]; nats: number; pg: number; machine: { busy: number; total: number } };
     let window: Promise<Sample> | null = null;
     let windowEnd: Promise<Sample> | null = null;
+    let allocationFiles: string[] = [];
+    let allocationReplies: Promise<Record<string, unknown>>[] = [];
     const sample = async (): Promise<Sample> => ({
       cpu: await Promise.all(servers.map((s) => cpuSeconds(s.pid))),
       nats: nats ? await cpuSeconds(nats.pid) : 0,
@@ -377,8 +387,19 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
         { cwd: here, stdio: ["pipe", "pipe", "pipe"] },
       ),
       (o) => {
-        if (o.phase === "window-start") window = sample();
-        if (o.phase === "window-end") windowEnd = sample();
+        if (o.phase === "window-start") {
+          window = sample();
+          if (values.allocations) for (const s of servers) s.child.process.stdin?.write("alloc-start\n");
+        }
+        if (o.phase === "window-end") {
+          windowEnd = sample();
+          if (values.allocations) {
+            allocationFiles = servers.map((s, k) => path.join(profileDir, `allocations-${k}.heapprofile`));
+            // Listening before asking: the answer may come while the clients still drain.
+            allocationReplies = servers.map((s) => s.child.next((r) => r.allocations !== undefined || r.allocationsError !== undefined, 60_000));
+            servers.forEach((s, k) => s.child.process.stdin?.write(`alloc-stop ${allocationFiles[k]}\n`));
+          }
+        }
       },
     );
     live.push(load);
@@ -388,6 +409,12 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
     const measuredSeconds = Number(result.measuredSeconds);
     const serverCpu = b.cpu.reduce((s, x, i) => s + x - a.cpu[i]!, 0);
     const deliveredInWindow = Number(result.deliveredInWindow);
+    if (values.allocations) {
+      const replies = await Promise.all(allocationReplies);
+      const failed = replies.find((r) => r.allocationsError !== undefined);
+      if (failed) throw new Error(`allocation sampling failed: ${String(failed.allocationsError)}`);
+      printAllocationSites(`${variant.label}, ${nodes} node(s), ${rate} msg/s (${profileDir})`, await allocationSites(allocationFiles), deliveredInWindow);
+    }
     const rss = (await Promise.all(servers.map((s) => rssOf(s.pid)))).reduce((x, y) => x + y, 0);
     await load.stop();
     return {
