@@ -140,6 +140,29 @@ describe("a shard map over two PostgreSQL servers", () => {
     aliceInbox.close();
   });
 
+  it("sender on shard B, recipient on home: the receipt of the ack on home is stored on B, where the sender reads", async () => {
+    const alice = await accountOn("a");
+    const bob = await accountOn("b");
+    const sent = await sendMany(bob, alice, 3);
+    const aliceInbox = inbox(alice);
+    await aliceInbox.count(3);
+    const bobInbox = inbox(bob);
+    await bobInbox.ready;
+    // Home holds bob's directory row: the receipts must still go to bob's own database.
+    await alice.api.inbox.ack.mutate({ ids: aliceInbox.received.map((e) => e.id) });
+    await bobInbox.count(3);
+    expect(bobInbox.received.every((e) => e.type === 5 && e.senderAccountId === alice.accountId)).toBe(true);
+    expect(bobInbox.received.map((e) => e.messageId).sort()).toEqual([...sent].sort());
+    expect(await rowsOf(sqlA, "envelopes", bob.accountId)).toBe(0);
+    // The receipts' ids came from B's sequence: a message stored on B afterwards is still
+    // after bob's cursor (ids from home's sequence had carried the cursor past it).
+    await sendOne(alice, bob);
+    await bobInbox.count(4);
+    expect(bobInbox.received.at(-1)!.type).toBe(1);
+    aliceInbox.close();
+    bobInbox.close();
+  });
+
   it("offline recipients on either shard, then resumed after lastEventId: nothing lost, nothing twice", async () => {
     for (const [from, to] of [
       ["a", "b"],

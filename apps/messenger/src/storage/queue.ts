@@ -598,7 +598,11 @@ async function deleteAndReceipt(
   // (a new database, a drained one) got the table scanned once per named id: a
   // 1,500-id batch cost half a second of its database.
   // The receipts for the deleted messages are inserted by the same statement: for
-  // senders whose account lives on this database (the join), the others are forwarded.
+  // senders whose device lives on this database (the join on `devices`), the others are
+  // forwarded. Not `accounts`: with a shard map, home also holds every account's
+  // directory row, and a receipt stored there for a sender on another database would
+  // never be read from its queue, while its live notice carried an id from home's
+  // sequence into that device's stream, past ids its own database had yet to hand out.
   // A receipt's previous_id is read from the table as it was before the statement, so it
   // may name an envelope this statement deletes (when both devices acked in one batch):
   // too high is safe, the stream then re-reads its queue instead of trusting the notice.
@@ -626,7 +630,9 @@ async function deleteAndReceipt(
                              sender_device_id, message_id, type, content, server_timestamp, expires_at)
       select a.shard, d.sender_account_id, d.sender_device_id, d.recipient_account_id, d.recipient_device_id,
              d.message_id, ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
-      from deleted d join accounts a on a.id = d.sender_account_id
+      from deleted d
+      join accounts a on a.id = d.sender_account_id
+      join devices s on s.account_id = d.sender_account_id and s.device_id = d.sender_device_id
       where d.type <> ${EnvelopeType.SERVER_DELIVERY_RECEIPT}
       order by d.id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type
