@@ -39,7 +39,8 @@ import { InboxPresence, type PresenceOptions, type ServiceGate } from "./relay/p
 import { KeepAlive, type KeepAliveOptions } from "./relay/keep-alive";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
-import { expireOld, QueueWriter, ShardedQueueWriter, type Receipt } from "./storage/queue";
+import { expireOld, QueueWriter, ShardedQueueWriter } from "./storage/queue";
+import { ReceiptOutbox, type ReceiptOutboxOptions } from "./storage/receipt-outbox";
 import { ShardDatabases } from "./shards/shard-databases";
 import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
@@ -111,6 +112,8 @@ export interface MessengerServerOptions {
    * announced (relay/missed-delivery-sweep.ts; default 5 s; `nats.sweepIntervalMs` wins).
    */
   missedDeliverySweepMs?: number;
+  /** With a shard map: how often each database's receipt outbox is swept, and the age it waits for (storage/receipt-outbox.ts). */
+  receiptOutbox?: ReceiptOutboxOptions;
   /** With several nodes: how often this node reads the stored simulation clock (default 250 ms, clock-follower.ts). */
   clockFollowMs?: number;
 }
@@ -124,6 +127,8 @@ export interface MessengerServer {
   sweep: MissedDeliverySweep | null;
   /** One missed-delivery sweep per shard database, by the map's name. */
   sweeps: Map<string, MissedDeliverySweep>;
+  /** With a shard map: each database's outbox of receipts owed to senders on another, by the map's name. */
+  receiptOutboxes: Map<string, ReceiptOutbox>;
   listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
   /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
   close(): Promise<void>;
@@ -204,6 +209,15 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const socketBudget = new SocketBudget(logger, options.relay?.socketBudget);
   const writers = new Map<string, QueueWriter>();
   const writer = new ShardedQueueWriter(writers, (accountId) => shards.forAccount(accountId).name);
+  // With a shard map: receipts owed to senders on another database, per database (storage/receipt-outbox.ts).
+  const receiptOutboxes = new Map<string, ReceiptOutbox>();
+  if (shards.sharded) {
+    for (const database of shards.all) {
+      const outbox = new ReceiptOutbox(database.sql, writer, logger.child({ database: database.name }), options.receiptOutbox);
+      outbox.start();
+      receiptOutboxes.set(database.name, outbox);
+    }
+  }
   for (const database of shards.all) {
     const onHome = database === shards.home;
     writers.set(
@@ -220,12 +234,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
                   .catch((err: unknown) => logger.warn({ err, database: database.name }, "usage counters not updated"));
               },
             }),
-        ...(shards.sharded
-          ? {
-              isLocal: (accountId: string) => shards.forAccount(accountId) === database,
-              forwardReceipts: (receipts) => forwardReceipts(writer, receipts, logger),
-            }
-          : {}),
+        ...(shards.sharded ? { forwardReceipts: (receipts) => receiptOutboxes.get(database.name)!.forward(receipts) } : {}),
       }),
     );
   }
@@ -343,6 +352,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     wss,
     sweep: sweeps.get(map.home) ?? null,
     sweeps,
+    receiptOutboxes,
     listen: (port = 0, host = "127.0.0.1") =>
       new Promise((resolve, reject) => {
         http.once("error", reject);
@@ -371,6 +381,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         socketBudget.close();
         keepAlive?.close();
         for (const sweep of sweeps.values()) await sweep.stop();
+        for (const outbox of receiptOutboxes.values()) await outbox.stop();
         await bus.close?.();
         await shipper?.stop();
         limiter.close();
@@ -385,16 +396,6 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
  * committed: retried every second for a minute while that database is away, then
  * dropped with a warning (the message itself was delivered).
  */
-function forwardReceipts(writer: ShardedQueueWriter, receipts: Receipt[], logger: Logger, attempt = 1): void {
-  writer.receipts(receipts).catch((err: unknown) => {
-    if (attempt >= RECEIPT_FORWARD_ATTEMPTS) {
-      logger.warn({ err, receipts: receipts.length }, "delivery receipts for another shard database dropped");
-      return;
-    }
-    setTimeout(() => forwardReceipts(writer, receipts, logger, attempt + 1), 1_000).unref();
-  });
-}
-const RECEIPT_FORWARD_ATTEMPTS = 60;
 
 /** What the relay asks of the consent rules: who may not use the service now, and when that can next change. */
 function serviceGate(consent: ConsentStore, clock: Clock, timeline: Timeline): ServiceGate {

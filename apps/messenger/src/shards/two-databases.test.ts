@@ -30,6 +30,7 @@ let urlB: string;
 let messenger: TestMessenger;
 let sqlA: postgres.Sql;
 let sqlB: postgres.Sql;
+let shardMap: ReturnType<typeof parseShardMap>;
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), "handshake-shard-b-"));
@@ -38,7 +39,7 @@ beforeAll(async () => {
   pgB = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg"), ephemeral: true });
   urlB = await ensureDatabase(pgB.url, "shard_b");
   dbA = await createTestDatabase("messenger");
-  const shardMap = parseShardMap({
+  shardMap = parseShardMap({
     version: 1,
     shardCount: SHARDS,
     databases: { a: dbA.url, b: urlB },
@@ -47,7 +48,7 @@ beforeAll(async () => {
       { from: 5_000, to: 9_999, database: "b" },
     ],
   });
-  messenger = await startTestMessenger({ rateLimits: false, shardMap });
+  messenger = await startTestMessenger({ rateLimits: false, shardMap, receiptOutbox: { sweepIntervalMs: 200, minAgeMs: 300 } });
   sqlA = postgres(dbA.url, { max: 2, onnotice: () => {} });
   sqlB = postgres(urlB, { max: 2, onnotice: () => {} });
 }, 120_000);
@@ -333,6 +334,63 @@ describe("a shard map over two PostgreSQL servers", () => {
     }
   }, 60_000);
 
+  it("receipts owed to a sender on B wait in home's outbox while B is down and after the node that owed them is gone; another node's sweep delivers each once", async () => {
+    const alice = await accountOn("a");
+    const bob = await accountOn("b");
+    const sent = await sendMany(bob, alice, 3);
+    const aliceInbox = inbox(alice);
+    await aliceInbox.count(3);
+    const outbox = async () => (await sqlA<{ n: number }[]>`select count(*)::int as n from receipt_outbox where to_account_id = ${bob.accountId}`)[0]!.n;
+
+    // A second node over the same databases, whose own sweep never comes round.
+    const other = await startTestMessenger({ rateLimits: false, shardMap, receiptOutbox: { sweepIntervalMs: 3_600_000 } });
+    await pgB.stop();
+    // Alice's ack commits on home through the other node; the receipts it owes bob are written there with it.
+    await httpApi(other.url, alice.credential).inbox.ack.mutate({ ids: aliceInbox.received.map((e) => e.id) });
+    expect(await outbox()).toBe(3);
+    // Its forward after the commit fails (B is down).
+    const forwards = other.server.receiptOutboxes.get("a")!.stats;
+    for (const until = Date.now() + 20_000; forwards.failures === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(forwards).toMatchObject({ failures: 1, forwarded: 0 });
+    // That node goes away (what it had in memory with it); sweeps here fail while B is down.
+    await other.close();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await outbox()).toBe(3);
+    expect(messenger.server.receiptOutboxes.get("a")!.stats.failures).toBeGreaterThan(0);
+    pgB = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg"), port: pgB.port, ephemeral: true });
+
+    const bobInbox = inbox(bob);
+    await bobInbox.count(3);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // later sweeps: nothing more, nothing twice
+    expect(bobInbox.received.map((e) => e.messageId).sort()).toEqual([...sent].sort());
+    expect(bobInbox.received.every((e) => e.type === 5 && e.senderAccountId === alice.accountId)).toBe(true);
+    expect(await outbox()).toBe(0);
+    aliceInbox.close();
+    bobInbox.close();
+  }, 60_000);
+
+  it("the same owed receipts forwarded twice, racing and again later (a node killed after the forward committed): stored once", async () => {
+    const alice = await accountOn("a");
+    const bob = await accountOn("b");
+    const sent = await sendMany(bob, alice, 4);
+    const owed = sent.map((messageId, i) => ({
+      outboxId: String(1_000_000 + i),
+      to: { accountId: bob.accountId, deviceId: 1 },
+      from: { accountId: alice.accountId, deviceId: 1 },
+      messageId,
+    }));
+    const { writer } = messenger.server.services;
+    // Two forwards at once (a sweep on one node, the forward after the commit on another), then a third.
+    await Promise.all([writer.receipts(owed), writer.receipts(owed)]);
+    await writer.receipts(owed.slice(1, 3));
+    const [row] = await sqlB<{ n: number }[]>`select count(*)::int as n from envelopes where recipient_account_id = ${bob.accountId} and type = 5`;
+    expect(row!.n).toBe(4);
+    const bobInbox = inbox(bob);
+    await bobInbox.count(4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bobInbox.received.map((e) => e.messageId).sort()).toEqual([...sent].sort());
+  });
+
   it("shard B's server restarted while messages flow: shard A keeps delivering, B recovers, nothing acknowledged is lost or doubled", async () => {
     const alice = await accountOn("a");
     const carol = await accountOn("b");
@@ -367,8 +425,10 @@ describe("a shard map over two PostgreSQL servers", () => {
     await pgB.stop();
     const deliveredToABefore = inboxA.received.length;
     const deliveredToBBefore = inboxB.received.length;
-    // While B is down, A's recipient keeps receiving (its senders' flows go on).
+    // While B is down, A's recipient keeps receiving (its senders' flows go on), and sends
+    // to B fail (waited for: a send may first wait out its connection attempt to B).
     await inboxA.count(deliveredToABefore + 15, 20_000);
+    for (const until = Date.now() + 30_000; failures === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 100));
     pgB = await startEmbeddedPostgres({ dataDir: path.join(scratch, "pg"), port: pgB.port, ephemeral: true });
     const [aliceToA, carolToA, aliceToB, carolToB] = await flows;
     expect(failures).toBeGreaterThan(0); // sends to B failed while it was down and were retried

@@ -91,6 +91,11 @@ export interface Receipt {
   messageId: string;
 }
 
+/** A receipt owed to a sender on another database, and its row in this database's `receipt_outbox`. */
+export interface OwedReceipt extends Receipt {
+  outboxId: string;
+}
+
 export interface QueueWriterOptions {
   maxBatch?: number;
   /**
@@ -100,12 +105,12 @@ export interface QueueWriterOptions {
    */
   afterStore?: (tx: TransactionSession, counts: UsageCount[], at: Date) => Promise<void>;
   /**
-   * With a shard map: whether an account's queue lives on this writer's database.
-   * Receipts for senders elsewhere are handed to `forwardReceipts` after the ack
-   * commits (default: every account is local).
+   * With a shard map: receipts for senders whose device is on another database are
+   * written to this database's `receipt_outbox` by the ack's statement and handed to
+   * `forwardReceipts` after the commit (`storage/receipt-outbox.ts` takes them there).
+   * Without it (one database) every sender is here.
    */
-  isLocal?: (accountId: string) => boolean;
-  forwardReceipts?: (receipts: Receipt[]) => void;
+  forwardReceipts?: (receipts: OwedReceipt[]) => void;
   /** Shard databases other than home: runs after each commit (the usage counters live on home). */
   afterCommit?: (perSender: Map<string, number>, at: Date) => void;
   /**
@@ -286,7 +291,7 @@ export class QueueWriter {
               return stored;
             })
           : [],
-        acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.isLocal) : { deleted: [], receipts: [], remote: [] },
+        acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.forwardReceipts !== undefined) : { deleted: [], receipts: [], owed: [] },
         forwardedReceipts.length > 0 ? insertReceipts(tx, forwardedReceipts, now, expiresAt) : [],
       ]);
       const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
@@ -331,7 +336,7 @@ export class QueueWriter {
     }
     for (const op of acks) op.resolve({ acknowledged: deletedPerAck.get(op) ?? 0 });
     for (const op of forwarded) op.resolve();
-    if (result.ackResults.remote.length > 0) this.options.forwardReceipts?.(result.ackResults.remote);
+    if (result.ackResults.owed.length > 0) this.options.forwardReceipts?.(result.ackResults.owed);
     if (this.options.afterCommit && result.stored.length > 0) this.options.afterCommit(countPerSender(result.stored), now);
 
     // Only now, with everything durable, tell connected recipients.
@@ -574,7 +579,7 @@ async function deleteAndReceipt(
   acks: PendingAck[],
   now: Date,
   expiresAt: Date,
-  isLocal: (accountId: string) => boolean = () => true,
+  outbox: boolean,
 ) {
   const accountIds: string[] = [];
   const deviceIds: number[] = [];
@@ -607,7 +612,7 @@ async function deleteAndReceipt(
   // may name an envelope this statement deletes (when both devices acked in one batch):
   // too high is safe, the stream then re-reads its queue instead of trusting the notice.
   const rows = await tx<
-    ({ kind: "deleted" } & DeletedRow | { kind: "receipt" } & Omit<InsertedRow, "content" | "category">)[]
+    ({ kind: "deleted" } & DeletedRow | { kind: "receipt" | "owed" } & Omit<InsertedRow, "content" | "category">)[]
   >`
     with k as (
       select * from unnest(${tx.array(accountIds)}::uuid[], ${tx.array(deviceIds)}::int2[], ${tx.array(envelopeIds)}::int8[])
@@ -637,42 +642,58 @@ async function deleteAndReceipt(
       order by d.id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type
     ),
-    receipts as (${withPreviousId(tx)})
+    receipts as (${withPreviousId(tx)})${
+      outbox
+        ? tx`,
+    owed as (
+      insert into receipt_outbox (to_account_id, to_device_id, from_account_id, from_device_id, message_id)
+      select d.sender_account_id, d.sender_device_id, d.recipient_account_id, d.recipient_device_id, d.message_id
+      from deleted d
+      where d.type <> ${EnvelopeType.SERVER_DELIVERY_RECEIPT}
+        and not exists (select 1 from devices s where s.account_id = d.sender_account_id and s.device_id = d.sender_device_id)
+      returning id, to_account_id, to_device_id, from_account_id, from_device_id, message_id
+    )`
+        : tx``
+    }
     select 'deleted' as kind, d.id, d.type, d.sender_account_id, d.sender_device_id, d.message_id,
            d.recipient_account_id, d.recipient_device_id, null::int8 as previous_id
     from deleted d
     union all
     select 'receipt', r.id, r.type, r.sender_account_id, r.sender_device_id, r.message_id,
            r.recipient_account_id, r.recipient_device_id, r.previous_id
-    from receipts r`;
+    from receipts r${
+      outbox
+        ? tx`
+    union all
+    select 'owed', o.id, ${EnvelopeType.SERVER_DELIVERY_RECEIPT}::int2, o.from_account_id, o.from_device_id, o.message_id,
+           o.to_account_id, o.to_device_id, null
+    from owed o`
+        : tx``
+    }`;
 
   const deleted: (DeletedRow & { ord: number })[] = [];
   const receipts: InsertedRow[] = [];
-  const receiptFor = new Set<string>();
+  // Senders elsewhere (a shard map): owed in this database's outbox, stored on theirs after the commit.
+  const owed: OwedReceipt[] = [];
   for (const row of rows) {
     if (row.kind === "deleted") {
       const ord = ordOf.get(`${row.id}/${row.recipient_account_id}/${row.recipient_device_id}`);
       if (ord === undefined) throw new Error(`deleted envelope ${row.id} was named by no ack of this batch`);
       deleted.push({ ...row, ord });
-    } else {
+    } else if (row.kind === "receipt") {
       receipts.push({ ...row, content: EMPTY, category: null });
-      // A receipt's sender is the device that acknowledged; its recipient, the message's sender.
-      receiptFor.add(`${row.recipient_account_id}/${row.message_id}`);
+    } else {
+      // As a receipt envelope reads: its sender is the device that acknowledged, its recipient the message's sender.
+      owed.push({
+        outboxId: String(row.id),
+        to: { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
+        from: { accountId: row.sender_account_id, deviceId: row.sender_device_id },
+        messageId: row.message_id,
+      });
     }
   }
   receipts.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  // Senders elsewhere (a shard map): their receipts are stored on their database.
-  const remote: Receipt[] = [];
-  for (const row of deleted) {
-    if (row.type === EnvelopeType.SERVER_DELIVERY_RECEIPT || isLocal(row.sender_account_id)) continue;
-    if (receiptFor.has(`${row.sender_account_id}/${row.message_id}`)) continue; // stored here after all
-    remote.push({
-      to: { accountId: row.sender_account_id, deviceId: row.sender_device_id },
-      from: { accountId: row.recipient_account_id, deviceId: row.recipient_device_id },
-      messageId: row.message_id,
-    });
-  }
-  return { deleted, receipts, remote };
+  return { deleted, receipts, owed };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -688,23 +709,36 @@ interface DeletedRow {
   recipient_device_id: number;
 }
 
-/** Queues delivery receipts (type 5, empty content) for senders on this database. */
+/**
+ * Queues delivery receipts (type 5, empty content) forwarded from another database's
+ * outbox, for senders on this one. Each is stored once: `accepted_receipts` remembers
+ * it, so a second forward of the same receipt (its outbox row outlived a forward that
+ * committed here: a node killed in between, a lost reply) stores nothing. The writer's
+ * advisory lock lets one batch at a time write, and the batch is made distinct first.
+ */
 async function insertReceipts(tx: TransactionSession, receipts: Receipt[], now: Date, expiresAt: Date) {
   return tx<InsertedRow[]>`
-    with r as (
-      select * from unnest(${tx.array(receipts.map((r) => r.to.accountId))}::uuid[],
-                           ${tx.array(receipts.map((r) => r.to.deviceId))}::int2[],
-                           ${tx.array(receipts.map((r) => r.from.accountId))}::uuid[],
-                           ${tx.array(receipts.map((r) => r.from.deviceId))}::int2[],
-                           ${tx.array(receipts.map((r) => r.messageId))}::uuid[])
+    with fresh as (
+      insert into accepted_receipts (to_account_id, message_id, from_account_id, from_device_id, to_device_id, accepted_at)
+      select distinct on (to_account_id, message_id, from_account_id, from_device_id)
+             to_account_id, message_id, from_account_id, from_device_id, to_device_id, ${now}::timestamptz
+      from unnest(${tx.array(receipts.map((r) => r.to.accountId))}::uuid[],
+                  ${tx.array(receipts.map((r) => r.to.deviceId))}::int2[],
+                  ${tx.array(receipts.map((r) => r.from.accountId))}::uuid[],
+                  ${tx.array(receipts.map((r) => r.from.deviceId))}::int2[],
+                  ${tx.array(receipts.map((r) => r.messageId))}::uuid[])
         as r(to_account_id, to_device_id, from_account_id, from_device_id, message_id)
+      on conflict do nothing
+      returning to_account_id, to_device_id, from_account_id, from_device_id, message_id
     ),
     inserted as (
       insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id,
                              sender_device_id, message_id, type, content, server_timestamp, expires_at)
-      select a.shard, r.to_account_id, r.to_device_id, r.from_account_id, r.from_device_id, r.message_id,
+      select a.shard, f.to_account_id, f.to_device_id, f.from_account_id, f.from_device_id, f.message_id,
              ${EnvelopeType.SERVER_DELIVERY_RECEIPT}, '\\x'::bytea, ${now}, ${expiresAt}
-      from r join accounts a on a.id = r.to_account_id
+      from fresh f
+      join accounts a on a.id = f.to_account_id
+      join devices d on d.account_id = f.to_account_id and d.device_id = f.to_device_id
       returning id, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id, message_id, type,
                 content, category
     )
@@ -745,6 +779,15 @@ export async function expireOld(sql: postgres.Sql, now: Date, batchSize = 10_000
     const rows = await sql`
       delete from accepted_messages where (sender_account_id, message_id) in (
         select sender_account_id, message_id from accepted_messages where accepted_at <= ${horizon} limit ${batchSize})
+      returning 1`;
+    accepted += rows.length;
+    if (rows.length < batchSize) break;
+  }
+  for (;;) {
+    const rows = await sql`
+      delete from accepted_receipts where (to_account_id, message_id, from_account_id, from_device_id) in (
+        select to_account_id, message_id, from_account_id, from_device_id from accepted_receipts
+        where accepted_at <= ${horizon} limit ${batchSize})
       returning 1`;
     accepted += rows.length;
     if (rows.length < batchSize) break;

@@ -47,3 +47,47 @@ export const acceptedMessages = pgTable(
   },
   (t) => [primaryKey({ columns: [t.senderAccountId, t.messageId] }), index().on(t.acceptedAt)],
 );
+
+/**
+ * Delivery receipts owed to senders on another database of the shard map: written by
+ * the statement that deletes the acknowledged envelopes (so a receipt is owed exactly
+ * when its ack commits), forwarded to the sender's database after the commit, and
+ * deleted here once that database has them. A node that dies in between, or a sender's
+ * database that is down, leaves them here for the next sweep (`storage/receipt-outbox.ts`).
+ */
+export const receiptOutbox = pgTable(
+  "receipt_outbox",
+  {
+    id: bigint({ mode: "bigint" }).primaryKey().generatedByDefaultAsIdentity(),
+    /** The message's sender, who gets the receipt. */
+    toAccountId: uuid().notNull(),
+    toDeviceId: smallint().notNull(),
+    /** The device that acknowledged the message. */
+    fromAccountId: uuid().notNull(),
+    fromDeviceId: smallint().notNull(),
+    messageId: uuid().notNull(),
+    /** Wall-clock time of the ack's commit (not the simulation clock): the sweep's age test. */
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.createdAt)],
+);
+
+/**
+ * Receipts that came from another database's outbox and were stored here, so a second
+ * forward of the same receipt (its outbox row outlived a forward that committed here) is
+ * recognised and not delivered twice. Ids only; dropped after 30 days like
+ * `accepted_messages`.
+ */
+export const acceptedReceipts = pgTable(
+  "accepted_receipts",
+  {
+    toAccountId: uuid().notNull(),
+    messageId: uuid().notNull(),
+    fromAccountId: uuid().notNull(),
+    fromDeviceId: smallint().notNull(),
+    /** The device the receipt was queued for (not part of the key: a message has one sender device). */
+    toDeviceId: smallint().notNull(),
+    acceptedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.toAccountId, t.messageId, t.fromAccountId, t.fromDeviceId] }), index().on(t.acceptedAt)],
+);
