@@ -40,7 +40,9 @@ import { KeepAlive, type KeepAliveOptions } from "./relay/keep-alive";
 import { SocketBudget, type SocketBudgetOptions } from "./relay/socket-budget";
 import { appRouter } from "./root";
 import { expireOld, QueueWriter, ShardedQueueWriter } from "./storage/queue";
-import { ReceiptOutbox, type ReceiptOutboxOptions } from "./storage/receipt-outbox";
+import type { OutboxOptions } from "./storage/cross-database-outbox";
+import { receiptOutbox, type ReceiptOutbox } from "./storage/receipt-outbox";
+import { usageOutbox, type UsageOutbox } from "./storage/usage-outbox";
 import { ShardDatabases } from "./shards/shard-databases";
 import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
@@ -112,8 +114,8 @@ export interface MessengerServerOptions {
    * announced (relay/missed-delivery-sweep.ts; default 5 s; `nats.sweepIntervalMs` wins).
    */
   missedDeliverySweepMs?: number;
-  /** With a shard map: how often each database's receipt outbox is swept, and the age it waits for (storage/receipt-outbox.ts). */
-  receiptOutbox?: ReceiptOutboxOptions;
+  /** With a shard map: how often each database's outboxes are swept, and the age they wait for (storage/cross-database-outbox.ts). */
+  outboxes?: OutboxOptions;
   /** With several nodes: how often this node reads the stored simulation clock (default 250 ms, clock-follower.ts). */
   clockFollowMs?: number;
 }
@@ -129,6 +131,8 @@ export interface MessengerServer {
   sweeps: Map<string, MissedDeliverySweep>;
   /** With a shard map: each database's outbox of receipts owed to senders on another, by the map's name. */
   receiptOutboxes: Map<string, ReceiptOutbox>;
+  /** With a shard map: each database's (but home's) outbox of message counts owed to home's usage counters. */
+  usageOutboxes: Map<string, UsageOutbox>;
   listen(port?: number, host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
   /** Tells clients to reconnect elsewhere, stops accepting, drains writes, closes. */
   close(): Promise<void>;
@@ -209,13 +213,20 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   const socketBudget = new SocketBudget(logger, options.relay?.socketBudget);
   const writers = new Map<string, QueueWriter>();
   const writer = new ShardedQueueWriter(writers, (accountId) => shards.forAccount(accountId).name);
-  // With a shard map: receipts owed to senders on another database, per database (storage/receipt-outbox.ts).
+  // With a shard map, per database: receipts owed to senders on another database, and
+  // (other than home) message counts owed to home's usage counters (storage/cross-database-outbox.ts).
   const receiptOutboxes = new Map<string, ReceiptOutbox>();
+  const usageOutboxes = new Map<string, UsageOutbox>();
   if (shards.sharded) {
     for (const database of shards.all) {
-      const outbox = new ReceiptOutbox(database.sql, writer, logger.child({ database: database.name }), options.receiptOutbox);
-      outbox.start();
-      receiptOutboxes.set(database.name, outbox);
+      const log = logger.child({ database: database.name });
+      const receipts = receiptOutbox(database.sql, writer, log, options.outboxes);
+      receipts.start();
+      receiptOutboxes.set(database.name, receipts);
+      if (database === shards.home) continue;
+      const usage = usageOutbox(database, sql, (tx, perSender, at) => share.onMessagesStored(tx, perSender, at), log, options.outboxes);
+      usage.start();
+      usageOutboxes.set(database.name, usage);
     }
   }
   for (const database of shards.all) {
@@ -226,14 +237,8 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         deadlineMs: (sessionLimits.lockTimeoutMs ?? 10_000) + (sessionLimits.statementTimeoutMs ?? 60_000) + 5_000,
         ...(onHome
           ? { afterStore: (tx, counts, at) => share.onUsageCounted(tx, counts, at) }
-          : {
-              // Usage counters and their share events live on home: a second transaction after the commit.
-              afterCommit: (perSender, at) => {
-                sql
-                  .begin((tx) => share.onMessagesStored(tx, perSender, at))
-                  .catch((err: unknown) => logger.warn({ err, database: database.name }, "usage counters not updated"));
-              },
-            }),
+          : // Usage counters and their share events live on home: owed here, added there after the commit.
+            { forwardUsage: (owed) => usageOutboxes.get(database.name)!.forward(owed) }),
         ...(shards.sharded ? { forwardReceipts: (receipts) => receiptOutboxes.get(database.name)!.forward(receipts) } : {}),
       }),
     );
@@ -353,6 +358,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
     sweep: sweeps.get(map.home) ?? null,
     sweeps,
     receiptOutboxes,
+    usageOutboxes,
     listen: (port = 0, host = "127.0.0.1") =>
       new Promise((resolve, reject) => {
         http.once("error", reject);
@@ -381,7 +387,7 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
         socketBudget.close();
         keepAlive?.close();
         for (const sweep of sweeps.values()) await sweep.stop();
-        for (const outbox of receiptOutboxes.values()) await outbox.stop();
+        for (const outbox of [...receiptOutboxes.values(), ...usageOutboxes.values()]) await outbox.stop();
         await bus.close?.();
         await shipper?.stop();
         limiter.close();

@@ -50,8 +50,8 @@ export async function startTestMessenger(
     /** How often the missed-delivery sweep runs (default 5 s). */
     missedDeliverySweepMs?: number;
     databaseSessionLimits?: MessengerServerOptions["databaseSessionLimits"];
-    /** With a shard map: the receipt outboxes' sweep (default every 5 s, rows older than 5 s). */
-    receiptOutbox?: MessengerServerOptions["receiptOutbox"];
+    /** With a shard map: the outboxes' sweep (default every 5 s, rows older than 5 s). */
+    outboxes?: MessengerServerOptions["outboxes"];
   } = {},
 ): Promise<TestMessenger> {
   const given = options.databaseUrl ?? (options.shardMap ? options.shardMap.databases[options.shardMap.home] : undefined);
@@ -79,7 +79,7 @@ export async function startTestMessenger(
     ...(options.shardMap ? { shardMap: options.shardMap } : {}),
     ...(options.missedDeliverySweepMs ? { missedDeliverySweepMs: options.missedDeliverySweepMs } : {}),
     ...(options.databaseSessionLimits ? { databaseSessionLimits: options.databaseSessionLimits } : {}),
-    ...(options.receiptOutbox ? { receiptOutbox: options.receiptOutbox } : {}),
+    ...(options.outboxes ? { outboxes: options.outboxes } : {}),
   });
   const { url, wsUrl } = await server.listen(0);
   return {

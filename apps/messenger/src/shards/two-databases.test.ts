@@ -14,6 +14,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveredEnvelope } from "@handshake/crypto/wire";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@handshake/db/embedded";
+import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
 import { startNatsServer } from "@handshake/nats-server";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { shardOfPhone } from "../phone";
@@ -48,7 +49,7 @@ beforeAll(async () => {
       { from: 5_000, to: 9_999, database: "b" },
     ],
   });
-  messenger = await startTestMessenger({ rateLimits: false, shardMap, receiptOutbox: { sweepIntervalMs: 200, minAgeMs: 300 } });
+  messenger = await startTestMessenger({ rateLimits: false, shardMap, outboxes: { sweepIntervalMs: 200, minAgeMs: 300 } });
   sqlA = postgres(dbA.url, { max: 2, onnotice: () => {} });
   sqlB = postgres(urlB, { max: 2, onnotice: () => {} });
 }, 120_000);
@@ -343,7 +344,7 @@ describe("a shard map over two PostgreSQL servers", () => {
     const outbox = async () => (await sqlA<{ n: number }[]>`select count(*)::int as n from receipt_outbox where to_account_id = ${bob.accountId}`)[0]!.n;
 
     // A second node over the same databases, whose own sweep never comes round.
-    const other = await startTestMessenger({ rateLimits: false, shardMap, receiptOutbox: { sweepIntervalMs: 3_600_000 } });
+    const other = await startTestMessenger({ rateLimits: false, shardMap, outboxes: { sweepIntervalMs: 3_600_000 } });
     await pgB.stop();
     // Alice's ack commits on home through the other node; the receipts it owes bob are written there with it.
     await httpApi(other.url, alice.credential).inbox.ack.mutate({ ids: aliceInbox.received.map((e) => e.id) });
@@ -389,6 +390,66 @@ describe("a shard map over two PostgreSQL servers", () => {
     await bobInbox.count(4);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bobInbox.received.map((e) => e.messageId).sort()).toEqual([...sent].sort());
+  });
+
+  it("messages stored on B are counted on home through B's usage outbox: home unreachable from the storing node, that node gone, another node's sweep counts each once", async () => {
+    const bob = await accountOn("b");
+    const carol = await accountOn("b");
+    const counted = async () =>
+      (await sqlA<{ n: number }[]>`select coalesce(sum(messages_total), 0)::int as n from usage_counters where account_id = ${bob.accountId}`)[0]!.n;
+    const owed = async () => (await sqlB<{ n: number }[]>`select count(*)::int as n from usage_outbox where sender_account_id = ${bob.accountId}`)[0]!.n;
+    const until = async (check: () => Promise<boolean>, what: string) => {
+      for (const end = Date.now() + 20_000; !(await check()); ) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    // A second node whose connections to home go through a proxy, and whose own sweep never comes round.
+    const proxy = await PostgresFaultProxy.start(dbA.url);
+    const viaProxy = parseShardMap({ ...shardMap, databases: { a: proxy.url(dbA.url), b: urlB } });
+    const other = await startTestMessenger({ rateLimits: false, shardMap: viaProxy, outboxes: { sweepIntervalMs: 3_600_000 } });
+    try {
+      const bobThere = { ...bob, api: httpApi(other.url, bob.credential) };
+      await sendOne(bobThere, carol); // counted at once (and bob's consent is in that node's cache now)
+      await until(async () => (await counted()) === 1, "the first count");
+
+      proxy.block();
+      proxy.cutAll();
+      await sendMany(bobThere, carol, 3); // stored on B; the counts are owed there, one row per batch
+      expect(await owed()).toBe(3);
+      expect(await counted()).toBe(1);
+      // That node goes away with its forwards still waiting for home (what it had in memory with it).
+      await other.close();
+      expect(other.server.usageOutboxes.get("b")!.stats.forwarded).toBe(1);
+
+      // This node's sweep of B (every 200 ms here) adds them on home: once.
+      await until(async () => (await owed()) === 0, "the sweep");
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await counted()).toBe(4);
+    } finally {
+      await other.close();
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it("the same owed usage rows delivered twice, racing and again later: counted once", async () => {
+    const bob = await accountOn("b");
+    const counted = async () =>
+      (await sqlA<{ n: number }[]>`select coalesce(sum(messages_total), 0)::int as n from usage_counters where account_id = ${bob.accountId}`)[0]!.n;
+    const at = messenger.server.services.clock.now();
+    const rows = [
+      { outboxId: "9000001", accountId: bob.accountId, messages: 2, at },
+      { outboxId: "9000002", accountId: bob.accountId, messages: 5, at },
+    ];
+    const outbox = messenger.server.usageOutboxes.get("b")!;
+    const before = outbox.stats.forwarded;
+    outbox.forward(rows);
+    outbox.forward(rows);
+    for (const end = Date.now() + 10_000; outbox.stats.forwarded < before + 4 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    outbox.forward(rows.slice(1));
+    for (const end = Date.now() + 10_000; outbox.stats.forwarded < before + 5 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(outbox.stats.forwarded).toBe(before + 5);
+    expect(await counted()).toBe(7);
   });
 
   it("shard B's server restarted while messages flow: shard A keeps delivering, B recovers, nothing acknowledged is lost or doubled", async () => {

@@ -91,6 +91,15 @@ export interface Receipt {
   messageId: string;
 }
 
+/** Messages a sender had stored on this database, owed to home's usage counters, and their `usage_outbox` row. */
+export interface OwedUsage {
+  outboxId: string;
+  accountId: string;
+  messages: number;
+  /** The simulation time they were stored at. */
+  at: Date;
+}
+
 /** A receipt owed to a sender on another database, and its row in this database's `receipt_outbox`. */
 export interface OwedReceipt extends Receipt {
   outboxId: string;
@@ -111,8 +120,12 @@ export interface QueueWriterOptions {
    * Without it (one database) every sender is here.
    */
   forwardReceipts?: (receipts: OwedReceipt[]) => void;
-  /** Shard databases other than home: runs after each commit (the usage counters live on home). */
-  afterCommit?: (perSender: Map<string, number>, at: Date) => void;
+  /**
+   * Shard databases other than home (the usage counters live there): the insert also
+   * writes each sender's count of the batch into this database's `usage_outbox`, handed
+   * to `forwardUsage` after the commit (`storage/usage-outbox.ts` adds it on home).
+   */
+  forwardUsage?: (owed: OwedUsage[]) => void;
   /**
    * The longest a batch may go unanswered (default 75 s: a lock wait and a statement at
    * PostgreSQL's session limits, and some). Past it, its callers are told the outcome is
@@ -283,21 +296,23 @@ export class QueueWriter {
       // ends with the transaction, so the pool's other queries keep the default.
       const afterStore = this.afterStore;
       const forwardedReceipts = forwarded.flatMap((op) => op.receipts);
-      const [, stored, ackResults, receiptRows] = await Promise.all([
+      const [, { stored, owedUsage }, ackResults, receiptRows] = await Promise.all([
         tx`select set_config('enable_seqscan', 'off', true), pg_advisory_xact_lock(hashtext('handshake-envelope-writer'))`.execute(),
         unique.length > 0
-          ? insertSends(tx, unique, now, expiresAt, afterStore !== undefined).then(async ({ stored, today }) => {
-              if (afterStore && stored.length > 0) await afterStore(tx, usageCounts(stored, today), now);
-              return stored;
-            })
-          : [],
+          ? insertSends(tx, unique, now, expiresAt, afterStore ? "count" : this.options.forwardUsage ? "owe" : "none").then(
+              async ({ stored, today, owedUsage }) => {
+                if (afterStore && stored.length > 0) await afterStore(tx, usageCounts(stored, today), now);
+                return { stored, owedUsage };
+              },
+            )
+          : { stored: [], owedUsage: [] },
         acks.length > 0 ? deleteAndReceipt(tx, acks, now, expiresAt, this.options.forwardReceipts !== undefined) : { deleted: [], receipts: [], owed: [] },
         forwardedReceipts.length > 0 ? insertReceipts(tx, forwardedReceipts, now, expiresAt) : [],
       ]);
       const storedKeys = new Set(stored.map((row) => `${row.sender_account_id}/${row.message_id}`));
       const notStored = unique.filter((item) => !storedKeys.has(`${item.sender.accountId}/${item.messageId}`));
       const duplicates = notStored.length > 0 ? await findAccepted(tx, notStored) : [];
-      return { stored, duplicates, ackResults, receiptRows };
+      return { stored, owedUsage, duplicates, ackResults, receiptRows };
     });
 
     this.stats.batches += 1;
@@ -337,7 +352,7 @@ export class QueueWriter {
     for (const op of acks) op.resolve({ acknowledged: deletedPerAck.get(op) ?? 0 });
     for (const op of forwarded) op.resolve();
     if (result.ackResults.owed.length > 0) this.options.forwardReceipts?.(result.ackResults.owed);
-    if (this.options.afterCommit && result.stored.length > 0) this.options.afterCommit(countPerSender(result.stored), now);
+    if (result.owedUsage.length > 0) this.options.forwardUsage?.(result.owedUsage);
 
     // Only now, with everything durable, tell connected recipients.
     for (const row of result.stored) {
@@ -469,7 +484,8 @@ interface InsertedRow extends StoredRow {
 /**
  * Stores a batch of sends in one statement: the messages whose recipient device exists
  * and whose (sender, message id) was never accepted go into `envelopes` and
- * `accepted_messages`; with `countUsage`, the senders' usage counters are upserted too.
+ * `accepted_messages`; with `usage` "count" (home) the senders' usage counters are upserted
+ * too, with "owe" (another shard database) their counts are written to `usage_outbox`.
  *
  * No step joins one CTE to another: PostgreSQL cannot estimate a data-modifying CTE
  * (it assumes one row) and joins two of them with a nested loop, which made the
@@ -490,9 +506,15 @@ interface InsertedRow extends StoredRow {
  * Unknown recipients simply do not join; the caller reports them. The content is not
  * returned: the writer has it (sending it back doubled the bytes and their parsing).
  */
-async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date, countUsage: boolean) {
+async function insertSends(tx: TransactionSession, items: SendItem[], now: Date, expiresAt: Date, usage: "count" | "owe" | "none") {
   const col = <T>(pick: (item: SendItem) => T) => items.map(pick);
-  const rows = await tx<((Omit<InsertedRow, "content"> & { kind: "stored" }) | { kind: "usage"; sender_account_id: string; today: number })[]>`
+  const rows = await tx<
+    (
+      | (Omit<InsertedRow, "content"> & { kind: "stored" })
+      | { kind: "usage"; sender_account_id: string; today: number }
+      | { kind: "owed"; id: string; sender_account_id: string; today: number }
+    )[]
+  >`
     with input as (
       select * from unnest(
         ${tx.array(col((i) => i.sender.accountId))}::uuid[],
@@ -530,21 +552,31 @@ async function insertSends(tx: TransactionSession, items: SendItem[], now: Date,
     ),
     stored as (${withPreviousId(tx)})
     ${
-      countUsage
+      usage === "count"
         ? tx`, usage as (${usageUpsertOver(tx, "inserted", now)})
           select 'stored' as kind, s.*, null::int4 as today from stored s
           union all
           select 'usage', null, null, null, u.account_id, null, null, null, null, null, u.today from usage u`
-        : tx`select 'stored' as kind, s.*, null::int4 as today from stored s`
+        : usage === "owe"
+          ? tx`, owed as (
+              insert into usage_outbox (sender_account_id, messages, at)
+              select sender_account_id, count(*)::int4, ${now} from inserted group by 1
+              returning id, sender_account_id, messages)
+          select 'stored' as kind, s.*, null::int4 as today from stored s
+          union all
+          select 'owed', o.id, null, null, o.sender_account_id, null, null, null, null, null, o.messages from owed o`
+          : tx`select 'stored' as kind, s.*, null::int4 as today from stored s`
     }`;
   const stored: Omit<InsertedRow, "content">[] = [];
   const today = new Map<string, number>();
+  const owedUsage: OwedUsage[] = [];
   for (const row of rows) {
     if (row.kind === "stored") stored.push(row);
-    else today.set(row.sender_account_id, row.today);
+    else if (row.kind === "usage") today.set(row.sender_account_id, row.today);
+    else owedUsage.push({ outboxId: String(row.id), accountId: row.sender_account_id, messages: row.today, at: now });
   }
   stored.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  return { stored, today };
+  return { stored, today, owedUsage };
 }
 
 /**
@@ -762,7 +794,11 @@ export async function readInbox(
   return rows.map((row) => toDelivered(row, row.server_timestamp));
 }
 
-/** Deletes envelopes and accepted-message ids past their 30 days; returns counts. */
+/**
+ * Deletes envelopes past their 30 days, and the ids kept to recognise repeats (accepted
+ * messages, receipts from other databases, usage rows counted from other databases)
+ * older than that; returns counts.
+ */
 export async function expireOld(sql: postgres.Sql, now: Date, batchSize = 10_000) {
   const horizon = new Date(now.getTime() - ENVELOPE_TTL_MS);
   let envelopes = 0;
@@ -788,6 +824,14 @@ export async function expireOld(sql: postgres.Sql, now: Date, batchSize = 10_000
       delete from accepted_receipts where (to_account_id, message_id, from_account_id, from_device_id) in (
         select to_account_id, message_id, from_account_id, from_device_id from accepted_receipts
         where accepted_at <= ${horizon} limit ${batchSize})
+      returning 1`;
+    accepted += rows.length;
+    if (rows.length < batchSize) break;
+  }
+  for (;;) {
+    const rows = await sql`
+      delete from applied_usage where (source, outbox_id) in (
+        select source, outbox_id from applied_usage where applied_at <= now() - interval '30 days' limit ${batchSize})
       returning 1`;
     accepted += rows.length;
     if (rows.length < batchSize) break;

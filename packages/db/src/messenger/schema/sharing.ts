@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, date, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { jsonb } from "../../columns";
 
 /**
@@ -76,3 +76,39 @@ export const regimeChanges = pgTable("regime_changes", {
   at: timestamp({ withTimezone: true }).notNull(),
   recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Messages counted on a shard database other than home, owed to home's usage counters:
+ * written by the statement that stores them (so they are owed exactly when they commit),
+ * added on home after the commit, and deleted here once home has them. A node that dies
+ * in between, or home down, leaves them for the next sweep (`storage/usage-outbox.ts`).
+ */
+export const usageOutbox = pgTable(
+  "usage_outbox",
+  {
+    id: bigint({ mode: "bigint" }).primaryKey().generatedByDefaultAsIdentity(),
+    senderAccountId: uuid().notNull(),
+    messages: integer().notNull(),
+    /** The simulation time the messages were stored at (their day on the counters). */
+    at: timestamp({ withTimezone: true }).notNull(),
+    /** Wall-clock time of the commit: the sweep's age test. */
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.createdAt)],
+);
+
+/**
+ * On home: the usage outbox rows of other databases already added to the counters, so a
+ * row forwarded twice (a sweep and a forward overlapping, a row that outlived a forward
+ * that committed) is counted once. Dropped after 30 days.
+ */
+export const appliedUsage = pgTable(
+  "applied_usage",
+  {
+    /** The shard map's name of the database the row came from. */
+    source: text().notNull(),
+    outboxId: bigint({ mode: "bigint" }).notNull(),
+    appliedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.outboxId] }), index().on(t.appliedAt)],
+);
