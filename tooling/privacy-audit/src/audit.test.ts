@@ -4,13 +4,15 @@
  * caught by the check made for it (and by no unrelated check).
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSENT_PROPAGATION_MS } from "@handshake/consent";
 import { rawClient } from "@handshake/db/client";
+import { migrateDatabase } from "@handshake/db/migrate";
+import { createTestDatabase } from "@handshake/db/testing";
 import { runPrivacyAudit, type AuditReport } from "./audit";
 import type { CheckId } from "./report";
 import { PEOPLE, runRollout, type Rollout } from "../test/rollout";
@@ -117,6 +119,33 @@ describe("planted breaches are caught by the check made for them", () => {
     expect(failed(report)).toEqual(["no-message-data"]);
     expect(check(report, "no-message-data").breaches).toBe(2);
     expect(reasons(report, "no-message-data")).toContain(envelope.message_id);
+  });
+
+  it("a message id queued on another database of a shard map, in a Facebook row (check 1, with the shard's URL)", async () => {
+    // The messenger's second database: only its own recipients' queue lives there.
+    const shard = await createTestDatabase("audit_messenger_shard");
+    await migrateDatabase(shard.url, "messenger");
+    const shardSql = rawClient(shard.url, { max: 1 });
+    try {
+      const messageId = randomUUID();
+      await shardSql`
+        insert into envelopes (recipient_shard, recipient_account_id, recipient_device_id, sender_account_id, sender_device_id,
+                               message_id, type, content, server_timestamp, expires_at)
+        values (7000, ${randomUUID()}, 1, ${rollout.accounts.us}, 1, ${messageId}, 1, ${Buffer.from("opaque")}, now(), now() + interval '1 day')`;
+      const undo = await insertSpamSignal(rollout.accounts.us, `burst, e.g. message ${messageId}`);
+      try {
+        const withShard = await runPrivacyAudit({ messengerUrl: rollout.messenger.url, messengerShardUrls: [shard.url], facebookUrl: rollout.facebook.url });
+        expect(failed(withShard)).toEqual(["no-message-data"]);
+        expect(reasons(withShard, "no-message-data")).toContain(messageId);
+        // Home alone does not hold it: an audit that knew only home would pass.
+        expect(failed(await audit())).toEqual([]);
+      } finally {
+        await undo();
+      }
+    } finally {
+      await shardSql.end({ timeout: 5 });
+      await shard.drop();
+    }
   });
 
   it("a stored ciphertext, as base64 text and as bytea (check 1)", async () => {

@@ -42,7 +42,13 @@ export interface AuditProgress {
 }
 
 export interface AuditOptions {
+  /** The messenger's database (with a shard map, its home: accounts, consent, share events). */
   messengerUrl: string;
+  /**
+   * With a shard map, the messenger's other databases: their queues (message ids, pairs,
+   * ciphertexts) are searched for in Facebook's rows too. Everything else is on home.
+   */
+  messengerShardUrls?: string[];
   facebookUrl: string;
   /** The messenger's timeline (default: the 2016 one, which the messenger uses unless configured otherwise). */
   timeline?: Timeline;
@@ -81,6 +87,7 @@ export async function runPrivacyAudit(options: AuditOptions): Promise<AuditRepor
   const progress = options.onProgress ?? (() => {});
   const messenger = rawClient(options.messengerUrl, { max: 2, applicationName: "privacy-audit" });
   const facebook = rawClient(options.facebookUrl, { max: 2, applicationName: "privacy-audit" });
+  const shards = (options.messengerShardUrls ?? []).map((url) => rawClient(url, { max: 1, applicationName: "privacy-audit" }));
   const exampleLimit = options.exampleLimit ?? 5;
   const recorders = Object.fromEntries(CHECK_IDS.map((id) => [id, new CheckRecorder(id, exampleLimit)])) as Record<
     CheckId,
@@ -96,8 +103,8 @@ export async function runPrivacyAudit(options: AuditOptions): Promise<AuditRepor
     ]);
     progress({ phase: "loading messenger data", done: 1, total: 4 });
     const [messages, ciphertexts] = await Promise.all([
-      loadMessageData(messenger, options.maxMessageRows ?? 2_000_000),
-      loadCiphertextSample(messenger, options.ciphertextSample ?? 2_000),
+      loadMessageData([messenger, ...shards], options.maxMessageRows ?? 2_000_000),
+      loadCiphertextSample([messenger, ...shards], options.ciphertextSample ?? 2_000),
     ]);
     progress({ phase: "loading messenger data", done: 2, total: 4 });
     const phoneDigits = new Set<string>();
@@ -148,6 +155,6 @@ export async function runPrivacyAudit(options: AuditOptions): Promise<AuditRepor
       durationMs: performance.now() - started,
     };
   } finally {
-    await Promise.all([messenger.end({ timeout: 5 }), facebook.end({ timeout: 5 })]);
+    await Promise.all([messenger, facebook, ...shards].map((sql) => sql.end({ timeout: 5 })));
   }
 }

@@ -17,6 +17,10 @@ was shared or used against the consent rules. Exit 0 when every check passes,
 
 options:
   --messenger-database-url URL   default: MESSENGER_DATABASE_URL, else the running \`pnpm dev\` stack
+  --messenger-shard-database-url URL
+                                 with a shard map, each of the messenger's other databases (repeat
+                                 the flag); their queues are searched too. Default: the running
+                                 stack's (\`pnpm dev --shard-databases N\`), none otherwise
   --facebook-database-url URL    default: FACEBOOK_DATABASE_URL, else the running \`pnpm dev\` stack
   --json                         print the report as JSON instead of a table
   --examples N                   breaches shown per failed check (default 5)
@@ -30,6 +34,8 @@ export class UsageError extends Error {}
 export interface AuditCommand {
   help: boolean;
   messengerUrl: string | undefined;
+  /** Undefined: the running stack's, if any. */
+  messengerShardUrls: string[] | undefined;
   facebookUrl: string | undefined;
   json: boolean;
   examples: number;
@@ -51,6 +57,7 @@ export function parseAuditArgs(argv: string[]): AuditCommand {
       args: argv,
       options: {
         "messenger-database-url": { type: "string" },
+        "messenger-shard-database-url": { type: "string", multiple: true },
         "facebook-database-url": { type: "string" },
         json: { type: "boolean", default: false },
         examples: { type: "string" },
@@ -68,6 +75,7 @@ export function parseAuditArgs(argv: string[]): AuditCommand {
   return {
     help: v.help ?? false,
     messengerUrl: v["messenger-database-url"],
+    messengerShardUrls: v["messenger-shard-database-url"],
     facebookUrl: v["facebook-database-url"],
     json: v.json ?? false,
     examples: count(v.examples, "--examples", 5),
@@ -78,14 +86,20 @@ export function parseAuditArgs(argv: string[]): AuditCommand {
 
 /** Which database URLs to audit; throws a UsageError naming what is missing. */
 export async function resolveDatabases(
-  command: Pick<AuditCommand, "messengerUrl" | "facebookUrl">,
+  command: Pick<AuditCommand, "messengerUrl" | "facebookUrl"> & Partial<Pick<AuditCommand, "messengerShardUrls">>,
   env: { MESSENGER_DATABASE_URL?: string | undefined; FACEBOOK_DATABASE_URL?: string | undefined },
-): Promise<{ messengerUrl: string; facebookUrl: string }> {
+): Promise<{ messengerUrl: string; facebookUrl: string; messengerShardUrls: string[] }> {
   let messengerUrl = command.messengerUrl ?? env.MESSENGER_DATABASE_URL;
   let facebookUrl = command.facebookUrl ?? env.FACEBOOK_DATABASE_URL;
-  if (!messengerUrl || !facebookUrl) {
+  let messengerShardUrls = command.messengerShardUrls;
+  if (!messengerUrl || !facebookUrl || !messengerShardUrls) {
     const stack = await findRunningStack();
-    messengerUrl ??= stack?.services.messenger?.databaseUrl;
+    const stackMessenger = stack?.services.messenger?.databaseUrl;
+    // The stack's shard servers, when the messenger audited is the stack's (its home is among them).
+    if (!messengerShardUrls && (messengerUrl ?? stackMessenger) === stackMessenger) {
+      messengerShardUrls = (stack?.shards?.databases ?? []).filter((url) => url !== stackMessenger);
+    }
+    messengerUrl ??= stackMessenger;
     facebookUrl ??= stack?.services.facebook?.databaseUrl;
   }
   const missing = [
@@ -95,7 +109,7 @@ export async function resolveDatabases(
   if (!messengerUrl || !facebookUrl) {
     throw new UsageError(`no database for ${missing.join(" and ")}: start the stack with \`pnpm dev\`, or name them`);
   }
-  return { messengerUrl, facebookUrl };
+  return { messengerUrl, facebookUrl, messengerShardUrls: messengerShardUrls ?? [] };
 }
 
 /** A progress bar on stderr, one per phase; a no-op when disabled. */
@@ -134,7 +148,7 @@ function progressBar(enabled: boolean): { onProgress: (p: AuditProgress) => void
 /** Runs the audit and prints the report; returns the exit code (0 pass, 1 breach). */
 export async function runAuditCommand(
   command: AuditCommand,
-  urls: { messengerUrl: string; facebookUrl: string },
+  urls: { messengerUrl: string; facebookUrl: string; messengerShardUrls?: string[] },
   io: { stdout: (text: string) => void; stderrIsTTY: boolean },
 ): Promise<number> {
   const bar = progressBar(command.progress ?? io.stderrIsTTY);

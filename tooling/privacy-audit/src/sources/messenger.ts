@@ -82,9 +82,10 @@ export interface MessageData {
 
 /**
  * Message ids and sender/recipient pairs from the queue (`envelopes`) and the
- * resend guard (`accepted_messages`), newest first, at most `maxRows` rows of each.
+ * resend guard (`accepted_messages`), newest first, at most `maxRows` rows of each
+ * table of each database (with a shard map, every database holds its recipients' queue).
  */
-export async function loadMessageData(sql: postgres.Sql, maxRows: number): Promise<MessageData> {
+export async function loadMessageData(databases: postgres.Sql[], maxRows: number): Promise<MessageData> {
   const messageIds = new MessageIdIndex();
   const pairs = new PairIndex();
   let rows = 0;
@@ -96,31 +97,40 @@ export async function loadMessageData(sql: postgres.Sql, maxRows: number): Promi
     }
     rows += batch.length;
   };
-  for (const table of ["envelopes", "accepted_messages"] as const) {
-    const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table)}`;
-    if (n > maxRows) truncated = true;
-    const order = table === "envelopes" ? sql`id desc` : sql`accepted_at desc`;
-    await sql<{ message_id: string; sender: string; recipient: string }[]>`
-      select message_id, sender_account_id as sender, recipient_account_id as recipient
-      from ${sql(table)} order by ${order} limit ${maxRows}`.cursor(BATCH, take);
+  for (const sql of databases) {
+    for (const table of ["envelopes", "accepted_messages"] as const) {
+      const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table)}`;
+      if (n > maxRows) truncated = true;
+      const order = table === "envelopes" ? sql`id desc` : sql`accepted_at desc`;
+      await sql<{ message_id: string; sender: string; recipient: string }[]>`
+        select message_id, sender_account_id as sender, recipient_account_id as recipient
+        from ${sql(table)} order by ${order} limit ${maxRows}`.cursor(BATCH, take);
+    }
   }
   return { messageIds, pairs, rows, truncated };
 }
 
-/** A random sample of at most `size` queued ciphertexts long enough to fingerprint. */
+/** A random sample of at most `size` queued ciphertexts long enough to fingerprint, from each database. */
 export async function loadCiphertextSample(
-  sql: postgres.Sql,
+  databases: postgres.Sql[],
   size: number,
 ): Promise<{ index: CiphertextIndex; queued: number; eligible: number }> {
   const index = new CiphertextIndex();
-  const [counts] = await sql<{ queued: number; eligible: number }[]>`
-    select count(*)::int as queued, count(*) filter (where octet_length(content) >= ${WINDOW_BYTES})::int as eligible
-    from envelopes`;
-  const sample = await sql<{ id: string; content: Buffer }[]>`
-    select id::text as id, content from envelopes where octet_length(content) >= ${WINDOW_BYTES}
-    order by random() limit ${size}`;
-  for (const row of sample) index.add(row.id, row.content);
-  return { index, queued: counts?.queued ?? 0, eligible: counts?.eligible ?? 0 };
+  let queued = 0;
+  let eligible = 0;
+  for (const [i, sql] of databases.entries()) {
+    const [counts] = await sql<{ queued: number; eligible: number }[]>`
+      select count(*)::int as queued, count(*) filter (where octet_length(content) >= ${WINDOW_BYTES})::int as eligible
+      from envelopes`;
+    queued += counts?.queued ?? 0;
+    eligible += counts?.eligible ?? 0;
+    const sample = await sql<{ id: string; content: Buffer }[]>`
+      select id::text as id, content from envelopes where octet_length(content) >= ${WINDOW_BYTES}
+      order by random() limit ${size}`;
+    // Each database numbers its own envelopes: the first database's ids as they are, the others' prefixed.
+    for (const row of sample) index.add(i === 0 ? row.id : `${i + 1}:${row.id}`, row.content);
+  }
+  return { index, queued, eligible };
 }
 
 /** Digits (with country code, no '+') of every phone number the messenger holds. */
