@@ -397,12 +397,6 @@ export async function createMessengerServer(options: MessengerServerOptions): Pr
   };
 }
 
-/**
- * Receipts for senders on another shard database, stored there after the ack
- * committed: retried every second for a minute while that database is away, then
- * dropped with a warning (the message itself was delivered).
- */
-
 /** What the relay asks of the consent rules: who may not use the service now, and when that can next change. */
 function serviceGate(consent: ConsentStore, clock: Clock, timeline: Timeline): ServiceGate {
   return {

@@ -46,47 +46,37 @@ export const overviewOutput = z.object({
 export type StackOverview = z.infer<typeof overviewOutput>;
 
 /**
- * Envelopes ever stored and rows deleted, from each database's id sequence and table
- * statistics (no scan), summed over the shard map's databases (each has its own queue).
- */
-async function sampleCounters(services: MessengerServices): Promise<RateSample> {
-  const rows = await Promise.all(
-    services.shards.all.map(async ({ sql }) => {
-      const [row] = await sql<{ stored: string | null; deleted: string | null }[]>`
-        select pg_sequence_last_value(pg_get_serial_sequence('envelopes', 'id')::regclass) as stored,
-               (select n_tup_del from pg_stat_user_tables where relname = 'envelopes' and schemaname = current_schema()) as deleted`;
-      return { stored: Number(row?.stored ?? 0), deleted: Number(row?.deleted ?? 0) };
-    }),
-  );
-  return {
-    realMs: Date.now(),
-    stored: rows.reduce((sum, r) => sum + r.stored, 0),
-    deleted: rows.reduce((sum, r) => sum + r.deleted, 0),
-    writerOps: services.writer.stats.items,
-  };
-}
-
-/**
- * What every database of the shard map holds its own share of: devices (the tally the
- * devices trigger keeps on each) and the queue. Accounts are not summed: home's
- * directory rows count every account once, and a shard database holds the
- * authoritative row of its own accounts too.
+ * What every database of the shard map holds its own share of, one query each: devices
+ * (the tally the devices trigger keeps on each), the queue, and the counters behind the
+ * live rates (envelopes ever stored and rows deleted, from the id sequence and table
+ * statistics, no scan). Accounts are not summed: home's directory rows count every
+ * account once, and a shard database holds the authoritative row of its own accounts too.
  */
 async function readPartitionedFigures(services: MessengerServices) {
   const rows = await Promise.all(
     services.shards.all.map(async ({ sql }) => {
-      const [row] = await sql<{ devices: number; depth: number; oldest: Date | null }[]>`
+      const [row] = await sql<{ devices: number; depth: number; oldest: Date | null; stored: string | null; deleted: string | null }[]>`
         select (select coalesce(sum(n), 0)::int from tallies where name = 'devices') as devices,
                (select count(*)::int from envelopes) as depth,
-               (select min(server_timestamp) from envelopes) as oldest`;
+               (select min(server_timestamp) from envelopes) as oldest,
+               pg_sequence_last_value(pg_get_serial_sequence('envelopes', 'id')::regclass) as stored,
+               (select n_tup_del from pg_stat_user_tables where relname = 'envelopes' and schemaname = current_schema()) as deleted`;
       return row!;
     }),
   );
+  const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((total, row) => total + pick(row), 0);
   const oldest = rows.map((r) => r.oldest).filter((d): d is Date => d !== null);
+  const sample: RateSample = {
+    realMs: Date.now(),
+    stored: sum((r) => Number(r.stored ?? 0)),
+    deleted: sum((r) => Number(r.deleted ?? 0)),
+    writerOps: services.writer.stats.items,
+  };
   return {
-    devices: rows.reduce((sum, r) => sum + r.devices, 0),
-    depth: rows.reduce((sum, r) => sum + r.depth, 0),
+    devices: sum((r) => r.devices),
+    depth: sum((r) => r.depth),
     oldest: oldest.length > 0 ? new Date(Math.min(...oldest.map((d) => d.getTime()))) : null,
+    sample,
   };
 }
 
@@ -112,7 +102,6 @@ export async function readStackOverview(services: MessengerServices, topCountrie
 export async function readStackFigures(services: MessengerServices): Promise<StackFigures> {
   const { sql } = services;
   const sampler = services.rates;
-  sampler.record(await sampleCounters(services));
   const [[counts], partitioned] = await Promise.all([
     sql<
       {
@@ -134,6 +123,7 @@ export async function readStackFigures(services: MessengerServices): Promise<Sta
              (select coalesce(sum(n), 0)::int from tallies where name = 'consent:opted-out') as opted`,
     readPartitionedFigures(services),
   ]);
+  sampler.record(partitioned.sample);
   const total = q`sum(${accountTallies.accounts})::int`.mapWith(Number);
   const countries = await services.db
     .select({ country: accountTallies.country, accounts: total })
