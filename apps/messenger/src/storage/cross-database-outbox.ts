@@ -24,17 +24,17 @@ export interface OutboxOptions {
   batch?: number;
 }
 
-export interface OutboxKind<T extends { outboxId: string }> {
+export interface OutboxKind<T extends { outboxId: string }, Row extends { id: string }> {
   table: "receipt_outbox" | "usage_outbox";
   /** What the rows are, for the logs ("delivery receipts for another database"). */
   what: string;
-  /** Rows with id > `after` and at least `minAgeSeconds` old (wall clock), in id order, at most `limit`. */
-  read(sql: postgres.Sql, after: string, minAgeSeconds: number, limit: number): Promise<T[]>;
+  /** An outbox row as `deliver` takes it (`id` is the row's; its `created_at` is the sweep's). */
+  fromRow(row: Row): T;
   /** Delivers rows to their destination; must store each once however often it is called. */
   deliver(rows: T[]): Promise<void>;
 }
 
-export class CrossDatabaseOutbox<T extends { outboxId: string }> {
+export class CrossDatabaseOutbox<T extends { outboxId: string }, Row extends { id: string } = { id: string }> {
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
   private stopped = false;
@@ -47,7 +47,7 @@ export class CrossDatabaseOutbox<T extends { outboxId: string }> {
   constructor(
     /** The database whose outbox this is. */
     private readonly sql: postgres.Sql,
-    private readonly kind: OutboxKind<T>,
+    private readonly kind: OutboxKind<T, Row>,
     private readonly logger: Logger,
     options: OutboxOptions = {},
   ) {
@@ -91,7 +91,13 @@ export class CrossDatabaseOutbox<T extends { outboxId: string }> {
   async sweep(): Promise<number> {
     let total = 0;
     for (let after = "0"; !this.stopped; ) {
-      const rows = await this.kind.read(this.sql, after, this.minAgeMs / 1000, this.batch);
+      const rows = (
+        await this.sql<Row[]>`
+          select * from ${this.sql(this.kind.table)}
+          where id > ${after} and created_at <= now() - make_interval(secs => ${this.minAgeMs / 1000})
+          order by id
+          limit ${this.batch}`
+      ).map((row) => this.kind.fromRow(row));
       if (rows.length === 0) break;
       await this.deliver(rows);
       total += rows.length;

@@ -801,40 +801,33 @@ export async function readInbox(
  */
 export async function expireOld(sql: postgres.Sql, now: Date, batchSize = 10_000) {
   const horizon = new Date(now.getTime() - ENVELOPE_TTL_MS);
-  let envelopes = 0;
-  let accepted = 0;
+  const envelopes = await deleteInBatches(batchSize, () => sql`
+    delete from envelopes where id in (
+      select id from envelopes where expires_at <= ${now} limit ${batchSize})
+    returning 1`);
+  const acceptedMessages = await deleteInBatches(batchSize, () => sql`
+    delete from accepted_messages where (sender_account_id, message_id) in (
+      select sender_account_id, message_id from accepted_messages where accepted_at <= ${horizon} limit ${batchSize})
+    returning 1`);
+  const acceptedReceipts = await deleteInBatches(batchSize, () => sql`
+    delete from accepted_receipts where (to_account_id, message_id, from_account_id, from_device_id) in (
+      select to_account_id, message_id, from_account_id, from_device_id from accepted_receipts
+      where accepted_at <= ${horizon} limit ${batchSize})
+    returning 1`);
+  // Wall-clock time, as the rows were stamped (by the delivery, not the simulation).
+  const appliedUsage = await deleteInBatches(batchSize, () => sql`
+    delete from applied_usage where (source, outbox_id) in (
+      select source, outbox_id from applied_usage where applied_at <= now() - interval '30 days' limit ${batchSize})
+    returning 1`);
+  return { envelopes, accepted: acceptedMessages + acceptedReceipts + appliedUsage };
+}
+
+/** Runs a delete of at most `batchSize` rows until one deletes fewer; returns the rows deleted. */
+async function deleteInBatches(batchSize: number, deleteBatch: () => PromiseLike<readonly unknown[]>): Promise<number> {
+  let total = 0;
   for (;;) {
-    const rows = await sql`
-      delete from envelopes where id in (
-        select id from envelopes where expires_at <= ${now} limit ${batchSize})
-      returning 1`;
-    envelopes += rows.length;
-    if (rows.length < batchSize) break;
+    const rows = await deleteBatch();
+    total += rows.length;
+    if (rows.length < batchSize) return total;
   }
-  for (;;) {
-    const rows = await sql`
-      delete from accepted_messages where (sender_account_id, message_id) in (
-        select sender_account_id, message_id from accepted_messages where accepted_at <= ${horizon} limit ${batchSize})
-      returning 1`;
-    accepted += rows.length;
-    if (rows.length < batchSize) break;
-  }
-  for (;;) {
-    const rows = await sql`
-      delete from accepted_receipts where (to_account_id, message_id, from_account_id, from_device_id) in (
-        select to_account_id, message_id, from_account_id, from_device_id from accepted_receipts
-        where accepted_at <= ${horizon} limit ${batchSize})
-      returning 1`;
-    accepted += rows.length;
-    if (rows.length < batchSize) break;
-  }
-  for (;;) {
-    const rows = await sql`
-      delete from applied_usage where (source, outbox_id) in (
-        select source, outbox_id from applied_usage where applied_at <= now() - interval '30 days' limit ${batchSize})
-      returning 1`;
-    accepted += rows.length;
-    if (rows.length < batchSize) break;
-  }
-  return { envelopes, accepted };
 }

@@ -14,30 +14,29 @@ import type { Logger } from "../log";
 import { CrossDatabaseOutbox, type OutboxOptions } from "./cross-database-outbox";
 import type { OwedReceipt, ShardedQueueWriter } from "./queue";
 
-export type ReceiptOutbox = CrossDatabaseOutbox<OwedReceipt>;
+export type ReceiptOutbox = CrossDatabaseOutbox<OwedReceipt, ReceiptRow>;
+
+interface ReceiptRow {
+  id: string;
+  to_account_id: string;
+  to_device_id: number;
+  from_account_id: string;
+  from_device_id: number;
+  message_id: string;
+}
 
 export function receiptOutbox(sql: postgres.Sql, writer: ShardedQueueWriter, logger: Logger, options?: OutboxOptions): ReceiptOutbox {
-  return new CrossDatabaseOutbox<OwedReceipt>(
+  return new CrossDatabaseOutbox<OwedReceipt, ReceiptRow>(
     sql,
     {
       table: "receipt_outbox",
       what: "delivery receipts for another database",
-      read: async (db, after, minAgeSeconds, limit) => {
-        const rows = await db<
-          { id: string; to_account_id: string; to_device_id: number; from_account_id: string; from_device_id: number; message_id: string }[]
-        >`
-          select id, to_account_id, to_device_id, from_account_id, from_device_id, message_id
-          from receipt_outbox
-          where id > ${after} and created_at <= now() - make_interval(secs => ${minAgeSeconds})
-          order by id
-          limit ${limit}`;
-        return rows.map((r) => ({
-          outboxId: String(r.id),
-          to: { accountId: r.to_account_id, deviceId: r.to_device_id },
-          from: { accountId: r.from_account_id, deviceId: r.from_device_id },
-          messageId: r.message_id,
-        }));
-      },
+      fromRow: (r) => ({
+        outboxId: String(r.id),
+        to: { accountId: r.to_account_id, deviceId: r.to_device_id },
+        from: { accountId: r.from_account_id, deviceId: r.from_device_id },
+        messageId: r.message_id,
+      }),
       deliver: (owed) => writer.receipts(owed),
     },
     logger,

@@ -14,7 +14,14 @@ import type { Logger } from "../log";
 import { CrossDatabaseOutbox, type OutboxOptions } from "./cross-database-outbox";
 import type { OwedUsage } from "./queue";
 
-export type UsageOutbox = CrossDatabaseOutbox<OwedUsage>;
+export type UsageOutbox = CrossDatabaseOutbox<OwedUsage, UsageRow>;
+
+interface UsageRow {
+  id: string;
+  sender_account_id: string;
+  messages: number;
+  at: Date;
+}
 
 export function usageOutbox(
   /** The database whose outbox this is, and its name in the shard map. */
@@ -25,20 +32,12 @@ export function usageOutbox(
   logger: Logger,
   options?: OutboxOptions,
 ): UsageOutbox {
-  return new CrossDatabaseOutbox<OwedUsage>(
+  return new CrossDatabaseOutbox<OwedUsage, UsageRow>(
     source.sql,
     {
       table: "usage_outbox",
       what: "usage counts for home",
-      read: async (db, after, minAgeSeconds, limit) => {
-        const rows = await db<{ id: string; sender_account_id: string; messages: number; at: Date }[]>`
-          select id, sender_account_id, messages, at
-          from usage_outbox
-          where id > ${after} and created_at <= now() - make_interval(secs => ${minAgeSeconds})
-          order by id
-          limit ${limit}`;
-        return rows.map((r) => ({ outboxId: String(r.id), accountId: r.sender_account_id, messages: r.messages, at: r.at }));
-      },
+      fromRow: (r) => ({ outboxId: String(r.id), accountId: r.sender_account_id, messages: r.messages, at: r.at }),
       deliver: (owed) =>
         home.begin(async (tx) => {
           // In id order: two deliveries of overlapping rows wait on each other's rows in the same order.
