@@ -53,6 +53,15 @@ const router = t.router({
     throw new TRPCError({ code: "FORBIDDEN", message: "no more" });
   }),
   ping: t.procedure.query(() => "pong"),
+  /** What a query or mutation gets as its signal, and an answer that echoes its input. */
+  echo: t.procedure.input(z.object({ n: z.number() })).mutation(({ input, signal }) => ({ n: input.n, signal: signal === undefined ? "none" : "some" })),
+  refuses: t.procedure.mutation(() => {
+    throw new TRPCError({ code: "CONFLICT", message: "refused on purpose" });
+  }),
+  /** A query may not stream over WebSockets. */
+  streams: t.procedure.query(async function* () {
+    yield 1;
+  }),
   /** Idle until stopped: what the memory check holds open. */
   idle: t.procedure.subscription(async function* ({ signal }) {
     await until(signal);
@@ -93,6 +102,35 @@ const eventually = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(check()).toBe(true);
 };
+
+describe("@trpc/server's patched WebSocket queries and mutations (the lean call path)", () => {
+  it("is applied (ESM and CommonJS builds)", async () => {
+    const dist = path.join(path.dirname(createRequire(import.meta.url).resolve("@trpc/server/package.json")), "dist");
+    for (const file of ["ws-Bl1WQEXo.mjs", "ws-BRFs3IJR.cjs"]) expect(await readFile(path.join(dist, file), "utf8")).toContain("return handleCall(id, jsonrpc");
+  });
+
+  it("answers results with no per-call signal, reports and sends errors, refuses a streaming query, and the socket keeps working", async () => {
+    const { api, close } = client();
+    try {
+      // Unpatched, every call got its own AbortSignal that nothing ever aborted.
+      const answers = await Promise.all([1, 2, 3].map((n) => api.echo.mutate({ n })));
+      expect(answers).toEqual([1, 2, 3].map((n) => ({ n, signal: "none" })));
+      const before = errors.length;
+      await expect(api.refuses.mutate()).rejects.toMatchObject({ message: "refused on purpose", data: { code: "CONFLICT" } });
+      await expect(api.streams.query()).rejects.toMatchObject({ data: { code: "UNSUPPORTED_MEDIA_TYPE" } });
+      // Input validation fails in the procedure, like any other error.
+      await expect(api.echo.mutate({ n: "x" } as unknown as { n: number })).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+      expect(errors.slice(before)).toEqual([
+        "refused on purpose",
+        expect.stringContaining("Cannot return an async iterable"),
+        expect.stringContaining("expected number"),
+      ]);
+      expect(await api.ping.query()).toBe("pong");
+    } finally {
+      close();
+    }
+  });
+});
 
 describe("@trpc/server's patched WebSocket subscriptions", () => {
   it("is applied (ESM and CommonJS builds)", async () => {
