@@ -8,7 +8,6 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@handshake/db/embedded";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { registerVerifiedNumber, type NewAccount } from "../storage/accounts";
@@ -75,12 +74,16 @@ describe("registration over a shard database and home", () => {
 
   it("home unreachable after the shard committed: the call fails; registering again completes home once, as a new account", async () => {
     const account = newAccount();
-    const down = postgres(`postgres://postgres:x@127.0.0.1:${await freePort()}/nothing`, { max: 1, connect_timeout: 2, onnotice: () => {} });
-    try {
-      await expect(registerVerifiedNumber({ home: down, account: shard }, account, hash, afterCreate)).rejects.toThrow(/ECONNREFUSED|connect/);
-    } finally {
-      await down.end();
-    }
+    // Home answers the number's lookup, then its pool is gone (closed from inside the
+    // shard database's transaction): the directory row cannot be written.
+    const homeClient = postgres(homeDb.url, { max: 1, onnotice: () => {} });
+    const closeHome = () => {
+      void homeClient.end({ timeout: 0 });
+      return hash();
+    };
+    await expect(registerVerifiedNumber({ home: homeClient, account: shard }, account, closeHome, afterCreate)).rejects.toThrow(
+      /CONNECTION_ENDED|write CONNECTION_ENDED|ended/i,
+    );
     const [orphan] = await shard<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
     expect(orphan).toBeDefined();
     expect(await count(home, "accounts", orphan!.id)).toBe(0);
@@ -95,5 +98,25 @@ describe("registration over a shard database and home", () => {
     const again = await registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate);
     expect(again).toMatchObject({ accountId: retried.accountId, reregistered: true, replacedDevices: [1] });
     expect(await count(home, "events", retried.accountId)).toBe(1);
+  });
+
+  it("a number whose account lives on home under an id without a shard (seeded) is taken over on home, not created again on its shard database", async () => {
+    const account = newAccount();
+    // What tooling/seed writes: a version 8 id with variant nibble 8 (no shard), on home.
+    const seededId = `0badc0de-0000-8000-8${String(counter).padStart(3, "0")}-0123456789ab`;
+    expect(shardOfAccountId(seededId)).toBeNull();
+    await home`insert into accounts (id, phone_number, country, shard, kind, created_at)
+               values (${seededId}, ${account.phoneNumber}, 'DE', 12, 'personal', ${account.createdAt})`;
+    await home`insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
+               values (${seededId}, 1, ${hash()}, 'android', '6', '2.16', 'seeded', ${account.createdAt})`;
+    const results = await Promise.all([1, 2].map(() => registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate)));
+    for (const result of results) expect(result).toMatchObject({ accountId: seededId, deviceId: 1, reregistered: true });
+    // One of the two replaced the seeded device, the other the first one's.
+    expect(results.flatMap((r) => r.replacedDevices)).toEqual([1, 1]);
+    expect(await shard`select id from accounts where phone_number = ${account.phoneNumber}`).toHaveLength(0);
+    expect(await home`select id from accounts where phone_number = ${account.phoneNumber}`).toEqual([{ id: seededId }]);
+    expect(await count(home, "devices", seededId)).toBe(1);
+    // A takeover is no new account: no account-created event.
+    expect(await count(home, "events", seededId)).toBe(0);
   });
 });

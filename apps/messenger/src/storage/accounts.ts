@@ -4,7 +4,7 @@ import type postgres from "postgres";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { devices } from "@handshake/db/messenger-schema";
 import type { DeviceAddress } from "../relay/bus";
-import { mintAccountId } from "../shards/account-id";
+import { mintAccountId, shardOfAccountId } from "../shards/account-id";
 
 export interface NewAccount {
   phoneNumber: string;
@@ -54,6 +54,15 @@ export async function registerVerifiedNumber(
   ) => Promise<void>,
 ): Promise<Registration> {
   const { home, account: accountSql } = typeof where === "function" ? { home: where, account: where } : where;
+  if (home !== accountSql) {
+    // The number's account may live on home under an id that carries no shard (seeded by
+    // tooling/seed, or registered before the shard map): that account is the number's, and
+    // it is taken over where it is. Creating another on the shard database would leave two
+    // accounts for one number, the new one without a directory row (home's phone index
+    // refuses it), so every later call of the new device would find no account.
+    const [listed] = await home<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
+    if (listed && shardOfAccountId(listed.id) === null) return registerVerifiedNumber(home, account, credentialHashFor, afterCreate);
+  }
   const created = { id: "", kind: account.kind, country: account.country, createdAt: account.createdAt };
   const onShard = await accountSql.begin(async (tx) => {
     const [inserted] = await tx<{ id: string }[]>`
