@@ -36,3 +36,35 @@ export async function machineTicks(): Promise<{ busy: number; total: number }> {
   const total = f.reduce((a, b) => a + b, 0);
   return { busy: total - f[3]! - f[4]!, total };
 }
+
+/** Read and write system calls and context switches of a process so far (/proc/PID/io and status). */
+export interface KernelCounts {
+  reads: number;
+  writes: number;
+  /** Blocked waiting (an idle event loop sleeping in epoll_wait, for example). */
+  voluntarySwitches: number;
+  /** Preempted while runnable: the machine had more runnable work than CPUs. */
+  involuntarySwitches: number;
+}
+
+export async function kernelCounts(pid: number): Promise<KernelCounts> {
+  const [io, status] = await Promise.all([readFile(`/proc/${pid}/io`, "utf8"), readFile(`/proc/${pid}/status`, "utf8")]);
+  const field = (text: string, name: string) => Number(text.match(new RegExp(`^${name}:\\s+(\\d+)`, "m"))?.[1] ?? NaN);
+  return {
+    reads: field(io, "syscr"),
+    writes: field(io, "syscw"),
+    voluntarySwitches: field(status, "voluntary_ctxt_switches"),
+    involuntarySwitches: field(status, "nonvoluntary_ctxt_switches"),
+  };
+}
+
+/** `b - a`, field by field, summed over processes. */
+export function kernelCountsBetween(a: KernelCounts[], b: KernelCounts[]): KernelCounts {
+  const sum = (pick: (k: KernelCounts) => number) => b.reduce((s, k, i) => s + pick(k) - pick(a[i]!), 0);
+  return {
+    reads: sum((k) => k.reads),
+    writes: sum((k) => k.writes),
+    voluntarySwitches: sum((k) => k.voluntarySwitches),
+    involuntarySwitches: sum((k) => k.involuntarySwitches),
+  };
+}

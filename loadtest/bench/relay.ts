@@ -27,7 +27,7 @@ import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { startNatsServer, type RunningNatsServer } from "@handshake/nats-server";
 import { runIdleBench } from "./relay-idle";
 import { runRealisticBench } from "./relay-realistic";
-import { cpuSeconds, machineTicks, postgresCpuSeconds, rssOf } from "./process-cpu";
+import { cpuSeconds, kernelCounts, kernelCountsBetween, machineTicks, postgresCpuSeconds, rssOf, type KernelCounts } from "./process-cpu";
 import { allocationSites, printAllocationSites, printSelfTimes, selfTimes } from "./relay-profile";
 import { env } from "../src/env";
 
@@ -332,6 +332,12 @@ interface Run {
   dropped: number;
   duplicates: number;
   rss: number;
+  /**
+   * The servers' read and write system calls and context switches per delivered message
+   * in the window (/proc/PID/io, /proc/PID/status): on this VM a loopback write costs
+   * ~15–20 µs of CPU, so these say how much of µs/msg the kernel's share is.
+   */
+  kernelPerMsg: KernelCounts;
 }
 
 const scratch = await mkdtemp(path.join(tmpdir(), "handshake-bench-relay-"));
@@ -368,13 +374,14 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
       const ready = await child.next((o) => o.ready === true, 120_000);
       servers.push({ child, pid: Number(ready.pid), url: String(ready.url), wsUrl: String(ready.wsUrl) });
     }
-    type Sample = { cpu: number[]; nats: number; pg: number; machine: { busy: number; total: number } };
+    type Sample = { cpu: number[]; kernel: KernelCounts[]; nats: number; pg: number; machine: { busy: number; total: number } };
     let window: Promise<Sample> | null = null;
     let windowEnd: Promise<Sample> | null = null;
     let allocationFiles: string[] = [];
     let allocationReplies: Promise<Record<string, unknown>>[] = [];
     const sample = async (): Promise<Sample> => ({
       cpu: await Promise.all(servers.map((s) => cpuSeconds(s.pid))),
+      kernel: await Promise.all(servers.map((s) => kernelCounts(s.pid))),
       nats: nats ? await cpuSeconds(nats.pid) : 0,
       pg: await postgresCpuSeconds(pgDataDir),
       machine: await machineTicks(),
@@ -409,6 +416,8 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
     const measuredSeconds = Number(result.measuredSeconds);
     const serverCpu = b.cpu.reduce((s, x, i) => s + x - a.cpu[i]!, 0);
     const deliveredInWindow = Number(result.deliveredInWindow);
+    const kernel = kernelCountsBetween(a.kernel, b.kernel);
+    const perMessage = (n: number) => (deliveredInWindow > 0 ? n / deliveredInWindow : NaN);
     if (values.allocations) {
       const replies = await Promise.all(allocationReplies);
       const failed = replies.find((r) => r.allocationsError !== undefined);
@@ -436,6 +445,12 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
       dropped: Number(result.dropped),
       duplicates: Number(result.duplicates),
       rss,
+      kernelPerMsg: {
+        reads: perMessage(kernel.reads),
+        writes: perMessage(kernel.writes),
+        voluntarySwitches: perMessage(kernel.voluntarySwitches),
+        involuntarySwitches: perMessage(kernel.involuntarySwitches),
+      },
     };
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
@@ -522,6 +537,12 @@ const medianRun = (label: string, rate: number): Run | null => {
     dropped: rs.reduce((s, r) => s + r.dropped, 0),
     duplicates: rs.reduce((s, r) => s + r.duplicates, 0),
     rss: m((r) => r.rss),
+    kernelPerMsg: {
+      reads: m((r) => r.kernelPerMsg.reads),
+      writes: m((r) => r.kernelPerMsg.writes),
+      voluntarySwitches: m((r) => r.kernelPerMsg.voluntarySwitches),
+      involuntarySwitches: m((r) => r.kernelPerMsg.involuntarySwitches),
+    },
   };
 };
 for (const rate of rates) {
@@ -538,6 +559,13 @@ for (const label of labels) {
     .filter((r) => r.p99 < 100 && r.dropped === 0 && r.delivered >= 0.95 * r.rate);
   const best = ok.sort((a, b) => b.rate - a.rate)[0];
   console.log(`  ${label}: server RSS at the end of a run (median, all nodes) ${mb(median(runs.filter((r) => r.variant === label).map((r) => r.rss)))}`);
+  for (const rate of rates) {
+    const k = medianRun(label, rate)!.kernelPerMsg;
+    console.log(
+      `  ${label}: ${rate} msg/s, servers' system calls per delivered message (median): ${k.reads.toFixed(2)} reads, ${k.writes.toFixed(2)} writes; ` +
+        `context switches ${k.voluntarySwitches.toFixed(2)} voluntary, ${k.involuntarySwitches.toFixed(2)} involuntary`,
+    );
+  }
   console.log(`  ${label}: highest offered rate with p99 < 100 ms, nothing dropped, ≥ 95% delivered: ${best ? `${best.rate} msg/s` : "none of the rates tried"} (${nodes} node(s))`);
 }
 process.exit(0);
