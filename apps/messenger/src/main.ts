@@ -8,7 +8,7 @@ import { readEnv, shardMapVariables } from "./env";
 import { startTracing, tracesExporterFromEnv } from "@handshake/observability";
 import { createLogger } from "./log";
 import { createMessengerServer } from "./server";
-import { loadShardMap } from "./shards/shard-map";
+import { loadShardMap } from "@handshake/db/messenger-shards";
 
 const env = readEnv();
 const logger = createLogger({ level: env.LOG_LEVEL });

@@ -24,13 +24,3 @@ export function normalisePhone(
   if (!parsed.country) return { ok: false, problem: "no-region" };
   return { ok: true, phone: { e164: parsed.number, country: parsed.country } };
 }
-
-/** The logical shard of a phone number: FNV-1a over the E.164 digits. */
-export function shardOfPhone(e164: string, shardCount: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < e164.length; i++) {
-    hash ^= e164.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shardCount;
-}

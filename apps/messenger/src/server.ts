@@ -44,7 +44,7 @@ import type { OutboxOptions } from "./storage/cross-database-outbox";
 import { receiptOutbox, type ReceiptOutbox } from "./storage/receipt-outbox";
 import { usageOutbox, type UsageOutbox } from "./storage/usage-outbox";
 import { ShardDatabases } from "./shards/shard-databases";
-import { singleDatabaseMap, type ShardMap } from "./shards/shard-map";
+import { singleDatabaseMap, type ShardMap } from "@handshake/db/messenger-shards";
 import { createContext, MAX_BATCH_CALLS, serviceRefusedError, type MessengerServices } from "./trpc";
 
 /** With several nodes, how long a node may serve a cached consent state (announcements drop it sooner). */

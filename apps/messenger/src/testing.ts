@@ -7,7 +7,7 @@ import type { RegimeInput } from "@handshake/consent";
 import type { Clock } from "./clock";
 import { createLogger } from "./log";
 import type { RateLimitCatalogue } from "./rate-limits";
-import type { ShardMap } from "./shards/shard-map";
+import type { ShardMap } from "@handshake/db/messenger-shards";
 import { createMessengerServer, type MessengerServer, type MessengerServerOptions } from "./server";
 
 export interface TestMessenger {

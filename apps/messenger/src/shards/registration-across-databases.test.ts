@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { registerVerifiedNumber, type NewAccount } from "../storage/accounts";
-import { shardOfAccountId } from "./account-id";
+import { shardOfAccountId } from "@handshake/db/messenger-shards";
 
 let homeDb: TestDatabase;
 let shardDb: TestDatabase;

@@ -6,8 +6,7 @@
  * With one database (no SHARD_MAP) every lookup answers the same pool.
  */
 import type postgres from "postgres";
-import { shardOfAccountId } from "./account-id";
-import { databaseOfShard, type ShardMap } from "./shard-map";
+import { type ShardMap, databaseOfShard, shardOfAccountId } from "@handshake/db/messenger-shards";
 
 export interface ShardDatabase {
   /** The map's name for it (`main` without a map). */

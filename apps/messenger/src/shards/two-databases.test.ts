@@ -17,11 +17,9 @@ import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "@ha
 import { PostgresFaultProxy } from "@handshake/db/fault-proxy";
 import { startNatsServer } from "@handshake/nats-server";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
-import { shardOfPhone } from "../phone";
+import { parseShardMap, shardOfAccountId, shardOfPhone } from "@handshake/db/messenger-shards";
 import { startTestMessenger, TEST_ADMIN_TOKEN, type TestMessenger } from "../testing";
 import { httpApi, openInbox, phone, registerAccount, type TestAccount } from "../../test/helpers";
-import { shardOfAccountId } from "./account-id";
-import { parseShardMap } from "./shard-map";
 
 const SHARDS = 10_000;
 let scratch: string;

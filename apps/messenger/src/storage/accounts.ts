@@ -4,7 +4,7 @@ import type postgres from "postgres";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { devices } from "@handshake/db/messenger-schema";
 import type { DeviceAddress } from "../relay/bus";
-import { mintAccountId, shardOfAccountId } from "../shards/account-id";
+import { mintAccountId, shardOfAccountId } from "@handshake/db/messenger-shards";
 
 export interface NewAccount {
   phoneNumber: string;

@@ -6,6 +6,9 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
+/** Logical shards when no map says otherwise (the messenger's `SHARD_COUNT` default). */
+export const DEFAULT_SHARD_COUNT = 10_000;
+
 const databaseName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "letters, digits, _ and - only (at most 64)" });
 
 const fileSchema = z
