@@ -1,15 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { UsageError, parseSeedArgs } from "./cli";
-import { NoDatabaseError, resolveFacebookDatabase, resolveMessengerDatabase } from "./database";
+import { NoDatabaseError, resolveFacebookDatabase, resolveMessengerDatabase, runningStackShardMap } from "./database";
 import { outsidePool, samplePosition } from "./sample";
 import { sampleIdentity } from "./identity";
-import { createSpec, facebookProfilesOfShard } from "@handshake/population";
+import { createSpec, facebookProfilesOfShard, userCoreAt } from "@handshake/population";
+import { shardOfAccountId, shardOfPhone } from "@handshake/db/messenger-shards";
 import { rawClient } from "@handshake/db/client";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -102,6 +103,17 @@ describe("seed command line", () => {
   });
 });
 
+describe("the running stack's shard map", () => {
+  it("is used only when the run writes to that stack's messenger database", async () => {
+    const stack = async () => ({ shards: { map: "/x/.data/shard-map.json" }, services: { messenger: { databaseUrl: "postgres://stack/m" } } });
+    const noShards = async () => ({ services: { messenger: { databaseUrl: "postgres://stack/m" } } });
+    expect(await runningStackShardMap("postgres://stack/m", stack)).toBe("/x/.data/shard-map.json");
+    expect(await runningStackShardMap("postgres://elsewhere/m", stack)).toBeNull();
+    expect(await runningStackShardMap("postgres://stack/m", noShards)).toBeNull();
+    expect(await runningStackShardMap("postgres://stack/m", async () => null)).toBeNull();
+  });
+});
+
 describe("seed end to end through the entry point", () => {
   let db: TestDatabase;
   let facebookDb: TestDatabase;
@@ -136,6 +148,43 @@ describe("seed end to end through the entry point", () => {
     expect(again.out).toMatch(/total\s+0\s/);
   }, 60_000);
 
+  it("with --shard-map, seeds each account on its shard's database and defaults the messenger database to the map's home", async () => {
+    const [home, other] = await Promise.all([createTestDatabase("seedcli_home"), createTestDatabase("seedcli_other")]);
+    try {
+      const mapFile = path.join(dir, "shard-map.json");
+      await writeFile(mapFile, JSON.stringify({
+        version: 1,
+        shardCount: 10_000,
+        // A `${VAR}` is read from the environment, as the messenger reads it.
+        databases: { home: home.url, other: other.url.replace(/^postgres:\/\//, "${OTHER_SCHEME}://") },
+        ranges: [{ from: 0, to: 4999, database: "home" }, { from: 5000, to: 9999, database: "other" }],
+      }));
+      const run = cli(["--shards", "1", "--size", "100000", "--shard-count", "200", "--outside", "0", "--no-fixtures", "--no-facebook", "--shard-map", mapFile], {
+        OTHER_SCHEME: "postgres",
+      });
+      expect(run.code, run.err).toBe(0);
+      expect(run.err).toMatch(/seeding into .* \(from --shard-map\)/);
+      expect(run.err).toMatch(/shard map: 10000 shards over 2 databases \(home home; other /);
+      expect(run.out).toMatch(/messenger\.accounts\s+500\s/);
+      const homeSql = rawClient(home.url, { max: 1 });
+      const otherSql = rawClient(other.url, { max: 1 });
+      try {
+        const [onOther] = await otherSql<{ n: number }[]>`select count(*)::int as n from devices`;
+        const [onHome] = await homeSql<{ n: number }[]>`select count(*)::int as n from devices`;
+        const [directory] = await homeSql<{ n: number }[]>`select count(*)::int as n from accounts`;
+        expect(onOther!.n).toBeGreaterThan(150);
+        expect(onHome!.n).toBeGreaterThan(150);
+        expect(onOther!.n + onHome!.n).toBe(500);
+        expect(directory!.n).toBe(500);
+      } finally {
+        await homeSql.end();
+        await otherSql.end();
+      }
+    } finally {
+      await Promise.all([home.drop(), other.drop()]);
+    }
+  }, 60_000);
+
   it("fails, before seeding anything, when the named Facebook database cannot be reached", async () => {
     const run = cli(["--shards", "2", "--size", "100000", "--shard-count", "200", "--no-fixtures", "--facebook-database-url", "postgres://u:p@127.0.0.1:1/nowhere"], {
       MESSENGER_DATABASE_URL: db.url,
@@ -144,7 +193,11 @@ describe("seed end to end through the entry point", () => {
     expect(run.err).toMatch(/population seed failed: .*ECONNREFUSED/);
     const sql = rawClient(db.url, { max: 1 });
     try {
-      const [row] = await sql`select count(*)::int as n from accounts where shard = 2`;
+      // Population shard 2's users, by their ids (an account's shard column is the messenger's shard).
+      const spec = createSpec({ size: 100_000, shardCount: 200 });
+      const identity = sampleIdentity(spec);
+      const ids = Array.from({ length: 500 }, (_, k) => identity.accountId(1000 + k));
+      const [row] = await sql`select count(*)::int as n from accounts where id in ${sql(ids)}`;
       expect(row!.n).toBe(0);
     } finally {
       await sql.end();
@@ -173,17 +226,28 @@ describe("sample layout", () => {
     expect(position(30_000)).toBe(-1);
   });
 
-  it("derives the same ids and credentials for the same population, different ones for another seed", () => {
-    const a = sampleIdentity({ seed: 1, size: 1e9 });
-    const b = sampleIdentity({ seed: 1, size: 1e9 });
-    const c = sampleIdentity({ seed: 2, size: 1e9 });
+  it("derives the same ids and credentials for the same population, different ones for another seed; ids carry the messenger shard of the phone", () => {
+    const spec1 = createSpec({ seed: 1, size: 1e9 });
+    const a = sampleIdentity(spec1);
+    const b = sampleIdentity(createSpec({ seed: 1, size: 1e9 }));
+    const c = sampleIdentity(createSpec({ seed: 2, size: 1e9 }));
     expect(a.credential(42)).toBe(b.credential(42));
+    expect(a.credential(42)).toBe(`${a.accountId(42)}.1.${a.secret(42)}`);
     expect(a.accountId(42)).not.toBe(c.accountId(42));
     expect(a.secret(42)).not.toBe(c.secret(42));
     expect(a.secret(42)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(a.accountId(42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
-    // ordered by population index, so COPY appends to the primary-key index
-    expect(a.accountId(999_999_999) > a.accountId(1_000)).toBe(true);
-    expect(a.accountId(1_000) > a.accountId(999)).toBe(true);
+    // The messenger's layout: shard, then the population index, variant nibble b.
+    expect(a.accountId(42)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-b[0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const i of [0, 42, 999_999_999]) {
+      const phone = userCoreAt(spec1, i).phone;
+      expect(shardOfAccountId(a.accountId(i))).toBe(shardOfPhone(phone, 10_000));
+      expect(a.accountIdOf(i, phone)).toBe(a.accountId(i));
+    }
+    // Another messenger shard count: the same user, the shard of its phone modulo that count.
+    const small = sampleIdentity(spec1, { shardCount: 7 });
+    expect(shardOfAccountId(small.accountId(42))).toBe(shardOfPhone(userCoreAt(spec1, 42).phone, 7));
+    // Ids of different users differ, also where their phones share a shard.
+    const ids = new Set(Array.from({ length: 5000 }, (_, i) => small.accountId(i)));
+    expect(ids.size).toBe(5000);
   });
 });

@@ -7,7 +7,8 @@ import { parseArgs } from "node:util";
 import { type PopulationSpec, type SpecOverrides, createSpec, parseShardList } from "@handshake/population";
 import { repoRoot } from "@handshake/stack";
 import { DEFAULT_ADDRESS_BOOKS, type AddressBookOptions } from "./address-books";
-import { type DatabaseChoice, type FacebookDatabaseChoice, resolveFacebookDatabase, resolveMessengerDatabase } from "./database";
+import { loadShardMap } from "@handshake/db/messenger-shards";
+import { type DatabaseChoice, type FacebookDatabaseChoice, resolveFacebookDatabase, resolveMessengerDatabase, runningStackShardMap } from "./database";
 import { progressBar } from "./progress";
 import { resultTable } from "./report";
 import { seedSample } from "./seed";
@@ -28,6 +29,10 @@ fixture files the k6 scripts read (loadtest/docs/fixtures.md).
   --size N              population size (default 1e9)
   --database-url URL    messenger database (default: MESSENGER_DATABASE_URL, else
                         the running \`pnpm dev\` stack); alias --messenger-database-url
+  --shard-map FILE      the messenger's shard map (default: SHARD_MAP, else the running
+                        \`pnpm dev\` stack's when seeding its database): each account goes
+                        to its shard's database, home gets its directory row; the
+                        messenger database defaults to the map's home
   --facebook-database-url URL
                         Facebook database (default: FACEBOOK_DATABASE_URL, else the
                         running \`pnpm dev\` stack's when the messenger database is
@@ -55,6 +60,7 @@ const OPTIONS = {
   "database-url": { type: "string" },
   "messenger-database-url": { type: "string" },
   "facebook-database-url": { type: "string" },
+  "shard-map": { type: "string" },
   "no-facebook": { type: "boolean" },
   "address-book-share": { type: "string" },
   "address-book-max": { type: "string" },
@@ -86,6 +92,8 @@ export interface SeedCommand {
   shards: number[];
   databaseUrl: string | undefined;
   facebookDatabaseUrl: string | undefined;
+  /** --shard-map, resolved against the caller's directory. */
+  shardMapPath: string | undefined;
   /** --no-facebook */
   noFacebook: boolean;
   addressBooks: AddressBookOptions;
@@ -118,7 +126,7 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
   }
   if (values.help) {
     return {
-      help: true, spec, shards: [], databaseUrl: undefined, facebookDatabaseUrl: undefined, noFacebook: false,
+      help: true, spec, shards: [], databaseUrl: undefined, facebookDatabaseUrl: undefined, shardMapPath: undefined, noFacebook: false,
       addressBooks: DEFAULT_ADDRESS_BOOKS, fixturesDir: null, prekeys: 5, outside: 0, batchSize: 1, concurrency: 1, progress: false,
     };
   }
@@ -160,6 +168,7 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
     shards,
     databaseUrl,
     facebookDatabaseUrl,
+    shardMapPath: values["shard-map"] !== undefined ? path.resolve(cwd, values["shard-map"]) : undefined,
     noFacebook: values["no-facebook"] === true,
     addressBooks: { share, max: int("address-book-max", values["address-book-max"], DEFAULT_ADDRESS_BOOKS.max, 0, 5000) },
     fixturesDir: values["no-fixtures"]
@@ -184,9 +193,26 @@ function where(url: string): string {
 /** Runs a parsed command: resolve the databases, seed, print the table on stdout. */
 export async function runSeed(
   command: SeedCommand,
-  env: { databaseUrl?: string | undefined; facebookDatabaseUrl?: string | undefined; stderrIsTTY: boolean },
+  env: {
+    databaseUrl?: string | undefined;
+    facebookDatabaseUrl?: string | undefined;
+    /** SHARD_MAP */
+    shardMapPath?: string | undefined;
+    /** For `${VAR}`s in a shard map's URLs. */
+    variables?: Record<string, string | undefined>;
+    stderrIsTTY: boolean;
+  },
 ): Promise<void> {
-  const database: DatabaseChoice = await resolveMessengerDatabase({ explicit: command.databaseUrl, fromEnv: env.databaseUrl });
+  const named = command.shardMapPath ?? env.shardMapPath;
+  let shardMap = named ? await loadShardMap(named, env.variables ?? {}) : null;
+  const database: DatabaseChoice =
+    shardMap && !command.databaseUrl
+      ? { url: shardMap.databases[shardMap.home]!, source: "--shard-map" }
+      : await resolveMessengerDatabase({ explicit: command.databaseUrl, fromEnv: env.databaseUrl });
+  if (!shardMap) {
+    const stackMap = await runningStackShardMap(database.url);
+    if (stackMap) shardMap = await loadShardMap(stackMap, env.variables ?? {});
+  }
   const facebook: FacebookDatabaseChoice = await resolveFacebookDatabase({
     explicit: command.facebookDatabaseUrl,
     fromEnv: env.facebookDatabaseUrl,
@@ -194,6 +220,10 @@ export async function runSeed(
     messengerUrl: database.url,
   });
   process.stderr.write(`seeding into ${where(database.url)} (from ${database.source})\n`);
+  if (shardMap) {
+    const others = Object.entries(shardMap.databases).filter(([name]) => name !== shardMap.home);
+    process.stderr.write(`shard map: ${shardMap.shardCount} shards over ${others.length + 1} databases (home ${shardMap.home}; ${others.map(([name, url]) => `${name} ${where(url)}`).join(", ")})\n`);
+  }
   process.stderr.write(
     facebook.url !== null
       ? `facebook: seeding into ${where(facebook.url)} (from ${facebook.source})\n`
@@ -205,6 +235,7 @@ export async function runSeed(
       spec: command.spec,
       shards: command.shards,
       databaseUrl: database.url,
+      shardMap,
       facebookDatabaseUrl: facebook.url,
       addressBooks: command.addressBooks,
       fixturesDir: command.fixturesDir,

@@ -18,7 +18,7 @@ export class NoDatabaseError extends Error {
 export interface DatabaseChoice {
   url: string;
   /** Where the URL came from, for the report. */
-  source: "--database-url" | "MESSENGER_DATABASE_URL" | "pnpm dev";
+  source: "--database-url" | "MESSENGER_DATABASE_URL" | "pnpm dev" | "--shard-map";
 }
 
 /** Resolves the messenger database URL; throws {@link NoDatabaseError} when there is none. */
@@ -70,4 +70,16 @@ export async function resolveFacebookDatabase(options: {
         "pass --facebook-database-url (or set FACEBOOK_DATABASE_URL)"
       : "no Facebook database: pass --facebook-database-url (or set FACEBOOK_DATABASE_URL), or seed the running `pnpm dev` stack",
   };
+}
+
+/**
+ * The running `pnpm dev` stack's shard map file (`--shard-databases N`), when the
+ * messenger database a run writes to is that stack's; null otherwise.
+ */
+export async function runningStackShardMap(
+  messengerUrl: string,
+  findStack: () => Promise<{ shards?: { map: string }; services: Record<string, { databaseUrl?: string }> } | null> = findRunningStack,
+): Promise<string | null> {
+  const stack = await findStack();
+  return stack?.shards && stack.services.messenger?.databaseUrl === messengerUrl ? stack.shards.map : null;
 }

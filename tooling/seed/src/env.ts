@@ -7,6 +7,8 @@ export const seedEnv = z
     MESSENGER_DATABASE_URL: z.url().optional(),
     /** The Facebook side's database, when not given with --facebook-database-url. */
     FACEBOOK_DATABASE_URL: z.url().optional(),
+    /** The messenger's shard map file, when not given with --shard-map (as the messenger reads it). */
+    SHARD_MAP: z.string().min(1).optional(),
     /** Where `pnpm` was run from: relative --fixtures paths resolve against it. */
     INIT_CWD: z.string().optional(),
   })

@@ -100,11 +100,12 @@ export function fixtureUser(
     if (p >= 0) contacts.push(p);
     else outsideContacts.push(c);
   }
+  const accountId = identity.accountIdOf(i, user.phone);
   return {
     i,
-    accountId: identity.accountId(i),
+    accountId,
     deviceId: 1,
-    credential: identity.credential(i),
+    credential: `${accountId}.1.${identity.secret(i)}`,
     phone: user.phone,
     country: user.country,
     shard: user.shard,

@@ -14,6 +14,8 @@ async function main(argv: string[]): Promise<number> {
     await runSeed(command, {
       databaseUrl: seedEnv.MESSENGER_DATABASE_URL,
       facebookDatabaseUrl: seedEnv.FACEBOOK_DATABASE_URL,
+      shardMapPath: seedEnv.SHARD_MAP,
+      variables: process.env,
       stderrIsTTY: process.stderr.isTTY === true,
     });
     return 0;

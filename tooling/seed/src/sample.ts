@@ -52,7 +52,8 @@ export function outsidePool(spec: PopulationSpec, shards: readonly number[], cou
 export function* seedBatches(sample: Sample, identity: SampleIdentity, batchSize: number): Generator<SeedUser[]> {
   let batch: SeedUser[] = [];
   const take = (i: number, outside: boolean): SeedUser[] | null => {
-    batch.push({ user: userAt(sample.spec, i), accountId: identity.accountId(i), secret: identity.secret(i), outside });
+    const user = userAt(sample.spec, i);
+    batch.push({ user, accountId: identity.accountIdOf(i, user.phone), secret: identity.secret(i), outside });
     if (batch.length < batchSize) return null;
     const full = batch;
     batch = [];

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSpec, contactsOf, shardRange, userAt } from "@handshake/population";
+import { createSpec, contactsOf, shardOf, shardRange, userAt } from "@handshake/population";
+import { shardOfPhone } from "@handshake/db/messenger-shards";
 import { rawClient } from "@handshake/db/client";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { createMessengerServer, type MessengerServer } from "@handshake/messenger/server";
@@ -11,6 +12,8 @@ import { SignalDevice, preKeyBundleSchema } from "@handshake/crypto";
 import type { FixtureMeta, FixtureUser } from "./fixtures";
 import { generateKeySet, type SeedKeySet } from "./key-set";
 import { type SeedResult, seedSample } from "./seed";
+import { sampleIdentity } from "./identity";
+import { outsidePool } from "./sample";
 
 // 1e6 users in 1000 shards: 1000 users per shard, a sample of 2 shards.
 const spec = createSpec({ size: 1_000_000, shardCount: 1000, seed: 7 });
@@ -68,7 +71,7 @@ describe("seedSample into the messenger's database", () => {
     expect(first.skipped).toBe(0);
   });
 
-  it("stores the population's fields: shard, country, phone, kind, registration time, device details", async () => {
+  it("stores the population's fields: country, phone, kind, registration time, device details; the shard is the messenger's of the phone", async () => {
     const i = shardRange(spec, 10).start + 17;
     const user = userAt(spec, i);
     const [row] = await sql`
@@ -77,7 +80,7 @@ describe("seedSample into the messenger's database", () => {
       from accounts a join devices d on d.account_id = a.id where a.phone_number = ${user.phone}`;
     expect(row).toMatchObject({
       country: user.country,
-      shard: 10,
+      shard: shardOfPhone(user.phone, 10_000),
       kind: user.business ? "business" : "personal",
       os: user.os,
       os_version: user.osVersion,
@@ -152,9 +155,13 @@ describe("fixture files", () => {
       messenger: { databaseName: db.name },
     });
     expect(meta.outside).toHaveLength(OUTSIDE);
-    const stubs = await sql`select shard from accounts where id in ${sql(meta.outside.map((o) => o.accountId))}`;
+    // The outside pool: users of other population shards, each seeded.
+    const identity = sampleIdentity(spec);
+    const pool = outsidePool(spec, shards, OUTSIDE);
+    expect(meta.outside.map((o) => o.accountId)).toEqual(pool.map((i) => identity.accountId(i)));
+    for (const i of pool) expect(shards).not.toContain(shardOf(spec, i));
+    const stubs = await sql`select id from accounts where id in ${sql(meta.outside.map((o) => o.accountId))}`;
     expect(stubs).toHaveLength(OUTSIDE);
-    for (const s of stubs) expect(shards).not.toContain(s.shard);
   });
 
   it("users.json lists the sample in population order with in-sample contacts as indexes", async () => {
@@ -228,7 +235,8 @@ describe("a real messenger on the seeded database", () => {
     const queued = await sql`
       select recipient_shard, sender_account_id from envelopes
       where recipient_account_id = ${recipient.accountId} and message_id = ${messageId}`;
-    expect(queued).toEqual([{ recipient_shard: recipient.shard, sender_account_id: sender.accountId }]);
+    // The envelope carries its recipient's messenger shard (of the phone), as for registered accounts.
+    expect(queued).toEqual([{ recipient_shard: shardOfPhone(recipient.phone, 10_000), sender_account_id: sender.accountId }]);
   });
 
   it("a send to an outside stub is stored like any other", async () => {

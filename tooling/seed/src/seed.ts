@@ -6,6 +6,7 @@
  * meanwhile.
  */
 import { performance } from "node:perf_hooks";
+import type { ShardMap } from "@handshake/db/messenger-shards";
 import { type PopulationSpec, parseShardList } from "@handshake/population";
 import { type AddressBookOptions, DEFAULT_ADDRESS_BOOKS } from "./address-books";
 import { writeFixtures } from "./fixtures";
@@ -20,8 +21,15 @@ export interface SeedOptions {
   spec: PopulationSpec;
   /** Shard numbers (any order, duplicates ignored). */
   shards: readonly number[];
-  /** The messenger's database (migrated by the run). */
+  /** The messenger's database (migrated by the run); with a shard map, its home database. */
   databaseUrl: string;
+  /**
+   * The messenger's shard map, if it runs with one: accounts are written to their
+   * shard's database and home gets their directory rows; the ids' shards are taken
+   * modulo the map's shard count. Without one, every account goes to `databaseUrl`
+   * (ids carry shards modulo the default 10,000, which a map added later follows).
+   */
+  shardMap?: ShardMap | null;
   /** The Facebook side's database (migrated by the run); absent or null: the messenger only. */
   facebookDatabaseUrl?: string | null;
   /** Address books uploaded to Facebook (default: share 0.3, at most 50 entries each). */
@@ -123,12 +131,13 @@ export async function seedSample(options: SeedOptions): Promise<SeedResult> {
   const shards = parseShardList(options.shards.join(","), spec.shardCount);
   if (shards.length === 0) throw new RangeError("no shards to seed");
   const sample: Sample = { spec, shards, outside: outsidePool(spec, shards, options.outside ?? 1000) };
-  const identity = sampleIdentity(spec);
+  const identity = sampleIdentity(spec, options.shardMap ? { shardCount: options.shardMap.shardCount } : {});
   const total = sampleUserCount(spec, shards) + sample.outside.length;
 
   const targets: SeedTarget[] = [
     messengerTarget({
       databaseUrl: options.databaseUrl,
+      shardMap: options.shardMap ?? null,
       prekeys,
       concurrency,
       ...(options.keySet ? { keySet: options.keySet } : {}),

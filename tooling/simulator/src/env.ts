@@ -19,12 +19,18 @@ const simulatorSchema = z.object({
   SIM_DEVICES: z.coerce.number().int().min(0).max(500).default(40),
   /** Messages per real second the whole world may send at most. */
   SIM_MESSAGE_BUDGET: z.coerce.number().min(0).max(200).default(10),
+  /** The messenger's shard count (its SHARD_COUNT): seeded account ids carry the shard of the phone modulo it. */
+  SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
 
 const seedWorldSchema = z.object({
   MESSENGER_DATABASE_URL: z.url(),
   /** Without it the world's Facebook profiles are not seeded. */
   FACEBOOK_DATABASE_URL: z.url().optional(),
+  /** The messenger's shard map (`pnpm dev --shard-databases N`): accounts are seeded on their shard's database. */
+  SHARD_MAP: z.string().min(1).optional(),
+  /** The messenger's shard count when there is no map (the map's replaces it). */
+  SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
 
 export type SimulatorEnv = z.infer<typeof simulatorSchema>;

@@ -21,6 +21,7 @@ const simulator = new Simulator({
   speed,
   liveDevices: env.SIM_DEVICES,
   messageBudgetPerSecond: env.SIM_MESSAGE_BUDGET,
+  shardCount: env.SHARD_COUNT,
   ...(env.FACEBOOK_URL ? { facebookUrl: env.FACEBOOK_URL } : {}),
   log,
 });

@@ -4,6 +4,7 @@
  * already there. Its own process so the stack does not depend on the seeder.
  */
 import cliProgress from "cli-progress";
+import { loadShardMap } from "@handshake/db/messenger-shards";
 import { seedWorldEnv } from "./env";
 import { seedWorldOnce, worldUserIds } from "./world";
 
@@ -18,6 +19,8 @@ const t0 = performance.now();
 try {
   const outcome = await seedWorldOnce({
     messengerDatabaseUrl: env.MESSENGER_DATABASE_URL,
+    shardMap: env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, process.env) : null,
+    shardCount: env.SHARD_COUNT,
     facebookDatabaseUrl: env.FACEBOOK_DATABASE_URL ?? null,
     onProgress: (event) => {
       if (event.phase !== "seed") return;

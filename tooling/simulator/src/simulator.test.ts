@@ -6,6 +6,8 @@
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseShardMap } from "@handshake/db/messenger-shards";
+import { migrateDatabase } from "@handshake/db/migrate";
 import { createTestDatabase } from "@handshake/db/testing";
 import { startTestMessenger, TEST_ADMIN_TOKEN, type TestMessenger } from "@handshake/messenger/testing";
 import { DEFAULT_COUNTRIES, userCoreAt } from "@handshake/population";
@@ -165,4 +167,70 @@ describe("without a seeded world (pnpm dev --empty)", () => {
       await messenger.close();
     }
   }, 60_000);
+});
+
+describe("the seeded world over a shard map (pnpm dev --shard-databases 2)", () => {
+  it("is seeded on both databases, once, and the simulator's people sign in and exchange messages across them", async () => {
+    const [home, other] = await Promise.all([createTestDatabase("messenger"), createTestDatabase("messenger")]);
+    const map = parseShardMap({
+      version: 1,
+      shardCount: 10_000,
+      databases: { "db-1": home.url, "db-2": other.url },
+      ranges: [
+        { from: 0, to: 4999, database: "db-1" },
+        { from: 5000, to: 9999, database: "db-2" },
+      ],
+    });
+    let messenger: TestMessenger | null = null;
+    let simulator: Simulator | null = null;
+    const otherSql = postgres(other.url, { max: 1 });
+    try {
+      const first = await seedWorldOnce({ messengerDatabaseUrl: home.url, facebookDatabaseUrl: null, shardMap: map });
+      expect(first.seeded).toBe(true);
+      // Home holds every account's directory row, so the world is found there on the next start.
+      expect(await worldAccountsPresent(home.url)).toBe(worldUserIds().length);
+      expect(await seedWorldOnce({ messengerDatabaseUrl: home.url, facebookDatabaseUrl: null, shardMap: map })).toEqual({ seeded: false, present: worldUserIds().length });
+      const [onOther] = await otherSql<{ n: number }[]>`select count(*)::int as n from devices`;
+      expect(onOther!.n).toBeGreaterThan(worldUserIds().length / 4);
+
+      messenger = await startTestMessenger({ shardMap: map });
+      simulator = new Simulator({
+        messengerUrl: messenger.url,
+        adminToken: TEST_ADMIN_TOKEN,
+        speed: parseSpeed("1d/s"),
+        liveDevices: 12,
+        businesses: 0,
+        messageBudgetPerSecond: 15,
+        tickMs: 100,
+      });
+      await simulator.start();
+      expect(simulator.stats.devices.online).toBe(12);
+      await until(async () => simulator!.stats.messages.received >= 10, 60_000, "10 messages received");
+      // Messages were stored on the second database too: its people are reached where they live.
+      const [stored] = await otherSql<{ n: number }[]>`select count(*)::int as n from accepted_messages`;
+      expect(stored!.n).toBeGreaterThan(0);
+    } finally {
+      await simulator?.stop();
+      await messenger?.close();
+      await otherSql.end();
+      await Promise.all([home.drop(), other.drop()]);
+    }
+  }, 120_000);
+
+  it("refuses, saying what to do, a database holding a world seeded under other account ids", async () => {
+    const database = await createTestDatabase("messenger");
+    const sql = postgres(database.url, { max: 1 });
+    try {
+      await migrateDatabase(database.url, "messenger");
+      const phone = userCoreAt(WORLD_SPEC, worldUserIds()[3]!).phone;
+      await sql`insert into accounts (id, phone_number, country, shard, kind, created_at)
+                values ('00000000-0000-4000-8000-0000000000aa', ${phone}, 'DE', 0, 'personal', now())`;
+      await expect(seedWorldOnce({ messengerDatabaseUrl: database.url, facebookDatabaseUrl: null })).rejects.toThrow(
+        /a world seeded under other account ids .* remove \.data\//,
+      );
+    } finally {
+      await sql.end();
+      await database.drop();
+    }
+  });
 });

@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   adminToken: string;
   speed: Speed;
   spec?: PopulationSpec;
+  /** The messenger's shard count (seeded account ids carry the shard of the phone modulo it; default 10,000). */
+  shardCount?: number;
   /** Live personal devices (default 40). */
   liveDevices?: number;
   /** Live business devices (default 4, at most the world's businesses). */
@@ -216,7 +218,7 @@ export class Simulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.spec = options.spec ?? WORLD_SPEC;
-    this.identity = sampleIdentity(this.spec);
+    this.identity = sampleIdentity(this.spec, options.shardCount ? { shardCount: options.shardCount } : {});
     this.rand = random(options.seed ?? 1);
     this.speed = options.speed;
     this.log = options.log ?? (() => {});

@@ -7,7 +7,8 @@
  * seeder and the simulator.
  */
 import postgres from "postgres";
-import { createSpec, shardRange, type PopulationSpec } from "@handshake/population";
+import type { ShardMap } from "@handshake/db/messenger-shards";
+import { createSpec, shardRange, userCoreAt, type PopulationSpec } from "@handshake/population";
 import { sampleIdentity, seedSample, type SeedProgress, type SeedResult } from "@handshake/seed";
 
 /** 4,000 people in 2 shards; the world is shard 0. */
@@ -27,8 +28,9 @@ export function worldUserIds(spec: PopulationSpec = WORLD_SPEC, shards: readonly
 }
 
 /** How many of the world's accounts the messenger's database holds. */
-export async function worldAccountsPresent(databaseUrl: string, spec: PopulationSpec = WORLD_SPEC): Promise<number> {
-  const ids = worldUserIds(spec).map((i) => sampleIdentity(spec).accountId(i));
+export async function worldAccountsPresent(databaseUrl: string, spec: PopulationSpec = WORLD_SPEC, shardCount?: number): Promise<number> {
+  const identity = sampleIdentity(spec, shardCount ? { shardCount } : {});
+  const ids = worldUserIds(spec).map((i) => identity.accountId(i));
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     // accounts may not exist yet on a database no service has migrated
@@ -41,11 +43,29 @@ export async function worldAccountsPresent(databaseUrl: string, spec: Population
   }
 }
 
+/** How many of the world's phone numbers the messenger's database holds, under any account id. */
+async function worldPhonesPresent(databaseUrl: string, spec: PopulationSpec): Promise<number> {
+  const phones = worldUserIds(spec).map((i) => userCoreAt(spec, i).phone);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.accounts') is not null as present`;
+    if (!table?.present) return 0;
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from accounts where phone_number = any(${phones}::text[])`;
+    return row?.n ?? 0;
+  } finally {
+    await sql.end();
+  }
+}
+
 export interface SeedWorldOptions {
   messengerDatabaseUrl: string;
   /** The Facebook side's database; null seeds the messenger only. */
   facebookDatabaseUrl: string | null;
   spec?: PopulationSpec;
+  /** The messenger's shard map, if it has one (`pnpm dev --shard-databases N`): accounts go to their shard's database. */
+  shardMap?: ShardMap | null;
+  /** The messenger's shard count without a map (its SHARD_COUNT; default 10,000); the simulator must use the same. */
+  shardCount?: number;
   onProgress?: (event: SeedProgress) => void;
 }
 
@@ -58,12 +78,20 @@ export type SeedWorldOutcome = { seeded: false; present: number } | { seeded: tr
  */
 export async function seedWorldOnce(options: SeedWorldOptions): Promise<SeedWorldOutcome> {
   const spec = options.spec ?? WORLD_SPEC;
-  const present = await worldAccountsPresent(options.messengerDatabaseUrl, spec);
+  const shardCount = options.shardMap?.shardCount ?? options.shardCount;
+  const present = await worldAccountsPresent(options.messengerDatabaseUrl, spec, shardCount);
   if (present >= worldUserIds(spec).length) return { seeded: false, present };
+  if (present === 0 && (await worldPhonesPresent(options.messengerDatabaseUrl, spec)) > 0) {
+    throw new Error(
+      "this database holds a world seeded under other account ids (before seeded ids carried their shard, or under another " +
+        "SHARD_COUNT); the simulator could not sign its people in. Start from empty databases: stop `pnpm dev` and remove .data/",
+    );
+  }
   const result = await seedSample({
     spec,
     shards: WORLD_SHARDS,
     databaseUrl: options.messengerDatabaseUrl,
+    shardMap: options.shardMap ?? null,
     facebookDatabaseUrl: options.facebookDatabaseUrl,
     fixturesDir: null,
     outside: WORLD_OUTSIDE,

@@ -55,7 +55,13 @@ export function seedWorld(info: StackInfo): Promise<void> {
   if (!messenger) return Promise.reject(new Error("the messenger has no database to seed"));
   const child = spawn(process.execPath, ["--import", "tsx", "src/seed-world.ts"], {
     cwd: path.join(repoRoot, "tooling/simulator"),
-    env: { ...process.env, MESSENGER_DATABASE_URL: messenger, ...(facebook ? { FACEBOOK_DATABASE_URL: facebook } : {}) },
+    env: {
+      ...process.env,
+      MESSENGER_DATABASE_URL: messenger,
+      ...(facebook ? { FACEBOOK_DATABASE_URL: facebook } : {}),
+      // With --shard-databases: seeded accounts go to their shard's database, as registered ones do.
+      ...(info.shards ? { SHARD_MAP: info.shards.map } : {}),
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   return new Promise((resolve, reject) => {

@@ -103,7 +103,7 @@ export const accountRouter = {
     const createdAt = ctx.services.clock.now();
     const shard = shardOfPhone(e164, ctx.services.shardCount);
     const registration = await registerVerifiedNumber(
-      { home: ctx.services.sql, account: ctx.services.shards.forShard(shard).sql },
+      { home: ctx.services.sql, account: ctx.services.shards.forShard(shard).sql, databaseOf: ctx.services.shards.sqlFor },
       {
         phoneNumber: e164,
         country,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@handshake/db/testing";
 import { registerVerifiedNumber, type NewAccount } from "../storage/accounts";
-import { shardOfAccountId } from "@handshake/db/messenger-shards";
+import { shardOfAccountId, taggedAccountId } from "@handshake/db/messenger-shards";
 
 let homeDb: TestDatabase;
 let shardDb: TestDatabase;
@@ -118,5 +118,31 @@ describe("registration over a shard database and home", () => {
     expect(await count(home, "devices", seededId)).toBe(1);
     // A takeover is no new account: no account-created event.
     expect(await count(home, "events", seededId)).toBe(0);
+  });
+
+  it("a number whose account's id routes to a third database (seeded under another shard count) is taken over there", async () => {
+    const third = await createTestDatabase("messenger");
+    await migrateDatabase(third.url, "messenger");
+    const thirdSql = postgres(third.url, { max: 2, onnotice: () => {} });
+    try {
+      const account = newAccount();
+      // Seeded under a shard count that put it on the third database: its row there, its directory row on home.
+      const seededId = taggedAccountId(42, "0000000001" + "cafe0000cafe00");
+      for (const sql of [thirdSql, home]) {
+        await sql`insert into accounts (id, phone_number, country, shard, kind, created_at)
+                  values (${seededId}, ${account.phoneNumber}, 'DE', 42, 'personal', ${account.createdAt})`;
+      }
+      await thirdSql`insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
+                     values (${seededId}, 1, ${hash()}, 'android', '6', '2.16', 'seeded', ${account.createdAt})`;
+      const databaseOf = (id: string) => (shardOfAccountId(id) === 42 ? thirdSql : shard);
+      const result = await registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate);
+      expect(result).toMatchObject({ accountId: seededId, reregistered: true, replacedDevices: [1] });
+      expect(await shard`select id from accounts where phone_number = ${account.phoneNumber}`).toHaveLength(0);
+      expect(await count(thirdSql, "devices", seededId)).toBe(1);
+      expect(await home`select id from accounts where phone_number = ${account.phoneNumber}`).toEqual([{ id: seededId }]);
+    } finally {
+      await thirdSql.end();
+      await third.drop();
+    }
   });
 });

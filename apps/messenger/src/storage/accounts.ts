@@ -45,7 +45,7 @@ export interface Registration {
  * finds the account on its shard and completes the home row then.
  */
 export async function registerVerifiedNumber(
-  where: postgres.Sql | { home: postgres.Sql; account: postgres.Sql },
+  where: postgres.Sql | { home: postgres.Sql; account: postgres.Sql; databaseOf?: (accountId: string) => postgres.Sql },
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
   afterCreate?: (
@@ -55,13 +55,20 @@ export async function registerVerifiedNumber(
 ): Promise<Registration> {
   const { home, account: accountSql } = typeof where === "function" ? { home: where, account: where } : where;
   if (home !== accountSql) {
-    // The number's account may live on home under an id that carries no shard (seeded by
-    // tooling/seed, or registered before the shard map): that account is the number's, and
-    // it is taken over where it is. Creating another on the shard database would leave two
-    // accounts for one number, the new one without a directory row (home's phone index
-    // refuses it), so every later call of the new device would find no account.
+    // The number's account may already live elsewhere than its shard database: on home
+    // under an id that carries no shard (registered before the shard map, or seeded before
+    // seeded ids carried one), or where its id's shard says (seeded under another shard
+    // count). That account is the number's, and it is taken over where it is. Creating
+    // another on the shard database would leave two accounts for one number, the new one
+    // without a directory row (home's phone index refuses it), so every later call of the
+    // new device would find no account.
     const [listed] = await home<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
-    if (listed && shardOfAccountId(listed.id) === null) return registerVerifiedNumber(home, account, credentialHashFor, afterCreate);
+    if (listed) {
+      const databaseOf = typeof where === "function" ? undefined : where.databaseOf;
+      const lives = shardOfAccountId(listed.id) === null ? home : (databaseOf?.(listed.id) ?? accountSql);
+      if (lives === home) return registerVerifiedNumber(home, account, credentialHashFor, afterCreate);
+      if (lives !== accountSql) return registerVerifiedNumber({ home, account: lives }, account, credentialHashFor, afterCreate);
+    }
   }
   const created = { id: "", kind: account.kind, country: account.country, createdAt: account.createdAt };
   const onShard = await accountSql.begin(async (tx) => {

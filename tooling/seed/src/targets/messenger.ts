@@ -16,6 +16,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
 import { rawClient } from "@handshake/db/client";
+import { databaseOfShard, shardOfAccountId, type ShardMap } from "@handshake/db/messenger-shards";
 import { migrateDatabase } from "@handshake/db/migrate";
 import { copyBytea, copyText } from "../copy-text";
 import { credentialHash } from "../identity";
@@ -24,7 +25,14 @@ import type { SeedUser } from "../sample";
 import type { SeedTarget, TableCounts } from "./target";
 
 export interface MessengerTargetOptions {
+  /** The messenger's database; with a shard map, its home database (`map.databases[map.home]`). */
   databaseUrl: string;
+  /**
+   * The messenger's shard map (`SHARD_MAP`), if it has one: each account, its device and
+   * keys go to the database of the shard its id carries, and home gets the account's
+   * directory row (what consent, share and dashboards read), as registration does.
+   */
+  shardMap?: ShardMap | null;
   /** One-time EC prekeys per device. */
   prekeys: number;
   /** Connections (batches in flight). */
@@ -52,7 +60,7 @@ function stagingLine(u: SeedUser): string {
     u.accountId,
     copyText(user.phone),
     user.country,
-    String(user.shard),
+    String(shardOfAccountId(u.accountId) ?? user.shard),
     business ? "business" : "personal",
     business ? copyText(businessDisplayName(user)) : "\\N",
     at,
@@ -81,14 +89,30 @@ function* copyChunks(batch: readonly SeedUser[]): Generator<string> {
   if (chunk) yield chunk;
 }
 
-/** The messenger target over a postgres.js pool of `concurrency` connections. */
+/** The messenger target over a postgres.js pool of `concurrency` connections per database. */
 export function messengerTarget(options: MessengerTargetOptions): SeedTarget {
-  let sql: postgres.Sql | null = null;
+  const map = options.shardMap ?? null;
+  if (map && map.databases[map.home] !== options.databaseUrl) {
+    throw new Error(`the shard map's home database is ${map.databases[map.home]}, not the messenger database given (${options.databaseUrl})`);
+  }
+  const urls = map ? new Map(Object.entries(map.databases)) : new Map([["main", options.databaseUrl]]);
+  const homeName = map ? map.home : "main";
+  const pools = new Map<string, postgres.Sql>();
   let keys: SeedKeySet | null = options.keySet ?? null;
-  const spent = { copy: 0, insert: 0 };
+  const spent = { copy: 0, insert: 0, directory: 0 };
 
-  const seedBatch = async (batch: readonly SeedUser[]): Promise<TableCounts> => {
-    if (!sql || !keys) throw new Error("messenger target used before prepare()");
+  const databaseOf = (u: SeedUser): string => {
+    if (!map) return "main";
+    const shard = shardOfAccountId(u.accountId);
+    if (shard === null || shard >= map.shardCount) {
+      throw new Error(`account ${u.accountId} carries no shard of this map (shardCount ${map.shardCount}): seed with the map's shard count`);
+    }
+    return databaseOfShard(map, shard);
+  };
+
+  /** The batch's accounts, devices and keys on one database (the one their ids route to). */
+  const seedOn = async (sql: postgres.Sql, batch: readonly SeedUser[]): Promise<TableCounts> => {
+    if (!keys) throw new Error("messenger target used before prepare()");
     const k = keys;
     const [row] = await sql.begin(async (tx) => {
       const t0 = performance.now();
@@ -139,24 +163,84 @@ export function messengerTarget(options: MessengerTargetOptions): SeedTarget {
     };
   };
 
+  /**
+   * Home's directory rows for the batch's accounts that are on `shard` (inserted now or by
+   * an earlier run that stopped before this step: a second run completes them). A row
+   * home refuses because the number belongs to another account there is an error, not a
+   * skip: the account would exist without a directory row, unusable.
+   */
+  const writeDirectoryRows = async (home: postgres.Sql, shard: postgres.Sql, batch: readonly SeedUser[]) => {
+    const t0 = performance.now();
+    const rows = await shard<{ id: string; phone_number: string; country: string; shard: number; kind: string; display_name: string | null; created_at: Date }[]>`
+      select id, phone_number, country, shard, kind, display_name, created_at from accounts
+      where id = any(${shard.array(batch.map((u) => u.accountId))}::uuid[])`;
+    if (rows.length === 0) return;
+    const col = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+    await home`
+      insert into accounts (id, phone_number, country, shard, kind, display_name, created_at)
+      select * from unnest(${home.array(col((r) => r.id))}::uuid[], ${home.array(col((r) => r.phone_number))}::text[],
+                           ${home.array(col((r) => r.country))}::text[], ${home.array(col((r) => r.shard))}::int4[],
+                           ${home.array(col((r) => r.kind))}::text[], ${home.array(col((r) => r.display_name))}::text[],
+                           ${home.array(col((r) => r.created_at))}::timestamptz[])
+      on conflict do nothing`;
+    const [listed] = await home<{ n: number }[]>`select count(*)::int as n from accounts where id = any(${home.array(col((r) => r.id))}::uuid[])`;
+    if (listed!.n < rows.length) {
+      throw new Error(
+        `${rows.length - listed!.n} seeded accounts got no directory row on the home database: their phone numbers belong to ` +
+          "other accounts there (a world seeded before account ids carried their shard?). Seed into empty databases.",
+      );
+    }
+    spent.directory += (performance.now() - t0) / 1000;
+  };
+
+  const seedBatch = async (batch: readonly SeedUser[]): Promise<TableCounts> => {
+    const home = pools.get(homeName);
+    if (!home) throw new Error("messenger target used before prepare()");
+    const groups = new Map<string, SeedUser[]>();
+    for (const u of batch) {
+      const name = databaseOf(u);
+      const group = groups.get(name);
+      if (group) group.push(u);
+      else groups.set(name, [u]);
+    }
+    const added = await Promise.all(
+      [...groups].map(async ([name, users]) => {
+        const sql = pools.get(name)!;
+        const counts = await seedOn(sql, users);
+        if (name !== homeName) await writeDirectoryRows(home, sql, users);
+        return counts;
+      }),
+    );
+    const total: TableCounts = Object.fromEntries(MESSENGER_TABLES.map((t) => [t, 0]));
+    for (const counts of added) for (const [table, n] of Object.entries(counts)) total[table] = (total[table] ?? 0) + n;
+    return total;
+  };
+
   return {
     name: "messenger",
     tables: MESSENGER_TABLES,
     userTable: "accounts",
     async prepare() {
-      await migrateDatabase(options.databaseUrl, "messenger");
+      for (const url of urls.values()) await migrateDatabase(url, "messenger");
       keys ??= await generateKeySet(options.prekeys);
       if (keys.oneTimePreKeys.length !== options.prekeys) {
         throw new Error(`the key set has ${keys.oneTimePreKeys.length} one-time prekeys, ${options.prekeys} were asked for`);
       }
-      sql = rawClient(options.databaseUrl, { max: options.concurrency, applicationName: "seed" });
+      for (const [name, url] of urls) pools.set(name, rawClient(url, { max: options.concurrency, applicationName: "seed" }));
     },
     seedBatch,
-    timings: () => ({ "copy (encode + stream)": spent.copy, "insert (indexes, FKs)": spent.insert }),
-    fixtureMeta: () => ({ databaseName: decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)) }),
+    timings: () => ({
+      "copy (encode + stream)": spent.copy,
+      "insert (indexes, FKs)": spent.insert,
+      ...(map ? { "directory rows on home": spent.directory } : {}),
+    }),
+    fixtureMeta: () => ({
+      databaseName: decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)),
+      ...(map ? { shardDatabases: Object.keys(map.databases).length } : {}),
+    }),
     async close() {
-      await sql?.end({ timeout: 5 });
-      sql = null;
+      await Promise.all([...pools.values()].map((sql) => sql.end({ timeout: 5 })));
+      pools.clear();
     },
   };
 }
