@@ -185,6 +185,18 @@ describe("seed end to end through the entry point", () => {
     }
   }, 60_000);
 
+  it("says what is wrong with a shard map that is missing or invalid, and seeds nothing", async () => {
+    const missing = cli(["--shards", "1", "--size", "100000", "--shard-count", "200", "--no-fixtures", "--shard-map", path.join(dir, "nope.json")], {});
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/population seed: shard map .*nope\.json could not be read/);
+    expect(missing.err).not.toMatch(/\n\s+at /);
+    const bad = path.join(dir, "bad-map.json");
+    await writeFile(bad, JSON.stringify({ version: 1, shardCount: 10, databases: { a: "postgres://h/m" }, ranges: [{ from: 0, to: 4, database: "a" }] }));
+    const invalid = cli(["--shards", "1", "--size", "100000", "--shard-count", "200", "--no-fixtures", "--shard-map", bad], {});
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toMatch(/invalid shard map:[\s\S]*shards 5\.\.9 have no database/);
+  }, 60_000);
+
   it("fails, before seeding anything, when the named Facebook database cannot be reached", async () => {
     const run = cli(["--shards", "2", "--size", "100000", "--shard-count", "200", "--no-fixtures", "--facebook-database-url", "postgres://u:p@127.0.0.1:1/nowhere"], {
       MESSENGER_DATABASE_URL: db.url,

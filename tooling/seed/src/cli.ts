@@ -184,6 +184,17 @@ export function parseSeedArgs(argv: string[], cwd: string): SeedCommand {
   };
 }
 
+/** A shard map that cannot be read or is invalid: said as it is, without a stack trace. */
+export class ShardMapError extends Error {}
+
+async function readShardMap(file: string, variables: Record<string, string | undefined>) {
+  try {
+    return await loadShardMap(file, variables);
+  } catch (error) {
+    throw new ShardMapError((error as Error).message);
+  }
+}
+
 /** host/database of a URL, for the lines saying where a run writes. */
 function where(url: string): string {
   const u = new URL(url);
@@ -204,14 +215,14 @@ export async function runSeed(
   },
 ): Promise<void> {
   const named = command.shardMapPath ?? env.shardMapPath;
-  let shardMap = named ? await loadShardMap(named, env.variables ?? {}) : null;
+  let shardMap = named ? await readShardMap(named, env.variables ?? {}) : null;
   const database: DatabaseChoice =
     shardMap && !command.databaseUrl
       ? { url: shardMap.databases[shardMap.home]!, source: "--shard-map" }
       : await resolveMessengerDatabase({ explicit: command.databaseUrl, fromEnv: env.databaseUrl });
   if (!shardMap) {
     const stackMap = await runningStackShardMap(database.url);
-    if (stackMap) shardMap = await loadShardMap(stackMap, env.variables ?? {});
+    if (stackMap) shardMap = await readShardMap(stackMap, env.variables ?? {});
   }
   const facebook: FacebookDatabaseChoice = await resolveFacebookDatabase({
     explicit: command.facebookDatabaseUrl,

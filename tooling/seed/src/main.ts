@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `pnpm population seed …` (wiring only: see cli.ts). */
-import { UsageError, USAGE, parseSeedArgs, runSeed } from "./cli";
+import { ShardMapError, UsageError, USAGE, parseSeedArgs, runSeed } from "./cli";
 import { NoDatabaseError } from "./database";
 import { seedEnv } from "./env";
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`population seed: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof NoDatabaseError) {
+    if (error instanceof NoDatabaseError || error instanceof ShardMapError) {
       process.stderr.write(`population seed: ${error.message}\n`);
       return 1;
     }
