@@ -117,6 +117,46 @@ describe("seeding with a shard map", () => {
     ).rejects.toThrow(/1 seeded accounts got no directory row on the home database: their phone numbers belong to other accounts there/);
   });
 
+  it("two runs of one sample at once: each account, device and directory row exactly once", async () => {
+    const run = () => seedSample({ spec, shards: [11], databaseUrl: home.url, shardMap: map, fixturesDir: null, prekeys: PREKEYS, outside: 0, batchSize: 100, keySet });
+    const [a, b] = await Promise.all([run(), run()]);
+    const added = (r: SeedResult, table: string) => r.tables.find((t) => t.target === "messenger" && t.table === table)!.rows;
+    expect(added(a, "accounts") + added(b, "accounts")).toBe(1000);
+    expect(added(a, "devices") + added(b, "devices")).toBe(1000);
+    const identity = sampleIdentity(spec, { shardCount: 10_000 });
+    const { start, end } = shardRange(spec, 11);
+    const ids = Array.from({ length: end - start }, (_, k) => identity.accountId(start + k));
+    const there = ids.filter(onOther);
+    expect(await count(otherSql, "devices", there)).toBe(there.length);
+    expect(await count(homeSql, "devices", ids.filter((id) => !onOther(id)))).toBe(ids.length - there.length);
+    expect(await count(homeSql, "accounts", ids)).toBe(ids.length);
+  });
+
+  it("a run whose home connections are killed mid-way fails with the database's error; the next run completes every directory row", async () => {
+    const identity = sampleIdentity(spec, { shardCount: 10_000 });
+    const { start, end } = shardRange(spec, 13);
+    const ids = Array.from({ length: end - start }, (_, k) => identity.accountId(start + k));
+    let killed = 0;
+    const run = seedSample({ spec, shards: [13], databaseUrl: home.url, shardMap: map, fixturesDir: null, prekeys: PREKEYS, outside: 0, batchSize: 50, concurrency: 1, keySet });
+    const outcome = run.then(() => "finished", (error: Error) => error.message);
+    // Terminate the seeder's sessions on home once the first directory rows are there.
+    while (killed === 0) {
+      const [listed] = await homeSql<{ n: number }[]>`select count(*)::int as n from accounts where id in ${homeSql(ids.filter(onOther))}`;
+      if (listed!.n > 0) {
+        const terminated = await homeSql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'seed' and datname = current_database()`;
+        killed = terminated.length;
+      }
+      if ((await Promise.race([outcome, new Promise((resolve) => setTimeout(resolve, 5, "running"))])) !== "running") break;
+    }
+    expect(killed).toBeGreaterThan(0);
+    expect(await outcome).toMatch(/terminat|CONNECTION|ECONNRESET|closed/i);
+    expect(await count(homeSql, "accounts", ids)).toBeLessThan(ids.length);
+    await seedSample({ spec, shards: [13], databaseUrl: home.url, shardMap: map, fixturesDir: null, prekeys: PREKEYS, outside: 0, keySet });
+    expect(await count(homeSql, "accounts", ids)).toBe(ids.length);
+    expect(await count(otherSql, "devices", ids.filter(onOther))).toBe(ids.filter(onOther).length);
+    expect(await count(homeSql, "devices", ids.filter((id) => !onOther(id)))).toBe(ids.filter((id) => !onOther(id)).length);
+  });
+
   it("refuses a messenger database that is not the map's home", async () => {
     await expect(
       seedSample({ spec, shards: [3], databaseUrl: other.url, shardMap: map, fixturesDir: null, prekeys: PREKEYS, outside: 0, keySet }),
