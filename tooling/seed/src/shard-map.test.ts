@@ -86,8 +86,12 @@ describe("seeding with a shard map", () => {
     // Directory rows: every account on home, the same phone and shard as on its own database.
     expect(await count(homeSql, "accounts", ids)).toBe(ids.length);
     const sample = there.slice(0, 5);
-    const onItsDatabase = await otherSql`select id, phone_number, shard from accounts where id in ${otherSql(sample)} order by id`;
-    const directory = await homeSql`select id, phone_number, shard from accounts where id in ${homeSql(sample)} order by id`;
+    const businessThere = users.filter((u) => u.business && onOther(u.accountId)).slice(0, 2).map((u) => u.accountId);
+    const compared = [...sample, ...businessThere];
+    const columns = "id, phone_number, country, shard, kind, display_name, created_at";
+    const onItsDatabase = await otherSql.unsafe(`select ${columns} from accounts where id = any($1::uuid[]) order by id`, [compared]);
+    const directory = await homeSql.unsafe(`select ${columns} from accounts where id = any($1::uuid[]) order by id`, [compared]);
+    expect(directory).toHaveLength(compared.length);
     expect(directory).toEqual(onItsDatabase);
     // Keys on the account's database only.
     const [keys] = await otherSql<{ n: number }[]>`select count(*)::int as n from one_time_prekeys where account_id in ${otherSql(there.slice(0, 50))}`;
