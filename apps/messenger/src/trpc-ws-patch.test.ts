@@ -103,11 +103,14 @@ const eventually = async (check: () => boolean) => {
   expect(check()).toBe(true);
 };
 
+/** Both builds of the ws adapter carry `marker`, a line only the patch writes. */
+const expectPatched = async (marker: string) => {
+  const dist = path.join(path.dirname(createRequire(import.meta.url).resolve("@trpc/server/package.json")), "dist");
+  for (const file of ["ws-Bl1WQEXo.mjs", "ws-BRFs3IJR.cjs"]) expect(await readFile(path.join(dist, file), "utf8")).toContain(marker);
+};
+
 describe("@trpc/server's patched WebSocket queries and mutations (the lean call path)", () => {
-  it("is applied (ESM and CommonJS builds)", async () => {
-    const dist = path.join(path.dirname(createRequire(import.meta.url).resolve("@trpc/server/package.json")), "dist");
-    for (const file of ["ws-Bl1WQEXo.mjs", "ws-BRFs3IJR.cjs"]) expect(await readFile(path.join(dist, file), "utf8")).toContain("return handleCall(id, jsonrpc");
-  });
+  it("is applied (ESM and CommonJS builds)", () => expectPatched("return handleCall(id, jsonrpc"));
 
   it("answers results with no per-call signal, reports and sends errors, refuses a streaming query, and the socket keeps working", async () => {
     const { api, close } = client();
@@ -133,10 +136,7 @@ describe("@trpc/server's patched WebSocket queries and mutations (the lean call 
 });
 
 describe("@trpc/server's patched WebSocket subscriptions", () => {
-  it("is applied (ESM and CommonJS builds)", async () => {
-    const dist = path.join(path.dirname(createRequire(import.meta.url).resolve("@trpc/server/package.json")), "dist");
-    for (const file of ["ws-Bl1WQEXo.mjs", "ws-BRFs3IJR.cjs"]) expect(await readFile(path.join(dist, file), "utf8")).toContain("new WSSubscription(subscriptionHost");
-  });
+  it("is applied (ESM and CommonJS builds)", () => expectPatched("new WSSubscription(subscriptionHost"));
 
   it("delivers tracked events in order, resumes after lastEventId on a new socket, and a stop aborts and ends the generator", async () => {
     const { api, close } = client();
@@ -173,6 +173,27 @@ describe("@trpc/server's patched WebSocket subscriptions", () => {
     await new Promise<void>((resolve) => api.two.subscribe(undefined, { onData: (v) => again.push(v), onComplete: resolve }));
     expect(again).toEqual([1, 2]);
     close();
+  });
+
+  it("a second subscription under an id already streaming is refused with BAD_REQUEST and reported; the first keeps streaming", async () => {
+    const ws = new WebSocket(url);
+    try {
+      await new Promise((resolve) => ws.once("open", resolve));
+      const frames: { id: number; result?: { type: string; data?: unknown }; error?: { message: string; data: { code: string } } }[] = [];
+      ws.on("message", (data) => frames.push(JSON.parse(String(data)) as (typeof frames)[number]));
+      const before = errors.length;
+      ws.send(JSON.stringify({ id: 7, method: "subscription", params: { path: "count", input: { name: "dup", to: 2 } } }));
+      await eventually(() => frames.some((f) => f.id === 7 && f.result?.type === "started"));
+      ws.send(JSON.stringify({ id: 7, method: "subscription", params: { path: "count", input: { name: "dup2", to: 2 } } }));
+      await eventually(() => frames.some((f) => f.id === 7 && f.error !== undefined));
+      expect(frames.find((f) => f.error)!.error).toMatchObject({ message: "Duplicate id 7", data: { code: "BAD_REQUEST" } });
+      expect(errors.slice(before)).toEqual(["Duplicate id 7"]);
+      expect(seen.has("dup2")).toBe(false);
+      expect(frames.filter((f) => f.id === 7 && f.result?.type === "data")).toHaveLength(2);
+      expect(seen.get("dup")!.finished).toBe(false);
+    } finally {
+      ws.close();
+    }
   });
 
   it("the connection's signal that createContext reads is aborted when the socket closes", async () => {
