@@ -42,6 +42,8 @@ const newAccount = (): NewAccount => ({
   createdAt: new Date("2016-08-20T08:00:00Z"),
 });
 const hash = () => randomBytes(32);
+/** The map's routing, as ShardDatabases.sqlFor does it: ids without a shard live on home, the rest on the shard database. */
+const databaseOf = (id: string) => (shardOfAccountId(id) === null ? home : shard);
 /** The account-created event: a row in home's share_sequences, in the directory row's transaction. */
 const afterCreate = async (tx: postgres.TransactionSql, account: { id: string }) => {
   await tx`insert into share_sequences (account_id, sequence) values (${account.id}, 1)`;
@@ -59,7 +61,7 @@ const count = async (sql: postgres.Sql, query: "accounts" | "devices" | "events"
 describe("registration over a shard database and home", () => {
   it("ten racing registrations of one number: one account id, one directory row, one created event, one device left", async () => {
     const account = newAccount();
-    const results = await Promise.all(Array.from({ length: 10 }, () => registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate)));
     const ids = new Set(results.map((r) => r.accountId));
     expect(ids.size).toBe(1);
     const [id] = [...ids] as [string];
@@ -81,21 +83,21 @@ describe("registration over a shard database and home", () => {
       void homeClient.end({ timeout: 0 });
       return hash();
     };
-    await expect(registerVerifiedNumber({ home: homeClient, account: shard }, account, closeHome, afterCreate)).rejects.toThrow(
+    await expect(registerVerifiedNumber({ home: homeClient, account: shard, databaseOf }, account, closeHome, afterCreate)).rejects.toThrow(
       /CONNECTION_ENDED|write CONNECTION_ENDED|ended/i,
     );
     const [orphan] = await shard<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
     expect(orphan).toBeDefined();
     expect(await count(home, "accounts", orphan!.id)).toBe(0);
 
-    const retried = await registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate);
+    const retried = await registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate);
     expect(retried.accountId).toBe(orphan!.id);
     expect(retried.reregistered).toBe(false);
     expect(await count(home, "accounts", retried.accountId)).toBe(1);
     expect(await count(home, "events", retried.accountId)).toBe(1);
     expect(await count(shard, "devices", retried.accountId)).toBe(1);
     // A later takeover of the number is a re-registration and writes no second created event.
-    const again = await registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate);
+    const again = await registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate);
     expect(again).toMatchObject({ accountId: retried.accountId, reregistered: true, replacedDevices: [1] });
     expect(await count(home, "events", retried.accountId)).toBe(1);
   });
@@ -109,7 +111,7 @@ describe("registration over a shard database and home", () => {
                values (${seededId}, ${account.phoneNumber}, 'DE', 12, 'personal', ${account.createdAt})`;
     await home`insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
                values (${seededId}, 1, ${hash()}, 'android', '6', '2.16', 'seeded', ${account.createdAt})`;
-    const results = await Promise.all([1, 2].map(() => registerVerifiedNumber({ home, account: shard }, account, hash, afterCreate)));
+    const results = await Promise.all([1, 2].map(() => registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate)));
     for (const result of results) expect(result).toMatchObject({ accountId: seededId, deviceId: 1, reregistered: true });
     // One of the two replaced the seeded device, the other the first one's.
     expect(results.flatMap((r) => r.replacedDevices)).toEqual([1, 1]);
@@ -134,8 +136,8 @@ describe("registration over a shard database and home", () => {
       }
       await thirdSql`insert into devices (account_id, device_id, credential_hash, os, os_version, app_version, model, created_at)
                      values (${seededId}, 1, ${hash()}, 'android', '6', '2.16', 'seeded', ${account.createdAt})`;
-      const databaseOf = (id: string) => (shardOfAccountId(id) === 42 ? thirdSql : shard);
-      const result = await registerVerifiedNumber({ home, account: shard, databaseOf }, account, hash, afterCreate);
+      const withThird = (id: string) => (shardOfAccountId(id) === 42 ? thirdSql : databaseOf(id));
+      const result = await registerVerifiedNumber({ home, account: shard, databaseOf: withThird }, account, hash, afterCreate);
       expect(result).toMatchObject({ accountId: seededId, reregistered: true, replacedDevices: [1] });
       expect(await shard`select id from accounts where phone_number = ${account.phoneNumber}`).toHaveLength(0);
       expect(await count(thirdSql, "devices", seededId)).toBe(1);

@@ -4,7 +4,7 @@ import type postgres from "postgres";
 import type { MessengerDatabase } from "@handshake/db/client";
 import { devices } from "@handshake/db/messenger-schema";
 import type { DeviceAddress } from "../relay/bus";
-import { mintAccountId, shardOfAccountId } from "@handshake/db/messenger-shards";
+import { mintAccountId } from "@handshake/db/messenger-shards";
 
 export interface NewAccount {
   phoneNumber: string;
@@ -45,7 +45,15 @@ export interface Registration {
  * finds the account on its shard and completes the home row then.
  */
 export async function registerVerifiedNumber(
-  where: postgres.Sql | { home: postgres.Sql; account: postgres.Sql; databaseOf?: (accountId: string) => postgres.Sql },
+  where:
+    | postgres.Sql
+    | {
+        home: postgres.Sql;
+        /** The number's shard database, where a new account is created. */
+        account: postgres.Sql;
+        /** The shard map's routing: where an existing account lives (`ShardDatabases.sqlFor`). */
+        databaseOf: (accountId: string) => postgres.Sql;
+      },
   account: NewAccount,
   credentialHashFor: (identity: DeviceAddress) => Buffer,
   afterCreate?: (
@@ -53,22 +61,20 @@ export async function registerVerifiedNumber(
     account: { id: string; kind: NewAccount["kind"]; country: string; createdAt: Date },
   ) => Promise<void>,
 ): Promise<Registration> {
-  const { home, account: accountSql } = typeof where === "function" ? { home: where, account: where } : where;
+  const { home, account: accountSql, databaseOf } =
+    typeof where === "function" ? { home: where, account: where, databaseOf: () => where } : where;
   if (home !== accountSql) {
-    // The number's account may already live elsewhere than its shard database: on home
-    // under an id that carries no shard (registered before the shard map, or seeded before
-    // seeded ids carried one), or where its id's shard says (seeded under another shard
-    // count). That account is the number's, and it is taken over where it is. Creating
-    // another on the shard database would leave two accounts for one number, the new one
-    // without a directory row (home's phone index refuses it), so every later call of the
-    // new device would find no account.
+    // The number's account may already live elsewhere than its shard database (the map
+    // routes it by its id): on home under an id that carries no shard (registered before
+    // the shard map, or seeded before seeded ids carried one), or on the database its id's
+    // shard maps to (seeded under another shard count). That account is the number's, and
+    // it is taken over where it lives. Creating another on the shard database would leave
+    // two accounts for one number, the new one without a directory row (home's phone
+    // index refuses it), so every later call of the new device would find no account.
     const [listed] = await home<{ id: string }[]>`select id from accounts where phone_number = ${account.phoneNumber}`;
-    if (listed) {
-      const databaseOf = typeof where === "function" ? undefined : where.databaseOf;
-      const lives = shardOfAccountId(listed.id) === null ? home : (databaseOf?.(listed.id) ?? accountSql);
-      if (lives === home) return registerVerifiedNumber(home, account, credentialHashFor, afterCreate);
-      if (lives !== accountSql) return registerVerifiedNumber({ home, account: lives }, account, credentialHashFor, afterCreate);
-    }
+    const lives = listed ? databaseOf(listed.id) : accountSql;
+    if (lives === home) return registerVerifiedNumber(home, account, credentialHashFor, afterCreate);
+    if (lives !== accountSql) return registerVerifiedNumber({ home, account: lives, databaseOf }, account, credentialHashFor, afterCreate);
   }
   const created = { id: "", kind: account.kind, country: account.country, createdAt: account.createdAt };
   const onShard = await accountSql.begin(async (tx) => {
