@@ -13,3 +13,9 @@ export const seedEnv = z
     INIT_CWD: z.string().optional(),
   })
   .parse(process.env);
+
+/**
+ * The variables a shard map's URLs name as `${VAR}` (its secrets). Their names come from
+ * the map file, so no schema can list them; the map's parser checks each is set.
+ */
+export const shardMapVariables: Record<string, string | undefined> = process.env;

@@ -2,7 +2,7 @@
 /** `pnpm population seed …` (wiring only: see cli.ts). */
 import { ShardMapError, UsageError, USAGE, parseSeedArgs, runSeed } from "./cli";
 import { NoDatabaseError } from "./database";
-import { seedEnv } from "./env";
+import { seedEnv, shardMapVariables } from "./env";
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
       databaseUrl: seedEnv.MESSENGER_DATABASE_URL,
       facebookDatabaseUrl: seedEnv.FACEBOOK_DATABASE_URL,
       shardMapPath: seedEnv.SHARD_MAP,
-      variables: process.env,
+      variables: shardMapVariables,
       stderrIsTTY: process.stderr.isTTY === true,
     });
     return 0;

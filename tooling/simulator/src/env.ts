@@ -4,6 +4,9 @@
  */
 import { z } from "zod";
 
+/** The messenger's SHARD_COUNT, as it reads it (default 10,000). */
+const shardCount = z.coerce.number().int().min(1).max(1_000_000).default(10_000);
+
 const simulatorSchema = z.object({
   /** The messenger's tRPC endpoint. */
   MESSENGER_URL: z.url().default("http://127.0.0.1:4100/trpc"),
@@ -20,7 +23,7 @@ const simulatorSchema = z.object({
   /** Messages per real second the whole world may send at most. */
   SIM_MESSAGE_BUDGET: z.coerce.number().min(0).max(200).default(10),
   /** The messenger's shard count (its SHARD_COUNT): seeded account ids carry the shard of the phone modulo it. */
-  SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  SHARD_COUNT: shardCount,
 });
 
 const seedWorldSchema = z.object({
@@ -30,7 +33,7 @@ const seedWorldSchema = z.object({
   /** The messenger's shard map (`pnpm dev --shard-databases N`): accounts are seeded on their shard's database. */
   SHARD_MAP: z.string().min(1).optional(),
   /** The messenger's shard count when there is no map (the map's replaces it). */
-  SHARD_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  SHARD_COUNT: shardCount,
 });
 
 export type SimulatorEnv = z.infer<typeof simulatorSchema>;
@@ -46,6 +49,14 @@ export function simulatorEnv(env: NodeJS.ProcessEnv = process.env): SimulatorEnv
 }
 
 /** The seeder's settings (`src/seed-world.ts`). */
+/**
+ * The variables a shard map's URLs name as `${VAR}` (its secrets). Their names come from
+ * the map file, so no schema can list them; the map's parser checks each is set.
+ */
+export function shardMapVariables(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return env;
+}
+
 export function seedWorldEnv(env: NodeJS.ProcessEnv = process.env): SeedWorldEnv {
   if (env !== process.env) return seedWorldSchema.parse(env);
   return (seedWorld ??= seedWorldSchema.parse(env));

@@ -5,7 +5,7 @@
  */
 import cliProgress from "cli-progress";
 import { loadShardMap } from "@handshake/db/messenger-shards";
-import { seedWorldEnv } from "./env";
+import { seedWorldEnv, shardMapVariables } from "./env";
 import { seedWorldOnce, worldUserIds } from "./world";
 
 const env = seedWorldEnv();
@@ -19,7 +19,7 @@ const t0 = performance.now();
 try {
   const outcome = await seedWorldOnce({
     messengerDatabaseUrl: env.MESSENGER_DATABASE_URL,
-    shardMap: env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, process.env) : null,
+    shardMap: env.SHARD_MAP ? await loadShardMap(env.SHARD_MAP, shardMapVariables()) : null,
     shardCount: env.SHARD_COUNT,
     facebookDatabaseUrl: env.FACEBOOK_DATABASE_URL ?? null,
     onProgress: (event) => {

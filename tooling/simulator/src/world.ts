@@ -30,27 +30,25 @@ export function worldUserIds(spec: PopulationSpec = WORLD_SPEC, shards: readonly
 /** How many of the world's accounts the messenger's database holds. */
 export async function worldAccountsPresent(databaseUrl: string, spec: PopulationSpec = WORLD_SPEC, shardCount?: number): Promise<number> {
   const identity = sampleIdentity(spec, shardCount ? { shardCount } : {});
-  const ids = worldUserIds(spec).map((i) => identity.accountId(i));
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    // accounts may not exist yet on a database no service has migrated
-    const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.accounts') is not null as present`;
-    if (!table?.present) return 0;
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from accounts where id = any(${ids}::uuid[])`;
-    return row?.n ?? 0;
-  } finally {
-    await sql.end();
-  }
+  return countAccounts(databaseUrl, "id", worldUserIds(spec).map((i) => identity.accountId(i)));
 }
 
 /** How many of the world's phone numbers the messenger's database holds, under any account id. */
-async function worldPhonesPresent(databaseUrl: string, spec: PopulationSpec): Promise<number> {
-  const phones = worldUserIds(spec).map((i) => userCoreAt(spec, i).phone);
+function worldPhonesPresent(databaseUrl: string, spec: PopulationSpec): Promise<number> {
+  return countAccounts(databaseUrl, "phone_number", worldUserIds(spec).map((i) => userCoreAt(spec, i).phone));
+}
+
+/** Accounts whose `column` is one of `values` (0 on a database no service has migrated yet). */
+async function countAccounts(databaseUrl: string, column: "id" | "phone_number", values: string[]): Promise<number> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.accounts') is not null as present`;
     if (!table?.present) return 0;
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from accounts where phone_number = any(${phones}::text[])`;
+    // Each compared as its own type, so the primary key's and the phone's unique index serve it.
+    const [row] =
+      column === "id"
+        ? await sql<{ n: number }[]>`select count(*)::int as n from accounts where id = any(${values}::uuid[])`
+        : await sql<{ n: number }[]>`select count(*)::int as n from accounts where phone_number = any(${values}::text[])`;
     return row?.n ?? 0;
   } finally {
     await sql.end();

@@ -51,6 +51,13 @@ export function businessDisplayName(user: SeedUser["user"]): string {
   return `${user.name} ${BUSINESS_KINDS[user.id % BUSINESS_KINDS.length]}`;
 }
 
+/** The messenger's shard of a seeded account: the one its id carries (`sampleIdentity`), not the population's. */
+function messengerShard(u: SeedUser): number {
+  const shard = shardOfAccountId(u.accountId);
+  if (shard === null) throw new Error(`seeded account id ${u.accountId} carries no shard`);
+  return shard;
+}
+
 /** One COPY line of the staging table (column order of `STAGING_COLUMNS`). */
 function stagingLine(u: SeedUser): string {
   const { user } = u;
@@ -60,7 +67,7 @@ function stagingLine(u: SeedUser): string {
     u.accountId,
     copyText(user.phone),
     user.country,
-    String(shardOfAccountId(u.accountId) ?? user.shard),
+    String(messengerShard(u)),
     business ? "business" : "personal",
     business ? copyText(businessDisplayName(user)) : "\\N",
     at,
@@ -103,8 +110,8 @@ export function messengerTarget(options: MessengerTargetOptions): SeedTarget {
 
   const databaseOf = (u: SeedUser): string => {
     if (!map) return "main";
-    const shard = shardOfAccountId(u.accountId);
-    if (shard === null || shard >= map.shardCount) {
+    const shard = messengerShard(u);
+    if (shard >= map.shardCount) {
       throw new Error(`account ${u.accountId} carries no shard of this map (shardCount ${map.shardCount}): seed with the map's shard count`);
     }
     return databaseOfShard(map, shard);
