@@ -10,6 +10,7 @@ const benches = {
   crypto: { filter: "@handshake/crypto", script: "bench", what: "libsignal costs: key verification, sessions, encrypt/decrypt" },
   relay: { filter: "@handshake/loadtest", script: "bench:relay", what: "WebSocket clients through the real messenger: messages/s, latency, memory" },
   loopback: { filter: "@handshake/loadtest", script: "bench:loopback", what: "the machine's floor: CPU per frame of a bare Node TCP echo over 127.0.0.1" },
+  caches: { filter: "@handshake/loadtest", script: "bench:caches", what: "a miss of the messenger's consent and restriction caches: CPU per load" },
   queue: { filter: "@handshake/loadtest", script: "bench:queue", what: "the queue writer alone against PostgreSQL: CPU per message, by batch size" },
   observability: { filter: "@handshake/loadtest", script: "bench:observability", what: "what /metrics and tracing cost: queue depth read, scrape, shipping with tracing on/off" },
   faults: { filter: "@handshake/faults", script: "bench", what: "the fault suite's full form: more load, Facebook down 20 s; loss, duplicates, consent, memory" },

@@ -33,7 +33,7 @@ import type { SharePipeline } from "./share/pipeline";
 import type { RegulatoryWatch } from "./share/regulatory-dates";
 import type { ConsentStore } from "./storage/consent";
 import type { RegimeHistory } from "./storage/regimes";
-import type { RestrictionStore } from "./storage/restrictions";
+import type { Restriction, RestrictionStore } from "./storage/restrictions";
 import type { ShardedQueueWriter } from "./storage/queue";
 import type { ShardDatabases } from "./shards/shard-databases";
 
@@ -201,7 +201,8 @@ export const serviceProcedure = t.procedure.use(async ({ ctx, next }) => {
     throw new TRPCError({ code: "UNAUTHORIZED", message: authFailureMessages[ctx.auth.reason] });
   }
   const device = ctx.auth.device;
-  const { account, state } = await ctx.services.consent.get(device.accountId);
+  // A fresh cache entry needs no promise: every send and ack passes here.
+  const { account, state } = ctx.services.consent.fresh(device.accountId) ?? (await ctx.services.consent.get(device.accountId));
   const refusal = serviceRefusal(state, ctx.services.clock.now(), ctx.services.timeline);
   if (refusal) throw serviceRefusedError(refusal);
   return next({ ctx: { device, account, consentState: state } });
@@ -278,9 +279,18 @@ export function refusalError(refusal: Refusal): TRPCError {
   return new TRPCError({ code, message: refusal.message, cause: new ConsentRefused(refusal) });
 }
 
-/** Refuses sending for a suspended account; a throttled one gets the small `sendThrottled` budget. */
-export async function checkSendRestrictions(ctx: Context & { device: { accountId: string; deviceId: number } }) {
-  const restriction = await ctx.services.restrictions.current(ctx.device.accountId);
+/**
+ * Refuses sending for a suspended account; a throttled one gets the small `sendThrottled` budget.
+ * Synchronous when the account's entry is cached and fresh (every send asks).
+ */
+export function checkSendRestrictions(ctx: Context & { device: { accountId: string; deviceId: number } }): void | Promise<void> {
+  const restrictions = ctx.services.restrictions;
+  const cached = restrictions.fresh(ctx.device.accountId);
+  if (cached) return applyRestriction(ctx, cached.restriction);
+  return restrictions.current(ctx.device.accountId).then((restriction) => applyRestriction(ctx, restriction));
+}
+
+function applyRestriction(ctx: Context & { device: { accountId: string; deviceId: number } }, restriction: Restriction | null): void {
   if (!restriction) return;
   if (restriction.action === "suspend") {
     throw new TRPCError({ code: "FORBIDDEN", message: `this account is suspended for spam (${restriction.reason})` });

@@ -4,6 +4,7 @@
  * documented bound. Two instances over one real database stand for two nodes;
  * time is injected so the bound is checked exactly.
  */
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMessenger, type TestMessenger } from "../testing";
 import { registerAccount } from "../../test/helpers";
@@ -80,5 +81,22 @@ describe("restriction cache", () => {
     await nodeB.record(accountId, "clear", "appeal", "test", new Date("2016-09-02T00:00:00Z"));
     now += RESTRICTION_CACHE_TTL_MS + 1;
     expect(await nodeA.current(accountId)).toBeNull();
+  });
+
+  it("answers more accounts loading at once than it holds, each with its own restriction (evicted loads do not spin)", async () => {
+    const { sql } = messenger.server.services;
+    const recorder = new RestrictionStore(sql);
+    const suspended = await registerAccount(messenger.url);
+    const throttled = await registerAccount(messenger.url);
+    await recorder.record(suspended.accountId, "suspend", "spam", "test", new Date("2016-09-01T00:00:00Z"));
+    await recorder.record(throttled.accountId, "throttle", "spam", "test", new Date("2016-09-01T00:00:00Z"));
+    // A node whose cache holds 10 accounts, asked about 60 at once.
+    const small = new RestrictionStore(sql, { max: 10 });
+    const others = Array.from({ length: 58 }, () => randomUUID());
+    const ids = [suspended.accountId, ...others, throttled.accountId];
+    const answers = await Promise.all(ids.map((id) => small.current(id)));
+    expect(answers[0]).toMatchObject({ action: "suspend" });
+    expect(answers.at(-1)).toMatchObject({ action: "throttle" });
+    expect(answers.slice(1, -1).every((answer) => answer === null)).toBe(true);
   });
 });

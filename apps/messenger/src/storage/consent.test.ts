@@ -35,7 +35,7 @@ describe("ConsentStore.record", () => {
   });
 });
 
-describe("ConsentStore.get", () => {
+describe("ConsentStore.get and fresh", () => {
   /** A store of its own over a pool that counts the statements it sends. */
   function countingStore(cacheTtlMs?: number, connections = 4) {
     const counter = { statements: 0 };
@@ -61,22 +61,52 @@ describe("ConsentStore.get", () => {
     }
   });
 
-  it("reads again when the account is invalidated while its load runs, and serves the state recorded since", async () => {
+  it("answers a fresh entry without a promise, never a stale one: past the TTL get serves it while one load refreshes it", async () => {
+    const customer = await registerAccount(messenger.url);
+    const bank = await registerAccount(messenger.url, { business: "Stale Bank" });
+    const ttlMs = 300;
+    const { store, counter, close } = countingStore(ttlMs);
+    try {
+      expect(store.fresh(customer.accountId)).toBeUndefined(); // never loaded
+      const first = await store.get(customer.accountId);
+      expect(counter.statements).toBe(2); // one load: accounts and consent_events, sent together
+      expect(store.fresh(customer.accountId)).toBe(first);
+
+      // Another node records a block, and its announcement is lost: this node keeps its entry until the TTL.
+      const { consent, clock } = messenger.server.services;
+      await consent.record(customer.accountId, { kind: "business-blocked", businessAccountId: bank.accountId }, clock.now());
+      expect(businessChoice(store.fresh(customer.accountId)!.state, bank.accountId).blocked).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, ttlMs + 50));
+
+      // Stale: the synchronous path declines it; get answers it at once and refreshes it, once for many callers.
+      expect(store.fresh(customer.accountId)).toBeUndefined();
+      const during = await Promise.all(Array.from({ length: 10 }, () => store.get(customer.accountId)));
+      expect(during.every((answer) => !businessChoice(answer.state, bank.accountId).blocked)).toBe(true);
+      await expect.poll(() => store.fresh(customer.accountId) && businessChoice(store.fresh(customer.accountId)!.state, bank.accountId).blocked).toBe(true);
+      expect(counter.statements).toBe(4);
+    } finally {
+      await close();
+    }
+  });
+
+  it("reads again, for every waiting call, when the account is invalidated while its load runs, and serves the state recorded since", async () => {
     const customer = await registerAccount(messenger.url);
     const bank = await registerAccount(messenger.url, { business: "Invalidated Bank" });
     const { store, counter, sql, close } = countingStore(5_000, 1);
     try {
       // The store's only connection is busy, so the load below stays in flight.
       const busy = sql`select pg_sleep(0.4)`;
-      const before = store.get(customer.accountId);
+      // Ten calls wait on that one load (sends of one account racing the announcement).
+      const waiting = Promise.all(Array.from({ length: 10 }, () => store.get(customer.accountId)));
       // Meanwhile another node records a block and announces it.
       const { consent, clock } = messenger.server.services;
       await consent.record(customer.accountId, { kind: "business-blocked", businessAccountId: bank.accountId }, clock.now());
       store.invalidate(customer.accountId);
       await busy;
-      const { state } = await before;
-      expect(businessChoice(state, bank.accountId).blocked).toBe(true);
-      // pg_sleep, the overtaken load (2) and the load after the invalidation (2).
+      // Every waiter, not only the one that started the load, reads again and sees the block.
+      const answers = await waiting;
+      expect(answers.every(({ state }) => businessChoice(state, bank.accountId).blocked)).toBe(true);
+      // pg_sleep, the overtaken load (2) and the one load after the invalidation (2), shared.
       expect(counter.statements).toBe(5);
       // That one is cached: no further statement.
       await store.get(customer.accountId);

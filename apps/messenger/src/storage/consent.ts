@@ -30,7 +30,7 @@ import { accounts, consentEvents } from "@handshake/db/messenger-schema";
 import type { TransactionSession } from "@handshake/db/pipelined-transaction";
 import { asc, eq, sql as q, type Column } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
-import { fetchCurrent } from "./cache-fetch";
+import { cacheLoader, fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
 
 export type ConsentEventKind =
@@ -80,6 +80,10 @@ interface CachedConsent {
 
 export class ConsentStore {
   private readonly cache: LRUCache<string, CachedConsent>;
+  /** The cache's two loads, built once (drizzle's query building was most of a load's CPU). */
+  private readonly prepared;
+  /** A load around the cache, when loads through it keep being aborted (`fetchCurrent`). */
+  private readonly loadUncached = (accountId: string) => this.loadCached(accountId);
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
   private generation = 0;
 
@@ -103,8 +107,14 @@ export class ConsentStore {
     this.cache = new LRUCache({
       max: CACHE_MAX,
       ...(options.cacheTtlMs ? { ttl: options.cacheTtlMs, ttlAutopurge: false, allowStale: true, noDeleteOnStaleGet: true } : {}),
-      fetchMethod: (accountId) => this.load(this.sql, accountId, false),
+      fetchMethod: cacheLoader((accountId) => this.loadCached(accountId)),
     });
+    const db = drizzleOn(sql);
+    const id = q.placeholder("id");
+    this.prepared = {
+      account: db.select(accountColumns).from(accounts).where(eq(accounts.id, id)).prepare("consent_account"),
+      events: db.select(eventColumns).from(consentEvents).where(eq(consentEvents.accountId, id)).orderBy(asc(consentEvents.id)).prepare("consent_events"),
+    };
     // With a TTL, a stale entry only serves an active account while it refreshes; an idle
     // connection's (read once, when its stream opened) would stay for good: one scan per
     // two TTLs drops them.
@@ -162,8 +172,18 @@ export class ConsentStore {
   }
 
   /** The account's facts and current consent state. */
-  async get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
-    return fetchCurrent(this.cache, accountId);
+  get(accountId: string): Promise<{ account: AccountFacts; state: ConsentState }> {
+    const fresh = this.fresh(accountId);
+    return fresh ? Promise.resolve(fresh) : fetchCurrent(this.cache, accountId, this.loadUncached);
+  }
+
+  /**
+   * The cached facts and state while they are fresh, without a promise or a lookup in the
+   * database; `undefined` when missing or stale (then `get`, which loads or refreshes).
+   * Every send and ack asks (`serviceProcedure`): a hit costs two map lookups.
+   */
+  fresh(accountId: string): { account: AccountFacts; state: ConsentState } | undefined {
+    return this.cache.has(accountId) ? this.cache.get(accountId) : undefined;
   }
 
   /**
@@ -173,7 +193,7 @@ export class ConsentStore {
    */
   async record(accountId: string, choice: ConsentChoice, at: Date): Promise<Result<ConsentState>> {
     const outcome = await this.sql.begin(async (tx) => {
-      const { account, state } = await this.load(tx, accountId, true);
+      const { account, state } = await this.loadLocked(tx, accountId);
       const result = this.apply(state, choice, at);
       if (!result.ok) return { result, account };
       if (result.state === state) return { result, account }; // idempotent business choice: nothing new to record
@@ -215,11 +235,20 @@ export class ConsentStore {
     return applyChoice(state, choice, at, { regime: this.rules.regimeAt(at), timeline: this.rules.timeline });
   }
 
-  private async load(sql: postgres.Sql | postgres.TransactionSql, accountId: string, lock: boolean) {
-    const db = drizzleOn(sql);
-    const byId = db.select(accountColumns).from(accounts).where(eq(accounts.id, accountId));
-    // The row lock serialises two choices for one account (see `record`).
-    const [account] = lock ? await byId.for("update") : await byId;
+  /**
+   * A load for the cache: both queries at once (one round trip, not two; the account's
+   * facts never change, so two snapshots are as good as one), built once by drizzle.
+   */
+  private async loadCached(accountId: string) {
+    const [[account], events] = await Promise.all([this.prepared.account.execute({ id: accountId }), this.prepared.events.execute({ id: accountId })]);
+    if (!account) throw new UnknownAccount(accountId);
+    return { account, state: this.fold(account, events) };
+  }
+
+  /** A load inside `record`'s transaction: the row lock serialises two choices for one account. */
+  private async loadLocked(tx: postgres.TransactionSql, accountId: string) {
+    const db = drizzleOn(tx);
+    const [account] = await db.select(accountColumns).from(accounts).where(eq(accounts.id, accountId)).for("update");
     if (!account) throw new UnknownAccount(accountId);
     const events = await db.select(eventColumns).from(consentEvents).where(eq(consentEvents.accountId, accountId)).orderBy(asc(consentEvents.id));
     return { account, state: this.fold(account, events) };

@@ -11,9 +11,9 @@
  */
 import { drizzleOn } from "@handshake/db/client";
 import { accountRestrictions } from "@handshake/db/messenger-schema";
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql as q } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
-import { fetchCurrent } from "./cache-fetch";
+import { cacheLoader, fetchCurrent } from "./cache-fetch";
 import type postgres from "postgres";
 
 export type RestrictionAction = "throttle" | "suspend" | "clear";
@@ -41,21 +41,34 @@ export class RestrictionStore {
       updateAgeOnGet: false,
       ttlResolution: 0,
       ...(options.now ? { perf: { now: options.now } } : {}),
-      fetchMethod: (accountId) => this.read(accountId),
+      fetchMethod: cacheLoader((accountId) => this.read(accountId)),
     });
+    this.latest = drizzleOn(sql)
+      .select({ action: accountRestrictions.action, reason: accountRestrictions.reason, at: accountRestrictions.at })
+      .from(accountRestrictions)
+      .where(eq(accountRestrictions.accountId, q.placeholder("id")))
+      .orderBy(desc(accountRestrictions.id))
+      .limit(1)
+      .prepare("latest_restriction");
   }
 
+  /** A read around the cache, when reads through it keep being aborted (`fetchCurrent`). */
+  private readonly readUncached = (accountId: string) => this.read(accountId);
+
+  /** The latest restriction's query, built once (a send of a sender not seen for the TTL runs it). */
+  private readonly latest;
+
   async current(accountId: string): Promise<Restriction | null> {
-    return (await fetchCurrent(this.cache, accountId)).restriction;
+    return (this.fresh(accountId) ?? (await fetchCurrent(this.cache, accountId, this.readUncached))).restriction;
+  }
+
+  /** The cached entry while fresh (no promise, no database); `undefined` when missing or stale (then `current`). */
+  fresh(accountId: string): { restriction: Restriction | null } | undefined {
+    return this.cache.has(accountId) ? this.cache.get(accountId) : undefined;
   }
 
   private async read(accountId: string): Promise<{ restriction: Restriction | null }> {
-    const [row] = await drizzleOn(this.sql)
-      .select({ action: accountRestrictions.action, reason: accountRestrictions.reason, at: accountRestrictions.at })
-      .from(accountRestrictions)
-      .where(eq(accountRestrictions.accountId, accountId))
-      .orderBy(desc(accountRestrictions.id))
-      .limit(1);
+    const [row] = await this.latest.execute({ id: accountId });
     return { restriction: row && row.action !== "clear" ? { action: row.action, reason: row.reason, at: row.at } : null };
   }
 
