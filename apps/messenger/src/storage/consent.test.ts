@@ -89,6 +89,29 @@ describe("ConsentStore.get and fresh", () => {
     }
   });
 
+  it("getMany reads a stale entry again instead of serving it (the relay's service gate asks it)", async () => {
+    const customer = await registerAccount(messenger.url);
+    const bank = await registerAccount(messenger.url, { business: "Gate Bank" });
+    const ttlMs = 300;
+    const { store, counter, close } = countingStore(ttlMs);
+    try {
+      const before = await store.getMany([customer.accountId]);
+      expect(businessChoice(before.get(customer.accountId)!, bank.accountId).blocked).toBe(false);
+      expect(counter.statements).toBe(2);
+      expect((await store.getMany([customer.accountId])).get(customer.accountId)).toBe(before.get(customer.accountId));
+      expect(counter.statements).toBe(2); // fresh: from the cache
+      // A choice through another node whose announcement never came.
+      const { consent, clock } = messenger.server.services;
+      await consent.record(customer.accountId, { kind: "business-blocked", businessAccountId: bank.accountId }, clock.now());
+      await new Promise((resolve) => setTimeout(resolve, ttlMs + 50));
+      const after = await store.getMany([customer.accountId]);
+      expect(businessChoice(after.get(customer.accountId)!, bank.accountId).blocked).toBe(true);
+      expect(counter.statements).toBe(4);
+    } finally {
+      await close();
+    }
+  });
+
   it("reads again, for every waiting call, when the account is invalidated while its load runs, and serves the state recorded since", async () => {
     const customer = await registerAccount(messenger.url);
     const bank = await registerAccount(messenger.url, { business: "Invalidated Bank" });

@@ -121,11 +121,13 @@ export class ConsentStore {
     if (options.cacheTtlMs) setInterval(() => this.cache.purgeStale(), 2 * options.cacheTtlMs).unref();
   }
 
-  /** States for many accounts at once (two queries; cached ones from the cache). */
+  /** States for many accounts at once (two queries; fresh cached ones from the cache). The relay's service gate asks. */
   async getMany(accountIds: string[]): Promise<Map<string, ConsentState>> {
     const out = new Map<string, ConsentState>();
+    // Fresh entries only: a stale one (past the TTL, with several nodes) is read again with
+    // the missing ones; `cache.get` would serve it, since the cache allows stale reads for `get`'s sake.
     const missing = accountIds.filter((id) => {
-      const cached = this.cache.get(id);
+      const cached = this.fresh(id);
       if (cached) out.set(id, cached.state);
       return !cached;
     });
