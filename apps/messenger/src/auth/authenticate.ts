@@ -26,6 +26,8 @@ const keyOf = (device: DeviceAddress) => `${device.accountId}.${device.deviceId}
 
 export class Authenticator {
   private readonly cache: LRUCache<string, Buffer>;
+  /** Bumped by every `revoke`: a read that began before one does not fill the cache. */
+  private revocations = 0;
   /** The database of an account's devices (its shard's; `sql` without a shard map). */
   private readonly sqlFor: (accountId: string) => postgres.Sql;
 
@@ -58,15 +60,19 @@ export class Authenticator {
     // A miss, or a secret that does not match what is cached (it may have been replaced
     // through another node): the database decides, and its answer replaces the entry.
 
+    const revocations = this.revocations;
     const stored = await findCredentialHash(this.sqlFor(parsed.accountId), parsed);
     if (!stored) return { ok: false, reason: "unknown-device" };
-    this.cache.set(keyOf(device), stored);
+    // A revoke while the read ran may have replaced what it read: answer this call (it
+    // began first), but do not cache a hash that could be the revoked one.
+    if (revocations === this.revocations) this.cache.set(keyOf(device), stored);
     if (!secretMatches(parsed.secret, stored)) return { ok: false, reason: "wrong-secret" };
     return { ok: true, device };
   }
 
-  /** Forgets a device's credential at once (it was replaced or removed). */
+  /** Forgets a device's credential at once (it was replaced or removed), including a read of it in flight. */
   revoke(device: DeviceAddress): void {
+    this.revocations += 1;
     this.cache.delete(keyOf(device));
   }
 

@@ -51,6 +51,36 @@ describe("credential cache", () => {
     expect(await nodeC.authenticate(account.credential)).toMatchObject({ ok: false });
   });
 
+  it("does not cache a credential read that a revoke overtook: the revoked credential is refused at once", async () => {
+    const { sql } = messenger.server.services;
+    const account = await registerAccount(messenger.url);
+    const device = { accountId: account.accountId, deviceId: 1 };
+    // The device's database, whose answers wait at a gate: the read runs, its answer is held.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let answered!: () => void;
+    const read = new Promise<void>((resolve) => (answered = resolve));
+    const held = new Proxy(sql, {
+      apply: (target, self, args: Parameters<typeof sql>) =>
+        (Reflect.apply(target, self, args) as unknown as Promise<unknown>).then(async (rows) => {
+          answered();
+          await gate;
+          return rows;
+        }),
+    });
+    const auth = new Authenticator(sql, { sqlFor: () => held });
+    const first = auth.authenticate(account.credential);
+    await read; // it read the old hash
+    // Meanwhile the credential is replaced (registration on a new phone) and revoked on this node.
+    const replacement = issueCredential(device);
+    await sql`update devices set credential_hash = ${replacement.hash} where account_id = ${device.accountId} and device_id = 1`;
+    auth.revoke(device);
+    openGate();
+    expect(await first).toEqual({ ok: true, device }); // it began before the revoke
+    // The node that revoked it must not accept the old credential from its cache now.
+    expect(await auth.authenticate(account.credential)).toMatchObject({ ok: false });
+  });
+
   it("evicts the least recently used device when full instead of forgetting every device", async () => {
     const { sql } = messenger.server.services;
     const auth = new Authenticator(sql, { max: 3 });
