@@ -18,43 +18,19 @@ import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
+import { benchOptions, wholeOption } from "./bench-args";
 
 const usage = `usage: pnpm bench caches [--accounts 4000] [--rounds 8] [--concurrency 20]
   --accounts n     accounts with a consent history (default 4000, at most 100000)
   --rounds n       measured rounds after one warm-up round (default 8, at most 50)
   --concurrency n  loads in flight at once (default 20, at most 1000)`;
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      accounts: { type: "string", default: "4000" },
-      rounds: { type: "string", default: "8" },
-      concurrency: { type: "string", default: "20" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const whole = (name: string, raw: string, max: number) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`error: --${name} must be a whole number from 1 to ${max}, not "${raw}"\n${usage}`);
-    process.exit(2);
-  }
-  return n;
-};
+const values = benchOptions(usage, { accounts: "4000", rounds: "8", concurrency: "20" });
+const whole = (name: string, raw: string, max: number) => wholeOption(usage, name, raw, max);
 const accountCount = whole("accounts", values.accounts, 100_000);
 const rounds = whole("rounds", values.rounds, 50);
 const concurrency = whole("concurrency", values.concurrency, 1000);

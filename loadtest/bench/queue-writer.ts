@@ -21,11 +21,11 @@ import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { ensureDatabase, startEmbeddedPostgres } from "@handshake/db/embedded";
 import { createLogger } from "@handshake/messenger/log";
 import { createMessengerServer } from "@handshake/messenger/server";
+import { benchOptions, usageError, wholeOption } from "./bench-args";
 import { machineTicks, postgresCpuSeconds } from "./process-cpu";
 import { benchAccountId, seedBenchDevices } from "./relay-idle-devices";
 
@@ -34,37 +34,12 @@ const usage = `usage: pnpm bench queue [--flows 10,100,1500] [--seconds 10] [--a
   --seconds s    measured seconds per run, after 2 s of warm-up (default 10, at most 120)
   --accounts n   accounts the messages travel between (default 200, at most 100000)`;
 
-function usageError(message: string): never {
-  console.error(`error: ${message}\n${usage}`);
-  process.exit(2);
-}
-
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      flows: { type: "string", default: "10,100,1500" },
-      seconds: { type: "string", default: "10" },
-      accounts: { type: "string", default: "200" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  usageError(error instanceof Error ? error.message : String(error));
-}
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const whole = (name: string, raw: string, max: number) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) usageError(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
-  return n;
-};
+const values = benchOptions(usage, { flows: "10,100,1500", seconds: "10", accounts: "200" });
+const whole = (name: string, raw: string, max: number) => wholeOption(usage, name, raw, max);
 const flowCounts = values.flows.split(",").map((f) => whole("flows", f.trim(), 5000));
 const seconds = whole("seconds", values.seconds, 120);
 const accountCount = whole("accounts", values.accounts, 100_000);
-if (accountCount < 2) usageError("--accounts must be at least 2");
+if (accountCount < 2) usageError(usage, "--accounts must be at least 2");
 
 interface Run {
   flows: number;
