@@ -12,6 +12,8 @@
  *   pnpm bench relay --profile             the server runs under node --cpu-prof; prints the top
  *                                          self-time functions
  *   pnpm bench relay --allocations         bytes the servers allocate per delivered message, and where
+ *   pnpm bench relay --floor               the same clients against the relay's floor (bench/relay-floor-server.ts):
+ *                                          tRPC, frames, validation and NATS with no storage behind them
  *   pnpm bench relay --rates 1000,5000 --nodes 2 --baseline main --repeat 3
  *                                          a sweep of rates over K nodes (NATS between them), each
  *                                          rate run against the code at a git ref too, interleaved
@@ -35,7 +37,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const MAX_SECONDS = 120;
 const usage = `usage:
   pnpm bench relay [--clients 2000] [--rate 20000 | --rates 1000,5000] [--seconds 15] [--nodes k]
-                   [--baseline <git ref>] [--repeat n] [--profile] [--allocations]
+                   [--baseline <git ref>] [--repeat n] [--profile] [--allocations] [--floor]
   pnpm bench relay --idle 100000 --nodes 6 [--probes 1000] [--probe-rate 100] [--concurrency 200]
   pnpm bench relay --realistic --devices 60000 [--nodes 4] [--steps 4] [--step-seconds 60] [--level average|peak] [--message-limit r]
 options:
@@ -66,6 +68,9 @@ options:
   --allocations  sample what the servers allocate over the window (V8's sampling heap profiler, freed
                  objects included; loadtest/reports/profiles/) and print KB per delivered message and
                  the top allocation sites
+  --floor        run the exchange against the relay's floor instead of the messenger: the same tRPC,
+                 frames, input schemas and NATS bus, nothing stored or checked (bench/relay-floor-server.ts);
+                 what the servers spend per message before PostgreSQL, caches and consent
   -h, --help     this text`;
 
 function usageError(message: string): never {
@@ -91,6 +96,7 @@ try {
       "connect-seconds": { type: "string", default: "900" },
       profile: { type: "boolean", default: false },
       allocations: { type: "boolean", default: false },
+      floor: { type: "boolean", default: false },
       realistic: { type: "boolean", default: false },
       devices: { type: "string" },
       steps: { type: "string", default: "4" },
@@ -158,6 +164,7 @@ if (values.realistic) {
   }
   process.exit(0);
 }
+if (values.floor && values.baseline) usageError("--floor runs no messenger, so it takes no --baseline");
 const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
 const rates = (values.rates ?? values.rate).split(",").map((r) => positive("rates", r.trim()));
 const clients = Math.floor(positive("clients", values.clients));
@@ -368,7 +375,8 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
   const servers: { child: Child; pid: number; url: string; wsUrl: string }[] = [];
   try {
     for (let k = 0; k < nodes; k++) {
-      const args = [...nodeArgs, path.join(benchDir, "relay-server.ts"), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
+      const serverScript = values.floor ? "relay-floor-server.ts" : "relay-server.ts";
+      const args = [...nodeArgs, path.join(benchDir, serverScript), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
       const child = new Child(`server ${k}`, spawn(process.execPath, args, { cwd: benchDir, stdio: ["pipe", "pipe", "pipe"] }));
       live.push(child);
       const ready = await child.next((o) => o.ready === true, 120_000);
@@ -482,7 +490,7 @@ const header = `${"code".padEnd(10)} ${"offered".padStart(7)} ${"delivered".padS
 const runs: Run[] = [];
 try {
   if (nodes > 1) nats = await startNatsServer();
-  const variants: Variant[] = [{ label: "this", root: path.resolve(here, "..", "..") }];
+  const variants: Variant[] = [{ label: values.floor ? "floor" : "this", root: path.resolve(here, "..", "..") }];
   if (values.baseline) {
     const baseline = await checkoutBaseline(values.baseline);
     baselineRoot = baseline.root;
@@ -508,7 +516,11 @@ try {
   if (baselineRoot) await rm(baselineRoot, { recursive: true, force: true });
 }
 
-console.log(`\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`);
+console.log(
+  values.floor
+    ? `\nrelay floor (127.0.0.1, ${nodes} floor server process(es)${nodes > 1 ? " over nats-server" : ""}: tRPC, frames, input schemas and NATS, nothing stored; ${clients} clients, open loop)`
+    : `\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`,
+);
 console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, pg (PostgreSQL,");
 console.log("  all its processes), genCPU in cores");
 console.log("  (genCPU near 1.0 means the load generator itself is saturated); mach = whole-machine busy; err/drop/dup = send errors,");

@@ -5,6 +5,9 @@ import { queueCall, serviceProcedure } from "../trpc";
 
 const envelopeId = z.string().regex(/^[1-9][0-9]{0,18}$/, { message: "must be an envelope id (a positive integer)" });
 
+/** What `inbox.ack` takes: up to 1,000 ids of envelopes this device received. */
+export const ackInput = z.object({ ids: z.array(envelopeId).min(1).max(1000) });
+
 export const inboxRouter = {
   /**
    * This device's envelopes: the stored backlog, then live ones as they arrive.
@@ -48,6 +51,6 @@ export const inboxRouter = {
    * are deleted, and each message's sender gets a delivery receipt.
    */
   ack: serviceProcedure
-    .input(z.object({ ids: z.array(envelopeId).min(1).max(1000) }))
+    .input(ackInput)
     .mutation(async ({ ctx, input }) => queueCall(ctx.services.writer.ack(ctx.device, input.ids))),
 } satisfies TRPCRouterRecord;
