@@ -119,6 +119,7 @@ const positive = (name: string, raw: string) => {
   if (!Number.isFinite(value) || value <= 0) usageError(`--${name} must be a positive number, got "${raw}"`);
   return value;
 };
+if (values.floor && (values.idle !== undefined || values.realistic)) usageError("--floor applies to the exchange bench (no --idle or --realistic)");
 if (values.idle !== undefined) {
   const devices = Math.floor(positive("idle", values.idle));
   const nodes = values.nodes !== undefined ? Math.floor(positive("nodes", values.nodes)) : Math.ceil(devices / 18_000);
