@@ -50,8 +50,9 @@ options:
   --repeat n     run each (rate, code) n times and report medians (default 1)
   --idle n       hold n idle subscribed devices (seeded, not registered) and measure memory per
                  connection, connects/s and latency of probes to random idle devices
-  --nodes k      server processes (over a nats-server when k > 1; exchange default 1). For --idle (over a nats-server when k > 1; default: as few as
-                 the 20,000 open-files limit allows); client processes: one per 18,000 devices
+  --nodes k      server processes, over a nats-server when k > 1 (default 1; with --idle and --realistic
+                 as few as the 20,000 open-files limit allows: one per 18,000 devices). Client
+                 processes: one per 18,000 devices (--idle), 16,000 (--realistic)
   --probes p     probe messages to random idle devices (default 1000, at most 20000)
   --probe-rate r probes per second (default 100)
   --concurrency c  connections each client process opens at once (default 200)
