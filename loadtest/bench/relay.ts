@@ -12,7 +12,7 @@
  *   pnpm bench relay --profile             the server runs under node --cpu-prof; prints the top
  *                                          self-time functions
  *   pnpm bench relay --allocations         bytes the servers allocate per delivered message, and where
- *   pnpm bench relay --floor               the same clients against the relay's floor (bench/relay-floor-server.ts):
+ *   pnpm bench relay --floor               each rate also against the relay's floor (bench/relay-floor-server.ts):
  *                                          tRPC, frames, validation and NATS with no storage behind them
  *   pnpm bench relay --rates 1000,5000 --nodes 2 --baseline main --repeat 3
  *                                          a sweep of rates over K nodes (NATS between them), each
@@ -69,9 +69,10 @@ options:
   --allocations  sample what the servers allocate over the window (V8's sampling heap profiler, freed
                  objects included; loadtest/reports/profiles/) and print KB per delivered message and
                  the top allocation sites
-  --floor        run the exchange against the relay's floor instead of the messenger: the same tRPC,
-                 frames, input schemas and NATS bus, nothing stored or checked (bench/relay-floor-server.ts);
-                 what the servers spend per message before PostgreSQL, caches and consent
+  --floor        also run every rate against the relay's floor, interleaved, and print this/floor ratios:
+                 the same clients, tRPC, frames, input schemas and NATS bus, nothing stored or checked
+                 (bench/relay-floor-server.ts); what the servers spend per message before PostgreSQL,
+                 caches and consent
   -h, --help     this text`;
 
 function usageError(message: string): never {
@@ -166,7 +167,7 @@ if (values.realistic) {
   }
   process.exit(0);
 }
-if (values.floor && values.baseline) usageError("--floor runs no messenger, so it takes no --baseline");
+if (values.floor && values.baseline) usageError("--floor and --baseline are both comparisons with this tree; take one at a time");
 const seconds = Math.min(MAX_SECONDS, positive("seconds", values.seconds));
 const rates = (values.rates ?? values.rate).split(",").map((r) => positive("rates", r.trim()));
 const clients = Math.floor(positive("clients", values.clients));
@@ -322,6 +323,8 @@ async function unpatchLinks(nodeModules: string, repo: string, declared: Map<str
 interface Variant {
   label: string;
   root: string;
+  /** The server each node runs: the messenger, or the relay's floor (`--floor`). */
+  server: "relay-server.ts" | "relay-floor-server.ts";
 }
 interface Run {
   variant: string;
@@ -377,8 +380,7 @@ async function runOnce(variant: Variant, rate: number): Promise<Run> {
   const servers: { child: Child; pid: number; url: string; wsUrl: string }[] = [];
   try {
     for (let k = 0; k < nodes; k++) {
-      const serverScript = values.floor ? "relay-floor-server.ts" : "relay-server.ts";
-      const args = [...nodeArgs, path.join(benchDir, serverScript), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
+      const args = [...nodeArgs, path.join(benchDir, variant.server), databaseUrl, ...(nats ? [nats.url, `bench-node-${k}`] : [])];
       const child = new Child(`server ${k}`, spawn(process.execPath, args, { cwd: benchDir, stdio: ["pipe", "pipe", "pipe"] }));
       live.push(child);
       const ready = await child.next((o) => o.ready === true, 120_000);
@@ -492,11 +494,13 @@ const header = `${"code".padEnd(10)} ${"offered".padStart(7)} ${"delivered".padS
 const runs: Run[] = [];
 try {
   if (nodes > 1) nats = await startNatsServer();
-  const variants: Variant[] = [{ label: values.floor ? "floor" : "this", root: path.resolve(here, "..", "..") }];
+  const root = path.resolve(here, "..", "..");
+  const variants: Variant[] = [{ label: "this", root, server: "relay-server.ts" }];
+  if (values.floor) variants.unshift({ label: "floor", root, server: "relay-floor-server.ts" });
   if (values.baseline) {
     const baseline = await checkoutBaseline(values.baseline);
     baselineRoot = baseline.root;
-    variants.unshift({ label: `${values.baseline.slice(0, 10)}`, root: baseline.root });
+    variants.unshift({ label: `${values.baseline.slice(0, 10)}`, root: baseline.root, server: "relay-server.ts" });
     console.log(`baseline: ${values.baseline} = ${baseline.commit} in ${baseline.root}`);
   }
   console.log(`relay benchmark: ${clients} clients, ${nodes} node(s)${nats ? " over nats-server" : ""}, ${seconds} s per run, rates ${rates.join(", ")}, ${repeat} repeat(s)`);
@@ -518,11 +522,8 @@ try {
   if (baselineRoot) await rm(baselineRoot, { recursive: true, force: true });
 }
 
-console.log(
-  values.floor
-    ? `\nrelay floor (127.0.0.1, ${nodes} floor server process(es)${nodes > 1 ? " over nats-server" : ""}: tRPC, frames, input schemas and NATS, nothing stored; ${clients} clients, open loop)`
-    : `\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`,
-);
+console.log(`\nrelay benchmark (127.0.0.1, ${nodes} messenger process(es)${nodes > 1 ? " over nats-server" : ""}, embedded PostgreSQL with default durability; ${clients} clients, open loop)`);
+if (values.floor) console.log(`  floor = the same clients against ${nodes} floor server(s): tRPC, frames, input schemas and NATS, nothing stored or checked`);
 console.log("  medians over repeats; µs/msg = server CPU (all nodes) per delivered message in the window; srvCPU, nats, pg (PostgreSQL,");
 console.log("  all its processes), genCPU in cores");
 console.log("  (genCPU near 1.0 means the load generator itself is saturated); mach = whole-machine busy; err/drop/dup = send errors,");
@@ -564,7 +565,8 @@ for (const rate of rates) {
   for (const r of row) console.log(`  ${fmt(r)}`);
   if (row.length === 2) {
     const [old, now] = row as [Run, Run];
-    console.log(`  ${"ratio".padEnd(10)} ${String(rate).padStart(7)}   CPU/msg this/baseline ${(now.serverUsPerMsg / old.serverUsPerMsg).toFixed(2)}, p99 ${(now.p99 / old.p99).toFixed(2)}`);
+    const against = old.variant === "floor" ? "floor" : "baseline";
+    console.log(`  ${"ratio".padEnd(10)} ${String(rate).padStart(7)}   CPU/msg this/${against} ${(now.serverUsPerMsg / old.serverUsPerMsg).toFixed(2)}, p99 ${(now.p99 / old.p99).toFixed(2)}`);
   }
 }
 for (const label of labels) {
