@@ -19,7 +19,7 @@
  * names (any node accepts it without a lookup), registration hands out ids.
  * Never a messenger. Prints the same ready line as relay-server.ts.
  *
- *   tsx relay-floor-server.ts <ignored database url> [nats url] [node index]
+ *   tsx relay-floor-server.ts <ignored: no database> [nats url] [node name, bench-node-K]
  */
 import { randomUUID } from "node:crypto";
 import { initTRPC, tracked, TRPCError } from "@trpc/server";
@@ -39,7 +39,8 @@ import { sendInput } from "@handshake/messenger/router/message";
 
 const [, natsUrl, nodeArg] = process.argv.slice(2);
 const logger = createLogger({ level: "silent" });
-const node = BigInt(Number(/(\d+)$/.exec(nodeArg ?? "0")?.[1] ?? 0) % 64);
+/** This node's index (`bench-node-K`), 0 to 63: the low bits of its envelope ids. */
+const node = BigInt(Number(nodeArg?.match(/\d+$/)?.[0] ?? 0) % 64);
 const bus: InboxBus = natsUrl ? await NatsInboxBus.connect({ url: natsUrl, nodeId: `floor-${node}`, logger }) : new LocalInboxBus();
 
 /** Envelope ids unique over the nodes: a counter per node, the node's index in the low bits. */

@@ -364,7 +364,8 @@ const live: Child[] = [];
 let runIndex = 0;
 
 async function runOnce(variant: Variant, rate: number): Promise<Run> {
-  const databaseUrl = await ensureDatabase(pg.url, `bench_relay_${runIndex++}`);
+  // The floor stores nothing: it gets no database (its first argument is ignored).
+  const databaseUrl = variant.server === "relay-server.ts" ? await ensureDatabase(pg.url, `bench_relay_${runIndex++}`) : "-";
   const profileDir = path.join(profileRoot, `${profileStamp}-${variant.label}-${nodes}n-${rate}`);
   if (values.profile || values.allocations) await mkdir(profileDir, { recursive: true });
   const benchDir = path.join(variant.root, "loadtest", "bench");

@@ -48,7 +48,6 @@ export function simulatorEnv(env: NodeJS.ProcessEnv = process.env): SimulatorEnv
   return (simulator ??= simulatorSchema.parse(env));
 }
 
-/** The seeder's settings (`src/seed-world.ts`). */
 /**
  * The variables a shard map's URLs name as `${VAR}` (its secrets). Their names come from
  * the map file, so no schema can list them; the map's parser checks each is set.
@@ -57,6 +56,7 @@ export function shardMapVariables(env: NodeJS.ProcessEnv = process.env): Record<
   return env;
 }
 
+/** The seeder's settings (`src/seed-world.ts`). */
 export function seedWorldEnv(env: NodeJS.ProcessEnv = process.env): SeedWorldEnv {
   if (env !== process.env) return seedWorldSchema.parse(env);
   return (seedWorld ??= seedWorldSchema.parse(env));
